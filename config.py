@@ -1,0 +1,69 @@
+"""Configuration classes; everything secret or deployment-specific comes from the environment."""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def database_url(default: str | None = None) -> str:
+    """DATABASE_URL, with Heroku-style postgres:// URLs pointed at the psycopg 3 driver."""
+    url = os.environ.get("DATABASE_URL") or default or f"sqlite:///{BASE_DIR / 'instance' / 'tts.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = database_url()
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the session cookie's life bounds the token instead
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+    TTS_PUBLIC_URL = os.environ.get("TTS_PUBLIC_URL", "http://127.0.0.1:5000")
+    TTS_TIMEZONE = "Europe/London"
+    TTS_PROXY_COUNT = int(os.environ.get("TTS_PROXY_COUNT", "0"))
+    TTS_API_TOKEN_DAYS = int(os.environ.get("TTS_API_TOKEN_DAYS", "90"))
+    PASSWORD_HASH_METHOD = "scrypt"
+
+    TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID")
+    TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN")
+    TWILIO_API_KEY = os.environ.get("TWILIO_API_KEY")
+    TWILIO_API_SECRET = os.environ.get("TWILIO_API_SECRET")
+    TWILIO_CALLER_ID = os.environ.get("TWILIO_CALLER_ID")
+    TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID")
+    TWILIO_SMS_FROM = os.environ.get("TWILIO_SMS_FROM")
+
+
+class DevelopmentConfig(Config):
+    """The embedded default: SQLite file, simulated Twilio, plain-HTTP cookies on localhost."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    WTF_CSRF_ENABLED = False  # one test turns it back on to prove forms are protected
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashes keep the suite quick
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_NAME = "__Host-session"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,25 @@
+"""Copy govuk-frontend's compiled CSS, JS, fonts and images from node_modules into tts/static/govuk."""
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+TARGET = ROOT / "tts" / "static" / "govuk"
+
+
+def main() -> int:
+    if not SOURCE.exists():
+        print("govuk-frontend is not installed: run `npm ci` first", file=sys.stderr)
+        return 1
+    if TARGET.exists():
+        shutil.rmtree(TARGET)
+    TARGET.mkdir(parents=True)
+    for name in ("govuk-frontend.min.css", "govuk-frontend.min.js"):
+        shutil.copy2(SOURCE / name, TARGET / name)
+    shutil.copytree(SOURCE / "assets", TARGET / "assets")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,101 @@
+"""TTS application factory."""
+import os
+
+from flask import Flask
+
+
+def create_app(config: type | str | None = None, **overrides) -> Flask:
+    """Build the app. `config` is a config class or name; TTS_CONFIG picks one (default development)."""
+    app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
+    register_config(app, config, overrides)
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_error_handlers(app)
+    register_commands(app)
+    register_security_headers(app)
+    return app
+
+
+def register_config(app: Flask, config, overrides: dict) -> None:
+    from config import CONFIGS
+
+    if config is None:
+        config = os.environ.get("TTS_CONFIG", "development")
+    if isinstance(config, str):
+        config = CONFIGS[config]
+    app.config.from_object(config)
+    app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set in the environment")
+    if app.config["TTS_PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["TTS_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+
+
+def register_extensions(app: Flask) -> None:
+    import tts.models  # noqa: F401  (the whole schema, for relationships and migrations)
+    from tts.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    import importlib
+
+    # Routes are attached when a feature's views module is imported; importing them here rather
+    # than from each package's __init__ keeps models and services importable without the web layer.
+    for module in ("auth.views", "cases.views", "people.views", "policies.views", "audit.views",
+                   "api.auth", "api.views"):
+        importlib.import_module(f"tts.{module}")
+
+    from tts.api import bp as api_bp
+    from tts.audit import bp as audit_bp
+    from tts.auth import bp as auth_bp
+    from tts.cases import bp as cases_bp
+    from tts.people import bp as people_bp
+    from tts.policies import bp as policies_bp
+
+    for bp in (auth_bp, cases_bp, people_bp, policies_bp, audit_bp, api_bp):
+        app.register_blueprint(bp)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from tts import ui
+
+    ui.init_app(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from tts import errors
+
+    errors.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from tts.auth.cli import users_cli
+    from tts.demo import demo_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html":
+            # Pages show personal data: never keep them in shared or back-button caches.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

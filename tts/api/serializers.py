@@ -1,0 +1,58 @@
+"""JSON shapes of API resources."""
+from tts.cases.models import Case, Contact
+from tts.people.models import Person
+
+
+def _d(value):
+    return value.isoformat() if value is not None else None
+
+
+def person_json(person: Person) -> dict:
+    return {
+        "id": person.id,
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "date_of_birth": _d(person.date_of_birth),
+        "phone": person.phone,
+        "email": person.email,
+        "address": person.address,
+        "postcode": person.postcode,
+        "household_id": person.household_id,
+        "is_vulnerable": person.is_vulnerable,
+        "has_sms_opt_out": person.has_sms_opt_out,
+    }
+
+
+def contact_json(contact: Contact, *, with_person: bool = True) -> dict:
+    data = {
+        "id": contact.id,
+        "case_id": contact.case_id,
+        "person_id": contact.person_id,
+        "relationship": contact.relationship_,
+        "last_exposure_date": _d(contact.last_exposure_date),
+        "quarantine_end_date": _d(contact.quarantine_end_date),
+        "household_id": contact.household_id,
+        "status": contact.status,
+        "created_at": _d(contact.created_at),
+    }
+    if with_person:
+        data["person"] = person_json(contact.person)
+    return data
+
+
+def case_json(case: Case, *, with_contacts: bool = False) -> dict:
+    data = {
+        "id": case.id,
+        "reference": case.reference,
+        "status": case.status,
+        "source": case.source,
+        "test_date": _d(case.test_date),
+        "symptom_onset_date": _d(case.symptom_onset_date),
+        "isolation_end_date": _d(case.isolation_end_date),
+        "policy_id": case.policy_id,
+        "created_at": _d(case.created_at),
+        "person": person_json(case.person),
+    }
+    if with_contacts:
+        data["contacts"] = [contact_json(c) for c in case.contacts]
+    return data

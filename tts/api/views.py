@@ -1,0 +1,121 @@
+"""API v1 endpoints for cases, contacts and people."""
+from datetime import date
+
+from flask import abort, g, jsonify, request
+
+from tts.api import bp
+from tts.api.auth import api_require
+from tts.api.serializers import case_json, contact_json, person_json
+from tts.audit.services import record_event
+from tts.cases.models import Case, CaseSource
+from tts.cases.services import add_contact, create_case, view_case
+from tts.errors import ErrorCollector, ValidationFailed
+from tts.extensions import db
+from tts.people.models import Person
+from tts.people.validation import PersonData
+
+PERSON_FIELDS = ("first_name", "last_name", "date_of_birth", "phone", "email", "address", "postcode")
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        errors = ErrorCollector()
+        errors.add("body", "Send a JSON object with Content-Type: application/json")
+        errors.raise_if_any()
+    return body
+
+
+def _date(errors: ErrorCollector, body: dict, key: str, field: str) -> date | None:
+    value = body.get(key)
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else _bad(value)
+    except ValueError:
+        errors.add(field, "Use a real date in the form YYYY-MM-DD")
+        return None
+
+
+def _bad(_value):
+    raise ValueError
+
+
+def _person(errors: ErrorCollector, body: dict) -> PersonData:
+    raw = body.get("person")
+    if not isinstance(raw, dict):
+        errors.add("person", "Give the person's details as an object")
+        return PersonData()
+    for key in PERSON_FIELDS:
+        if key != "date_of_birth" and raw.get(key) is not None and not isinstance(raw.get(key), str):
+            errors.add(f"person.{key}", "Must be a string")
+    data = {k: raw.get(k) for k in PERSON_FIELDS if k != "date_of_birth" and isinstance(raw.get(k), str)}
+    return PersonData(**data, date_of_birth=_date(errors, raw, "date_of_birth", "person.date_of_birth"))
+
+
+def _with_parse_errors(errors: ErrorCollector, service, *args, **kwargs):
+    """Run the service so its checks report too, and answer every problem in one 422."""
+    try:
+        result = service(*args, **kwargs)
+    except ValidationFailed as exc:
+        for field, messages in exc.errors.items():
+            if field not in errors:
+                for message in messages:
+                    errors.add(field, message)
+        errors.raise_if_any()
+        raise
+    if errors.errors:
+        db.session.rollback()
+        errors.raise_if_any()
+    return result
+
+
+@bp.post("/cases")
+@api_require("case.create")
+def create_case_endpoint():
+    body = _json_body()
+    errors = ErrorCollector()
+    person = _person(errors, body)
+    test_date = _date(errors, body, "test_date", "test_date")
+    onset = _date(errors, body, "symptom_onset_date", "symptom_onset_date")
+    source = body.get("source", CaseSource.API)
+    case = _with_parse_errors(errors, create_case, g.api_user, person, test_date=test_date,
+                              symptom_onset_date=onset, source=source)
+    db.session.commit()
+    return jsonify(case_json(case, with_contacts=True)), 201, {"Location": f"/api/v1/cases/{case.id}"}
+
+
+@bp.get("/cases/<int:case_id>")
+@api_require("case.view")
+def get_case(case_id: int):
+    case = db.session.get(Case, case_id) or abort(404)
+    view_case(g.api_user, case)
+    db.session.commit()
+    return jsonify(case_json(case, with_contacts=True))
+
+
+@bp.post("/cases/<int:case_id>/contacts")
+@api_require("case.create")
+def create_contact_endpoint(case_id: int):
+    case = db.session.get(Case, case_id) or abort(404)
+    body = _json_body()
+    errors = ErrorCollector()
+    person = _person(errors, body)
+    exposure = _date(errors, body, "last_exposure_date", "last_exposure_date")
+    relationship = body.get("relationship")
+    contact = _with_parse_errors(errors, add_contact, g.api_user, case, person, relationship=relationship,
+                                 last_exposure_date=exposure)
+    db.session.commit()
+    return jsonify(contact_json(contact)), 201
+
+
+@bp.get("/people/<int:person_id>")
+@api_require("person.view")
+def get_person(person_id: int):
+    person = db.session.get(Person, person_id) or abort(404)
+    record_event(g.api_user, "person.view", person)
+    db.session.commit()
+    data = person_json(person)
+    data["cases"] = [case_json(c) for c in person.cases]
+    data["contact_records"] = [contact_json(c, with_person=False) for c in person.contact_records]
+    return jsonify(data)

@@ -1,0 +1,34 @@
+"""Audit events: append-only (guarded in the ORM here and by triggers in the database)."""
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from tts.clock import utcnow
+from tts.extensions import db
+from tts.models_base import UTCDateTime
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_record", "record_type", "record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    record_type: Mapped[str | None] = mapped_column(String(32))
+    record_id: Mapped[int | None]
+    via: Mapped[str] = mapped_column(String(8))  # web, api, cli
+    ip: Mapped[str | None] = mapped_column(String(45))
+    # Identifiers and flags only: never names, numbers or addresses.
+    details: Mapped[dict | None] = mapped_column(JSON)
+
+    actor = relationship("User", lazy="joined")
+
+
+@event.listens_for(Session, "before_flush")
+def _audit_is_append_only(session: Session, _ctx, _instances) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+            raise RuntimeError("audit events are append-only")

@@ -1,0 +1,49 @@
+"""Writing and querying audit events."""
+from datetime import date, timedelta
+
+from flask import has_request_context, request
+from sqlalchemy import Select, select
+
+from tts.audit.models import AuditEvent
+from tts.clock import london_midnight
+from tts.extensions import db
+
+
+def _origin() -> tuple[str, str | None]:
+    if not has_request_context():
+        return "cli", None
+    return ("api" if request.path.startswith("/api/") else "web"), request.remote_addr
+
+
+def record_event(actor, action: str, record=None, details: dict | None = None) -> AuditEvent:
+    """Append one audit event in the caller's transaction (so it lands only if the change does)."""
+    via, ip = _origin()
+    event = AuditEvent(
+        actor_id=getattr(actor, "id", None),
+        action=action,
+        record_type=type(record).__name__.lower() if record is not None else None,
+        record_id=getattr(record, "id", None),
+        via=via,
+        ip=ip,
+        details=details or None,
+    )
+    db.session.add(event)
+    return event
+
+
+def audit_query(*, actor_id: int | None = None, action: str | None = None, record_type: str | None = None,
+                record_id: int | None = None, date_from: date | None = None, date_to: date | None = None) -> Select:
+    stmt = select(AuditEvent)
+    if actor_id:
+        stmt = stmt.where(AuditEvent.actor_id == actor_id)
+    if action:
+        stmt = stmt.where(AuditEvent.action.startswith(action))
+    if record_type:
+        stmt = stmt.where(AuditEvent.record_type == record_type)
+    if record_id:
+        stmt = stmt.where(AuditEvent.record_id == record_id)
+    if date_from:
+        stmt = stmt.where(AuditEvent.at >= london_midnight(date_from))
+    if date_to:
+        stmt = stmt.where(AuditEvent.at < london_midnight(date_to + timedelta(days=1)))
+    return stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())

@@ -1,0 +1,43 @@
+"""Browsing and filtering the audit log."""
+from flask import render_template, request, url_for
+from sqlalchemy import select
+
+from tts.audit import bp
+from tts.audit.services import audit_query
+from tts.auth.models import User
+from tts.extensions import db
+from tts.permissions import require
+
+
+def _int(name: str) -> int | None:
+    value = request.args.get(name, "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _date(name: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(request.args.get(name, "").strip())
+    except ValueError:
+        return None
+
+
+@bp.route("/")
+@require("audit.view")
+def index():
+    filters = {
+        "actor_id": _int("actor_id"),
+        "action": request.args.get("action", "").strip() or None,
+        "record_type": request.args.get("record_type", "").strip() or None,
+        "record_id": _int("record_id"),
+        "date_from": _date("from"),
+        "date_to": _date("to"),
+    }
+    page = db.paginate(audit_query(**filters), per_page=50, error_out=False)
+    staff = db.session.scalars(select(User).order_by(User.name)).all()
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    prev_url = url_for("audit.index", page=page.prev_num, **args) if page.has_prev else None
+    next_url = url_for("audit.index", page=page.next_num, **args) if page.has_next else None
+    return render_template("audit/index.html", page=page, staff=staff, args=request.args,
+                           prev_url=prev_url, next_url=next_url)

@@ -1,0 +1,54 @@
+"""`flask users ...`: manage staff accounts and API tokens from the command line."""
+import click
+from flask.cli import with_appcontext
+
+from tts.auth.services import create_user, get_user_by_email, issue_api_token
+from tts.errors import DomainError, ValidationFailed
+from tts.extensions import db
+from tts.permissions import Role
+
+
+@click.group("users")
+def users_cli():
+    """Manage staff accounts and API tokens."""
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="The user's role.")
+@click.option("--password", required=True, help="Initial password (at least 12 characters).")
+@click.option("--name", required=True, help="The user's full name.")
+@with_appcontext
+def create_command(email: str, role: str, password: str, name: str):
+    """Create a staff account."""
+    try:
+        user = create_user(None, email=email, name=name, role=role, password=password)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for field, messages in exc.errors.items():
+            for message in messages:
+                click.echo(f"{field}: {message}", err=True)
+        raise SystemExit(1) from None
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email} (id {user.id})")
+
+
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--days", type=int, default=None, help="Days until the token expires (default TTS_API_TOKEN_DAYS).")
+@with_appcontext
+def token_command(email: str, days: int | None):
+    """Issue a new API bearer token; the token is the last line printed and is shown only once."""
+    user = get_user_by_email(email)
+    if user is None:
+        click.echo(f"No user with email {email}", err=True)
+        raise SystemExit(1)
+    try:
+        token, plain = issue_api_token(None, user, days)
+    except DomainError as exc:
+        db.session.rollback()
+        click.echo(str(exc), err=True)
+        raise SystemExit(1) from None
+    db.session.commit()
+    click.echo(f"Token for {user.email} ({user.role}), expires {token.expires_at:%Y-%m-%d}. Store it now: it is not shown again.")
+    click.echo(plain)

@@ -1,0 +1,140 @@
+"""User accounts, passwords and API tokens."""
+import hashlib
+import secrets
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from tts.audit.services import record_event
+from tts.auth.models import ApiToken, User
+from tts.clock import utcnow
+from tts.errors import DomainError, ErrorCollector
+from tts.extensions import db
+from tts.permissions import Role
+
+MIN_PASSWORD_LENGTH = 12
+# Hashing a made-up password when the account is unknown keeps sign-in timing uniform.
+_DUMMY_HASH_CACHE: dict[str, str] = {}
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def _clean_user_fields(errors: ErrorCollector, *, email: str | None, name: str | None, role: str | None,
+                       password: str | None, password_required: bool) -> dict:
+    clean: dict = {}
+    if email is not None:
+        try:
+            clean["email"] = validate_email(email.strip(), check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            errors.add("email", "Enter an email address in the correct format, like name@example.org")
+    if name is not None:
+        if not name.strip():
+            errors.add("name", "Enter the person's name")
+        clean["name"] = name.strip()
+    if role is not None:
+        if role not in {r.value for r in Role}:
+            errors.add("role", f"Choose a role: {', '.join(r.value for r in Role)}")
+        clean["role"] = role
+    if password or password_required:
+        password = password or ""
+        if len(password) < MIN_PASSWORD_LENGTH:
+            errors.add("password", f"Password must be at least {MIN_PASSWORD_LENGTH} characters")
+        clean["password"] = password
+    return clean
+
+
+def get_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def create_user(actor: User | None, *, email: str, name: str, role: str, password: str) -> User:
+    errors = ErrorCollector()
+    clean = _clean_user_fields(errors, email=email, name=name, role=role, password=password, password_required=True)
+    if "email" in clean and get_user_by_email(clean["email"]):
+        errors.add("email", "A user with this email address already exists")
+    errors.raise_if_any()
+    user = User(email=clean["email"], name=clean["name"], role=clean["role"],
+                password_hash=hash_password(clean["password"]), is_active=True)
+    db.session.add(user)
+    db.session.flush()
+    record_event(actor, "user.create", user, {"role": user.role})
+    return user
+
+
+def update_user(actor: User, user: User, *, name: str, role: str, is_active: bool, password: str | None = None) -> User:
+    errors = ErrorCollector()
+    clean = _clean_user_fields(errors, email=None, name=name, role=role, password=password, password_required=False)
+    if actor.id == user.id and (role != user.role or not is_active):
+        errors.add("role", "You cannot change your own role or deactivate yourself")
+    errors.raise_if_any()
+    changes = {}
+    if user.name != clean["name"]:
+        changes["name"] = True
+        user.name = clean["name"]
+    if user.role != clean["role"]:
+        changes["role"] = [user.role, clean["role"]]
+        user.role = clean["role"]
+    if user.is_active != is_active:
+        changes["is_active"] = is_active
+        user.is_active = is_active
+        if not is_active:
+            for token in user.tokens:
+                token.revoked_at = token.revoked_at or utcnow()
+    if clean.get("password"):
+        user.password_hash = hash_password(clean["password"])
+        changes["password"] = True
+    db.session.flush()
+    if changes:
+        record_event(actor, "user.update", user, changes)
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None. Audits success and failure."""
+    user = get_user_by_email(email or "")
+    if user is None:
+        method = current_app.config["PASSWORD_HASH_METHOD"]
+        dummy = _DUMMY_HASH_CACHE.setdefault(method, generate_password_hash("not-a-password", method=method))
+        check_password_hash(dummy, password or "")
+        record_event(None, "auth.login_failed", None, {"reason": "unknown account"})
+        return None
+    if not check_password_hash(user.password_hash, password or "") or not user.is_active:
+        record_event(None, "auth.login_failed", user, {"reason": "inactive" if user.is_active is False else "bad password"})
+        return None
+    user.last_login_at = utcnow()
+    record_event(user, "auth.login", user)
+    return user
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_api_token(actor: User | None, user: User, days: int | None = None) -> tuple[ApiToken, str]:
+    """A new bearer token for `user`; only its hash is stored, so the plain text is returned once."""
+    if not user.is_active:
+        raise DomainError("Cannot issue a token to a deactivated user")
+    plain = "tts_" + secrets.token_urlsafe(32)
+    days = days or current_app.config["TTS_API_TOKEN_DAYS"]
+    token = ApiToken(user=user, token_hash=_hash_token(plain), prefix=plain[:10],
+                     expires_at=utcnow() + timedelta(days=days))
+    db.session.add(token)
+    db.session.flush()
+    record_event(actor, "api_token.create", user, {"token_id": token.id, "expires_at": token.expires_at.isoformat()})
+    return token, plain
+
+
+def user_for_token(plain: str) -> tuple[User, ApiToken] | None:
+    """The active user holding this unexpired, unrevoked token."""
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(plain)))
+    if token is None or token.revoked_at is not None or token.expires_at <= utcnow():
+        return None
+    if not token.user.is_active:
+        return None
+    token.last_used_at = utcnow()
+    return token.user, token

@@ -1,0 +1,112 @@
+"""Sign-in, sign-out, home page and user administration."""
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from tts.audit.services import record_event
+from tts.auth import bp
+from tts.auth.forms import LoginForm, UserCreateForm, UserEditForm
+from tts.auth.models import User
+from tts.auth.services import authenticate, create_user, update_user
+from tts.errors import ValidationFailed
+from tts.extensions import db, login_manager
+from tts.permissions import require
+from tts.ui import apply_errors
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))
+
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Sign in to continue"
+login_manager.login_message_category = "info"
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths: never an open redirect."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+@bp.route("/")
+@require()
+def home():
+    return render_template("home.html")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data or "", form.password.data or "")
+        if user is not None:
+            login_user(user)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
+        db.session.commit()  # keep the audit event of the failed attempt
+        form.email.errors = ["Enter a correct email address and password"]
+    return render_template("auth/login.html", form=form), (200 if not form.errors else 400)
+
+
+@bp.route("/logout", methods=["POST"])
+@require()
+def logout():
+    record_event(current_user, "auth.logout", current_user)
+    db.session.commit()
+    logout_user()
+    flash("You have signed out", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/admin/users")
+@require("user.manage")
+def users():
+    all_users = db.session.scalars(select(User).order_by(User.is_active.desc(), User.name)).all()
+    return render_template("admin/users.html", users=all_users)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@require("user.manage")
+def user_new():
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        try:
+            user = create_user(current_user, email=form.email.data or "", name=form.name.data or "",
+                               role=form.role.data or "", password=form.password.data or "")
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc, prefix="")
+        else:
+            db.session.commit()
+            flash(f"Account created for {user.name}", "success")
+            return redirect(url_for("auth.users"))
+    return render_template("admin/user_form.html", form=form, user=None), (400 if form.errors else 200)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@require("user.manage")
+def user_edit(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserEditForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            update_user(current_user, user, name=form.name.data or "", role=form.role.data or "",
+                        is_active=bool(form.is_active.data), password=form.password.data or None)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc, prefix="")
+        else:
+            db.session.commit()
+            flash(f"Changes to {user.name} saved", "success")
+            return redirect(url_for("auth.users"))
+    return render_template("admin/user_form.html", form=form, user=user), (400 if form.errors else 200)

@@ -1,0 +1,18 @@
+"""Forms to log a case and to add a contact."""
+from wtforms import RadioField
+
+from tts.cases.models import RELATIONSHIP_LABELS
+from tts.people.forms import PersonFieldsForm
+from tts.ui import GovDateField
+
+
+class CaseForm(PersonFieldsForm):
+    test_date = GovDateField("Test date")
+    symptom_onset_date = GovDateField("Date symptoms started (leave blank if they have no symptoms)")
+
+
+class ContactForm(PersonFieldsForm):
+    relationship = RadioField("Relationship to the case",
+                              choices=[(r.value, label) for r, label in RELATIONSHIP_LABELS.items()],
+                              validate_choice=False)
+    last_exposure_date = GovDateField("Date of last contact with the case")

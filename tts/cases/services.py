@@ -1,0 +1,120 @@
+"""Logging cases and adding their contacts: the isolation, exposure and household rules."""
+import secrets
+from dataclasses import replace
+from datetime import date
+
+from sqlalchemy import select
+
+from tts.audit.services import record_event
+from tts.cases.models import Case, CaseSource, Contact, Relationship
+from tts.errors import ErrorCollector
+from tts.extensions import db
+from tts.people.services import ensure_household, find_or_create_person
+from tts.people.validation import PersonData, check_not_future, clean_person
+from tts.policies.services import policy_in_force
+
+# No 0/O, 1/I/L or U: references are read out over the phone.
+_REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_reference() -> str:
+    while True:
+        ref = "TTS-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(5))
+        if db.session.scalar(select(Case.id).where(Case.reference == ref)) is None:
+            return ref
+
+
+def create_case(actor, person: PersonData, *, test_date: date | None, symptom_onset_date: date | None,
+                source: str = CaseSource.LOCAL) -> Case:
+    """Log a positive case; the person is reused if already known and linked to their household."""
+    errors = ErrorCollector()
+    clean = clean_person(person, errors, require=("first_name", "last_name", "date_of_birth", "address", "postcode"))
+    if test_date is None:
+        errors.add("test_date", "Enter the test date")
+    check_not_future(errors, "test_date", test_date, "Test date")
+    check_not_future(errors, "symptom_onset_date", symptom_onset_date, "Symptom onset date")
+    if source not in {s.value for s in CaseSource}:
+        errors.add("source", f"Source must be one of: {', '.join(s.value for s in CaseSource)}")
+    errors.raise_if_any()
+    assert test_date is not None
+
+    subject, _ = find_or_create_person(actor, clean)
+    ensure_household(subject)
+    policy = policy_in_force()
+    case = Case(reference=new_reference(), person=subject, test_date=test_date,
+                symptom_onset_date=symptom_onset_date, source=source,
+                isolation_end_date=policy.isolation_end(test_date, symptom_onset_date),
+                policy=policy, created_by_id=getattr(actor, "id", None))
+    db.session.add(case)
+    db.session.flush()
+    record_event(actor, "case.create", case, {"person_id": subject.id, "source": source})
+    return case
+
+
+def add_contact(actor, case: Case, person: PersonData, *, relationship: str | None,
+                last_exposure_date: date | None) -> Contact:
+    """Add a contact to a case; household contacts share the case's address and household."""
+    errors = ErrorCollector()
+    if relationship not in {r.value for r in Relationship}:
+        errors.add("relationship", "Choose household, close or setting")
+    if relationship == Relationship.HOUSEHOLD:
+        # They live with the case: the address is the case's unless told otherwise.
+        person = replace(person, address=person.address or case.person.address,
+                         postcode=person.postcode or case.person.postcode)
+    clean = clean_person(person, errors)
+    if last_exposure_date is None:
+        errors.add("last_exposure_date", "Enter the date of last contact with the case")
+    else:
+        check_not_future(errors, "last_exposure_date", last_exposure_date, "Date of last contact")
+        start = case.policy.infectious_from(case.test_date, case.symptom_onset_date)
+        if last_exposure_date < start:
+            basis = "symptoms started" if case.symptom_onset_date else "the test (no symptoms)"
+            errors.add("last_exposure_date",
+                       f"Date of last contact must be on or after {start:%-d %B %Y}: the case was not infectious "
+                       f"until {case.policy.infectious_days_before_onset} days before {basis}")
+        elif last_exposure_date > case.isolation_end_date:
+            errors.add("last_exposure_date",
+                       f"Date of last contact must be on or before {case.isolation_end_date:%-d %B %Y}, "
+                       "when the case's isolation ends")
+    errors.raise_if_any()
+    assert last_exposure_date is not None and relationship is not None
+
+    subject, _ = find_or_create_person(actor, clean)
+    if subject.id == case.person_id:
+        raise_field("person.first_name", "This is the case themselves, not a contact")
+    if db.session.scalar(select(Contact.id).where(Contact.case_id == case.id, Contact.person_id == subject.id)):
+        raise_field("person.first_name", f"{subject.full_name} is already a contact of this case")
+    if relationship == Relationship.HOUSEHOLD:
+        household = ensure_household(case.person)
+        if subject.household_id != getattr(household, "id", None):
+            subject.household = household
+    else:
+        ensure_household(subject)
+    policy = policy_in_force()
+    contact = Contact(case=case, person=subject, relationship_=relationship, last_exposure_date=last_exposure_date,
+                      quarantine_end_date=policy.quarantine_end(last_exposure_date), policy=policy,
+                      created_by_id=getattr(actor, "id", None))
+    db.session.add(contact)
+    db.session.flush()
+    record_event(actor, "contact.create", contact, {"case_id": case.id, "person_id": subject.id,
+                                                    "relationship": relationship})
+    return contact
+
+
+def raise_field(field: str, message: str) -> None:
+    errors = ErrorCollector()
+    errors.add(field, message)
+    errors.raise_if_any()
+
+
+def view_case(actor, case: Case) -> Case:
+    """Record that `actor` looked at this case (and so at its people)."""
+    record_event(actor, "case.view", case, {"person_id": case.person_id})
+    return case
+
+
+def recent_cases(actor, *, see_all: bool, limit: int = 50):
+    stmt = select(Case).order_by(Case.created_at.desc(), Case.id.desc()).limit(limit)
+    if not see_all:
+        stmt = stmt.where(Case.created_by_id == actor.id)
+    return list(db.session.scalars(stmt))

@@ -1,0 +1,76 @@
+"""Case list, logging a case, the case page and adding contacts."""
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from tts.cases import bp
+from tts.cases.forms import CaseForm, ContactForm
+from tts.cases.models import Case
+from tts.cases.services import add_contact, create_case, recent_cases, view_case
+from tts.errors import ValidationFailed
+from tts.extensions import db
+from tts.permissions import can, require
+from tts.ui import apply_errors
+
+
+def load_case_or_403(case_id: int) -> Case:
+    case = db.session.get(Case, case_id)
+    if case is None:
+        abort(404)
+    if not can("case.view"):
+        abort(403)
+    return case
+
+
+@bp.route("/")
+@require("case.view")
+def index():
+    see_all = can("case.view_all")
+    return render_template("cases/index.html", cases=recent_cases(current_user, see_all=see_all), see_all=see_all)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require("case.create")
+def new():
+    form = CaseForm()
+    if form.validate_on_submit():
+        try:
+            case = create_case(current_user, form.person_data(), test_date=form.test_date.data,
+                               symptom_onset_date=form.symptom_onset_date.data)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Case {case.reference} logged for {case.person.full_name}. "
+                  f"Isolation ends {case.isolation_end_date:%-d %B %Y}.", "success")
+            return redirect(url_for("cases.show", case_id=case.id))
+    return render_template("cases/new.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/<int:case_id>")
+@require("case.view")
+def show(case_id: int):
+    case = load_case_or_403(case_id)
+    view_case(current_user, case)
+    db.session.commit()
+    return render_template("cases/show.html", case=case)
+
+
+@bp.route("/<int:case_id>/contacts/new", methods=["GET", "POST"])
+@require("case.create")
+def contact_new(case_id: int):
+    case = load_case_or_403(case_id)
+    form = ContactForm()
+    if form.validate_on_submit():
+        try:
+            contact = add_contact(current_user, case, form.person_data(), relationship=form.relationship.data,
+                                  last_exposure_date=form.last_exposure_date.data)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{contact.person.full_name} added as a {contact.relationship_} contact. "
+                  f"Quarantine ends {contact.quarantine_end_date:%-d %B %Y}.", "success")
+            return redirect(url_for("cases.show", case_id=case.id))
+    return render_template("cases/contact_new.html", form=form, case=case), (400 if form.errors else 200)

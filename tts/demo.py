@@ -1,0 +1,61 @@
+"""`flask demo load`: fictional staff, cases and contacts for trying the app."""
+from datetime import date, timedelta
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from tts.auth.models import User
+from tts.auth.services import create_user
+from tts.cases.models import Case
+from tts.cases.services import add_contact, create_case
+from tts.clock import today
+from tts.extensions import db
+from tts.people.validation import PersonData
+
+DEMO_PASSWORD = "demo-password-2026"
+DEMO_USERS = [
+    ("tracer@tts.example", "Priya Tracer", "tracer"),
+    ("supervisor@tts.example", "Sam Supervisor", "supervisor"),
+    ("reporting@tts.example", "Rowan Reporting", "reporting"),
+    ("admin@tts.example", "Alex Admin", "admin"),
+]
+
+
+@click.group("demo")
+def demo_cli():
+    """Demo data for trying TTS locally."""
+
+
+@demo_cli.command("load")
+@with_appcontext
+def load_command():
+    """Create demo staff (one per role) and a few fictional cases; safe to run twice."""
+    users = {}
+    for email, name, role in DEMO_USERS:
+        user = db.session.scalar(select(User).where(User.email == email))
+        users[role] = user or create_user(None, email=email, name=name, role=role, password=DEMO_PASSWORD)
+    if db.session.scalar(select(Case.id).limit(1)) is None:
+        _demo_cases(users["tracer"])
+    db.session.commit()
+    click.echo("\nDemo logins (password for all: %s):" % DEMO_PASSWORD)
+    for email, _name, role in DEMO_USERS:
+        click.echo(f"  {role:<11} {email}")
+
+
+def _demo_cases(tracer: User) -> None:
+    d = today()
+    # Fictional people; phone numbers from Ofcom's drama ranges.
+    case = create_case(tracer, PersonData("Morgan", "Ashdown", date(d.year - 34, 5, 17), "07700 900101", None,
+                                          "14 Fictional Row, Sheffield", "S1 2HH"),
+                       test_date=d - timedelta(days=1), symptom_onset_date=d - timedelta(days=3))
+    add_contact(tracer, case, PersonData("Jamie", "Ashdown", date(d.year - 36, 5, 17), "07700 900102"),
+                relationship="household", last_exposure_date=d - timedelta(days=1))
+    add_contact(tracer, case, PersonData("Robin", "Ashdown", date(d.year - 9, 5, 17)),
+                relationship="household", last_exposure_date=d - timedelta(days=1))
+    add_contact(tracer, case, PersonData("Kit", "Bramall", None, "0114 496 0456", None,
+                                         "3 Example Lane, Sheffield", "S10 2TN"),
+                relationship="close", last_exposure_date=d - timedelta(days=2))
+    create_case(tracer, PersonData("Avery", "Hallam", date(d.year - 52, 5, 17), "07700 900201", None,
+                                   "7 Sample Street, Sheffield", "S11 8YA"),
+                test_date=d, symptom_onset_date=None)

@@ -1,0 +1,8 @@
+"""Imports every feature's models so SQLAlchemy and Alembic see the whole schema."""
+from tts.audit.models import AuditEvent
+from tts.auth.models import ApiToken, User
+from tts.cases.models import Case, Contact
+from tts.people.models import Household, Person
+from tts.policies.models import IsolationPolicy
+
+__all__ = ["AuditEvent", "ApiToken", "User", "Case", "Contact", "Household", "Person", "IsolationPolicy"]

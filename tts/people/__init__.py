@@ -1,0 +1,5 @@
+"""People and households: who they are, their timeline, and search."""
+from flask import Blueprint
+
+bp = Blueprint("people", __name__)
+

@@ -1,0 +1,54 @@
+"""People (cases and contacts alike) and the households they live in."""
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tts.clock import utcnow
+from tts.extensions import db
+from tts.models_base import UTCDateTime
+
+
+class Household(db.Model):
+    __tablename__ = "households"
+    __table_args__ = (Index("ix_households_postcode", "postcode"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(300))
+    postcode: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    members: Mapped[list["Person"]] = relationship(back_populates="household", order_by="Person.id")
+
+
+class Person(db.Model):
+    __tablename__ = "people"
+    __table_args__ = (
+        Index("ix_people_dob_phone", "date_of_birth", "phone"),
+        Index("ix_people_dob_postcode", "date_of_birth", "postcode"),
+        Index("ix_people_phone", "phone"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    email: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[str | None] = mapped_column(String(300))
+    postcode: Mapped[str | None] = mapped_column(String(8))
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
+    language: Mapped[str | None] = mapped_column(String(40))
+    accessibility_needs: Mapped[str | None] = mapped_column(String(500))
+    is_vulnerable: Mapped[bool] = mapped_column(default=False)
+    has_sms_opt_out: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    household: Mapped[Household | None] = relationship(back_populates="members")
+    cases = relationship("Case", back_populates="person", order_by="Case.id")
+    contact_records = relationship("Contact", back_populates="person", order_by="Contact.id")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"

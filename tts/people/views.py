@@ -1,0 +1,72 @@
+"""The person page (audited), editing details, and exact-match search."""
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from tts.audit.services import record_event
+from tts.errors import ValidationFailed
+from tts.extensions import db
+from tts.people import bp
+from tts.people.forms import PersonEditForm, SearchForm
+from tts.people.models import Person
+from tts.people.services import search_people, update_person
+from tts.people.timeline import person_timeline
+from tts.permissions import can, require
+from tts.ui import apply_errors
+
+
+def load_person_or_403(person_id: int) -> Person:
+    person = db.session.get(Person, person_id)
+    if person is None:
+        abort(404)
+    if not can("person.view"):
+        abort(403)
+    return person
+
+
+@bp.route("/people/<int:person_id>")
+@require("person.view")
+def show(person_id: int):
+    person = load_person_or_403(person_id)
+    record_event(current_user, "person.view", person)
+    db.session.commit()
+    return render_template("people/show.html", person=person, timeline=person_timeline(person))
+
+
+@bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
+@require("person.update")
+def edit(person_id: int):
+    person = load_person_or_403(person_id)
+    form = PersonEditForm(obj=person)
+    if form.validate_on_submit():
+        try:
+            update_person(current_user, person, form.person_data(), is_vulnerable=form.is_vulnerable.data,
+                          has_sms_opt_out=form.has_sms_opt_out.data)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc, prefix="")
+        else:
+            db.session.commit()
+            flash(f"Details for {person.full_name} saved", "success")
+            return redirect(url_for("people.show", person_id=person.id))
+    else:
+        record_event(current_user, "person.view", person, {"for": "edit"})
+        db.session.commit()
+    return render_template("people/edit.html", form=form, person=person), (400 if form.errors else 200)
+
+
+# Search is a POST so names, numbers and dates of birth never appear in URLs or access logs.
+@bp.route("/search", methods=["GET", "POST"])
+@require("person.search")
+def search():
+    form = SearchForm()
+    results = None
+    if form.validate_on_submit():
+        try:
+            results = search_people(current_user, reference=form.reference.data, phone=form.phone.data,
+                                    name=form.name.data, date_of_birth=form.date_of_birth.data)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc, prefix="")
+        else:
+            db.session.commit()
+    return render_template("people/search.html", form=form, results=results), (400 if form.errors else 200)

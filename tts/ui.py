@@ -1,0 +1,117 @@
+"""Shared UI pieces: the GOV.UK date field, mapping service errors onto forms, template helpers."""
+from datetime import date
+
+from flask import Flask, request
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import Field
+from wtforms.utils import unset_value
+from wtforms.validators import StopValidation
+
+from tts.clock import to_london
+from tts.errors import ValidationFailed
+from tts.permissions import ROLE_LABELS, Role, can
+from tts.people.validation import format_phone
+
+
+class GovDateField(Field):
+    """A GOV.UK date input: three boxes named `<name>-day`, `-month`, `-year`; data is a date or None."""
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        self.process_errors = []
+        if data is unset_value:
+            data = self.default() if callable(self.default) else self.default
+        self.object_data = data
+        self.data = data
+        self.raw = ({"day": str(data.day), "month": str(data.month), "year": str(data.year)}
+                    if isinstance(data, date) else {"day": "", "month": "", "year": ""})
+        if formdata is None:
+            return
+        parts = {k: (formdata.get(f"{self.name}-{k}") or "").strip() for k in ("day", "month", "year")}
+        if not any(parts.values()) and not any(f"{self.name}-{k}" in formdata for k in parts):
+            return
+        self.raw = parts
+        self.data = None
+        if not any(parts.values()):
+            return
+        missing = [k for k, v in parts.items() if not v]
+        if missing:
+            self.process_errors.append(f"{self.label.text} must include a {' and '.join(missing)}")
+            return
+        try:
+            year = int(parts["year"])
+            if year < 1000:
+                raise ValueError
+            self.data = date(year, int(parts["month"]), int(parts["day"]))
+        except ValueError:
+            self.process_errors.append(f"{self.label.text} must be a real date")
+
+
+class DateRequired:
+    """Like DataRequired for GovDateField, without doubling up on 'must be a real date'."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.data is None and not field.process_errors:
+            raise StopValidation(self.message)
+
+
+def apply_errors(form: FlaskForm, exc: ValidationFailed, prefix: str = "person.") -> None:
+    """Show a service's field errors on the form's fields (`person.phone` -> the `phone` field)."""
+    for key, messages in exc.errors.items():
+        name = key.removeprefix(prefix)
+        field = form._fields.get(name)
+        if field is not None:
+            field.errors = list(field.errors) + list(messages)
+        else:
+            form.form_errors.extend(messages)
+
+
+def _datetime(value, fmt: str = "%-d %b %Y %H:%M") -> str:
+    return to_london(value).strftime(fmt) if value else ""
+
+
+def _date(value, fmt: str = "%-d %B %Y") -> str:
+    return value.strftime(fmt) if value else ""
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["datetime"] = _datetime
+    app.jinja_env.filters["date"] = _date
+    app.jinja_env.filters["phone"] = format_phone
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def _globals():
+        return {"can": can, "role_labels": ROLE_LABELS, "Role": Role, "current_user": current_user,
+                "nav": _navigation()}
+
+    @app.route("/assets/<path:filename>")
+    def govuk_assets(filename: str):
+        # govuk-frontend's compiled CSS refers to /assets/fonts and /assets/images.
+        return app.send_static_file(f"govuk/assets/{filename}")
+
+
+def _navigation() -> list[dict]:
+    if not current_user.is_authenticated:
+        return []
+    items = [
+        ("cases.index", "Cases", "case.create"),
+        ("people.search", "Find a person", "person.search"),
+        ("auth.users", "Users", "user.manage"),
+        ("policies.index", "Isolation policy", "policy.manage"),
+        ("audit.index", "Audit log", "audit.view"),
+    ]
+    from flask import url_for
+
+    endpoint = request.endpoint or ""
+    return [{"href": url_for(ep), "text": text,
+             "active": endpoint.split(".")[0] == ep.split(".")[0] and (ep != "auth.users" or endpoint.startswith("auth.user"))}
+            for ep, text, perm in items if can(perm)]
+
+
+__all__ = ["GovDateField", "DateRequired", "apply_errors", "Markup"]
