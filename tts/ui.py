@@ -1,5 +1,7 @@
 """Shared UI pieces: the GOV.UK date field, mapping service errors onto forms, template helpers."""
+from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 
 from flask import Flask, request
 from flask_login import current_user
@@ -11,8 +13,11 @@ from wtforms.validators import StopValidation
 
 from tts.clock import to_london
 from tts.errors import ValidationFailed
+from tts.extensions import db
 from tts.permissions import ROLE_LABELS, Role, can
-from tts.people.validation import format_phone
+
+
+T = TypeVar("T")
 
 
 class GovDateField(Field):
@@ -60,14 +65,36 @@ class DateRequired:
 
 
 def apply_errors(form: FlaskForm, exc: ValidationFailed, prefix: str = "person.") -> None:
-    """Show a service's field errors on the form's fields (`person.phone` -> the `phone` field)."""
+    """Show a service's field errors on the form's fields (`person.phone` -> the `phone` field).
+    A field the form already faulted (an impossible date, say) keeps its own, more precise message."""
     for key, messages in exc.errors.items():
         name = key.removeprefix(prefix)
         field = form._fields.get(name)
-        if field is not None:
-            field.errors = list(field.errors) + list(messages)
-        else:
+        if field is None:
             form.form_errors.extend(messages)
+        elif not field.errors:
+            field.errors = list(messages)
+
+
+def submit(form: FlaskForm, action: Callable[[], T], prefix: str = "person.") -> T | None:
+    """Validate a posted form and run the service `action`, showing every problem at once.
+
+    The service runs even when the form itself found a problem, so that its rules report too;
+    the work is then rolled back. Returns the action's result only when everything passed.
+    """
+    if not form.is_submitted():
+        return None
+    form_ok = form.validate()
+    try:
+        result = action()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        apply_errors(form, exc, prefix)
+        return None
+    if not form_ok:
+        db.session.rollback()
+        return None
+    return result
 
 
 def _datetime(value, fmt: str = "%-d %b %Y %H:%M") -> str:
@@ -79,6 +106,8 @@ def _date(value, fmt: str = "%-d %B %Y") -> str:
 
 
 def init_app(app: Flask) -> None:
+    from tts.people.validation import format_phone
+
     app.jinja_env.filters["datetime"] = _datetime
     app.jinja_env.filters["date"] = _date
     app.jinja_env.filters["phone"] = format_phone
@@ -114,4 +143,4 @@ def _navigation() -> list[dict]:
             for ep, text, perm in items if can(perm)]
 
 
-__all__ = ["GovDateField", "DateRequired", "apply_errors", "Markup"]
+__all__ = ["GovDateField", "DateRequired", "apply_errors", "submit", "Markup"]

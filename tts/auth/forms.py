@@ -1,9 +1,10 @@
 """Sign-in and user administration forms."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 
 from tts.permissions import ROLE_LABELS
 
+# Radio choices are rendered from here; the service checks the value.
 ROLE_CHOICES = [(role.value, label) for role, label in ROLE_LABELS.items()]
 
 
@@ -15,12 +16,12 @@ class LoginForm(FlaskForm):
 class UserCreateForm(FlaskForm):
     name = StringField("Full name")
     email = EmailField("Email address")
-    role = RadioField("Role", choices=ROLE_CHOICES, validate_choice=False)
+    role = StringField("Role")
     password = PasswordField("Initial password")
 
 
 class UserEditForm(FlaskForm):
     name = StringField("Full name")
-    role = RadioField("Role", choices=ROLE_CHOICES, validate_choice=False)
+    role = StringField("Role")
     is_active = BooleanField("Account is active")
     password = PasswordField("New password (leave blank to keep the current one)")

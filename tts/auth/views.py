@@ -7,13 +7,12 @@ from sqlalchemy import select
 
 from tts.audit.services import record_event
 from tts.auth import bp
-from tts.auth.forms import LoginForm, UserCreateForm, UserEditForm
+from tts.auth.forms import ROLE_CHOICES, LoginForm, UserCreateForm, UserEditForm
 from tts.auth.models import User
 from tts.auth.services import authenticate, create_user, update_user
-from tts.errors import ValidationFailed
 from tts.extensions import db, login_manager
 from tts.permissions import require
-from tts.ui import apply_errors
+from tts.ui import submit
 
 
 @login_manager.user_loader
@@ -79,18 +78,14 @@ def users():
 @require("user.manage")
 def user_new():
     form = UserCreateForm()
-    if form.validate_on_submit():
-        try:
-            user = create_user(current_user, email=form.email.data or "", name=form.name.data or "",
-                               role=form.role.data or "", password=form.password.data or "")
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc, prefix="")
-        else:
-            db.session.commit()
-            flash(f"Account created for {user.name}", "success")
-            return redirect(url_for("auth.users"))
-    return render_template("admin/user_form.html", form=form, user=None), (400 if form.errors else 200)
+    user = submit(form, lambda: create_user(current_user, email=form.email.data or "", name=form.name.data or "",
+                                            role=form.role.data or "", password=form.password.data or ""),
+                  prefix="")
+    if user is not None:
+        db.session.commit()
+        flash(f"Account created for {user.name}", "success")
+        return redirect(url_for("auth.users"))
+    return render_template("admin/user_form.html", form=form, user=None, role_choices=ROLE_CHOICES), (400 if form.errors else 200)
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
@@ -98,15 +93,11 @@ def user_new():
 def user_edit(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     form = UserEditForm(obj=user)
-    if form.validate_on_submit():
-        try:
-            update_user(current_user, user, name=form.name.data or "", role=form.role.data or "",
-                        is_active=bool(form.is_active.data), password=form.password.data or None)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc, prefix="")
-        else:
-            db.session.commit()
-            flash(f"Changes to {user.name} saved", "success")
-            return redirect(url_for("auth.users"))
-    return render_template("admin/user_form.html", form=form, user=user), (400 if form.errors else 200)
+    saved = submit(form, lambda: update_user(current_user, user, name=form.name.data or "", role=form.role.data or "",
+                                             is_active=bool(form.is_active.data),
+                                             password=form.password.data or None), prefix="")
+    if saved is not None:
+        db.session.commit()
+        flash(f"Changes to {user.name} saved", "success")
+        return redirect(url_for("auth.users"))
+    return render_template("admin/user_form.html", form=form, user=user, role_choices=ROLE_CHOICES), (400 if form.errors else 200)

@@ -1,5 +1,5 @@
 """Forms to log a case and to add a contact."""
-from wtforms import RadioField
+from wtforms import StringField
 
 from tts.cases.models import RELATIONSHIP_LABELS
 from tts.people.forms import PersonFieldsForm
@@ -11,8 +11,9 @@ class CaseForm(PersonFieldsForm):
     symptom_onset_date = GovDateField("Date symptoms started (leave blank if they have no symptoms)")
 
 
+RELATIONSHIP_CHOICES = [(r.value, label) for r, label in RELATIONSHIP_LABELS.items()]
+
+
 class ContactForm(PersonFieldsForm):
-    relationship = RadioField("Relationship to the case",
-                              choices=[(r.value, label) for r, label in RELATIONSHIP_LABELS.items()],
-                              validate_choice=False)
+    relationship = StringField("Relationship to the case")
     last_exposure_date = GovDateField("Date of last contact with the case")

@@ -6,6 +6,7 @@ from datetime import date
 from sqlalchemy import select
 
 from tts.audit.services import record_event
+from tts.clock import today
 from tts.cases.models import Case, CaseSource, Contact, Relationship
 from tts.errors import ErrorCollector
 from tts.extensions import db
@@ -64,8 +65,9 @@ def add_contact(actor, case: Case, person: PersonData, *, relationship: str | No
     clean = clean_person(person, errors)
     if last_exposure_date is None:
         errors.add("last_exposure_date", "Enter the date of last contact with the case")
+    elif last_exposure_date > today():
+        errors.add("last_exposure_date", "Date of last contact must be today or in the past")
     else:
-        check_not_future(errors, "last_exposure_date", last_exposure_date, "Date of last contact")
         start = case.policy.infectious_from(case.test_date, case.symptom_onset_date)
         if last_exposure_date < start:
             basis = "symptoms started" if case.symptom_onset_date else "the test (no symptoms)"

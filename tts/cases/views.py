@@ -3,13 +3,12 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from tts.cases import bp
-from tts.cases.forms import CaseForm, ContactForm
+from tts.cases.forms import RELATIONSHIP_CHOICES, CaseForm, ContactForm
 from tts.cases.models import Case
 from tts.cases.services import add_contact, create_case, recent_cases, view_case
-from tts.errors import ValidationFailed
 from tts.extensions import db
 from tts.permissions import can, require
-from tts.ui import apply_errors
+from tts.ui import submit
 
 
 def load_case_or_403(case_id: int) -> Case:
@@ -32,18 +31,13 @@ def index():
 @require("case.create")
 def new():
     form = CaseForm()
-    if form.validate_on_submit():
-        try:
-            case = create_case(current_user, form.person_data(), test_date=form.test_date.data,
-                               symptom_onset_date=form.symptom_onset_date.data)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(f"Case {case.reference} logged for {case.person.full_name}. "
-                  f"Isolation ends {case.isolation_end_date:%-d %B %Y}.", "success")
-            return redirect(url_for("cases.show", case_id=case.id))
+    case = submit(form, lambda: create_case(current_user, form.person_data(), test_date=form.test_date.data,
+                                            symptom_onset_date=form.symptom_onset_date.data))
+    if case is not None:
+        db.session.commit()
+        flash(f"Case {case.reference} logged for {case.person.full_name}. "
+              f"Isolation ends {case.isolation_end_date:%-d %B %Y}.", "success")
+        return redirect(url_for("cases.show", case_id=case.id))
     return render_template("cases/new.html", form=form), (400 if form.errors else 200)
 
 
@@ -61,16 +55,13 @@ def show(case_id: int):
 def contact_new(case_id: int):
     case = load_case_or_403(case_id)
     form = ContactForm()
-    if form.validate_on_submit():
-        try:
-            contact = add_contact(current_user, case, form.person_data(), relationship=form.relationship.data,
-                                  last_exposure_date=form.last_exposure_date.data)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(f"{contact.person.full_name} added as a {contact.relationship_} contact. "
-                  f"Quarantine ends {contact.quarantine_end_date:%-d %B %Y}.", "success")
-            return redirect(url_for("cases.show", case_id=case.id))
-    return render_template("cases/contact_new.html", form=form, case=case), (400 if form.errors else 200)
+    contact = submit(form, lambda: add_contact(current_user, case, form.person_data(),
+                                               relationship=form.relationship.data or None,
+                                               last_exposure_date=form.last_exposure_date.data))
+    if contact is not None:
+        db.session.commit()
+        flash(f"{contact.person.full_name} added as a {contact.relationship_} contact. "
+              f"Quarantine ends {contact.quarantine_end_date:%-d %B %Y}.", "success")
+        return redirect(url_for("cases.show", case_id=case.id))
+    return render_template("cases/contact_new.html", form=form, case=case,
+                           relationship_choices=RELATIONSHIP_CHOICES), (400 if form.errors else 200)

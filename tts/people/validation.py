@@ -12,7 +12,7 @@ from tts.errors import ErrorCollector
 # Ofcom reserves 07700 900000-900999 for drama; phonenumbers rightly calls them invalid, but
 # accepting them lets demo and test data stay fictional, so no real person is ever texted.
 _FICTION_MOBILES = range(7700900000, 7700901000)
-_POSTCODE = re.compile(r"^(GIR0AA|[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][ABD-HJLNP-UW-Z]{2})$")
+_POSTCODE = re.compile(r"^(GIR0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][A-Z0-9]?[0-9][ABD-HJLNP-UW-Z]{2})$")
 PHONE_HINT = "Enter a phone number, like 07700 900123, +44 7700 900123 or 0114 496 0123"
 
 

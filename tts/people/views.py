@@ -3,7 +3,6 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from tts.audit.services import record_event
-from tts.errors import ValidationFailed
 from tts.extensions import db
 from tts.people import bp
 from tts.people.forms import PersonEditForm, SearchForm
@@ -11,7 +10,7 @@ from tts.people.models import Person
 from tts.people.services import search_people, update_person
 from tts.people.timeline import person_timeline
 from tts.permissions import can, require
-from tts.ui import apply_errors
+from tts.ui import submit
 
 
 def load_person_or_403(person_id: int) -> Person:
@@ -37,18 +36,14 @@ def show(person_id: int):
 def edit(person_id: int):
     person = load_person_or_403(person_id)
     form = PersonEditForm(obj=person)
-    if form.validate_on_submit():
-        try:
-            update_person(current_user, person, form.person_data(), is_vulnerable=form.is_vulnerable.data,
-                          has_sms_opt_out=form.has_sms_opt_out.data)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc, prefix="")
-        else:
-            db.session.commit()
-            flash(f"Details for {person.full_name} saved", "success")
-            return redirect(url_for("people.show", person_id=person.id))
-    else:
+    saved = submit(form, lambda: update_person(current_user, person, form.person_data(),
+                                               is_vulnerable=form.is_vulnerable.data,
+                                               has_sms_opt_out=form.has_sms_opt_out.data), prefix="")
+    if saved is not None:
+        db.session.commit()
+        flash(f"Details for {person.full_name} saved", "success")
+        return redirect(url_for("people.show", person_id=person.id))
+    if not form.is_submitted():
         record_event(current_user, "person.view", person, {"for": "edit"})
         db.session.commit()
     return render_template("people/edit.html", form=form, person=person), (400 if form.errors else 200)
@@ -59,14 +54,9 @@ def edit(person_id: int):
 @require("person.search")
 def search():
     form = SearchForm()
-    results = None
-    if form.validate_on_submit():
-        try:
-            results = search_people(current_user, reference=form.reference.data, phone=form.phone.data,
-                                    name=form.name.data, date_of_birth=form.date_of_birth.data)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc, prefix="")
-        else:
-            db.session.commit()
+    results = submit(form, lambda: search_people(current_user, reference=form.reference.data, phone=form.phone.data,
+                                                 name=form.name.data, date_of_birth=form.date_of_birth.data),
+                     prefix="")
+    if results is not None:
+        db.session.commit()
     return render_template("people/search.html", form=form, results=results), (400 if form.errors else 200)

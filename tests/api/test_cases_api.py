@@ -1,0 +1,116 @@
+"""API v1 for cases, contacts and people: 201/200 shapes, 401, 403, 404 and 422 with field errors."""
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from tts.clock import today
+from tts.extensions import db
+from tts.people.models import Person
+
+D = timedelta(days=1)
+
+
+def case_body(**person_overrides):
+    person = {"first_name": "Ione", "last_name": "Sallow", "date_of_birth": "1988-04-12", "phone": "07700 900321",
+              "email": "ione@example.org", "address": "22 Pretend Place, Sheffield", "postcode": "s11 8ya"}
+    person.update(person_overrides)
+    return {"person": person, "test_date": (today() - D).isoformat(),
+            "symptom_onset_date": (today() - 2 * D).isoformat()}
+
+
+def test_create_case_answers_201_with_normalised_person(client, api_token):
+    headers, _ = api_token("tracer")
+    response = client.post("/api/v1/cases", json=case_body(), headers=headers)
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert body["reference"].startswith("TTS-") and body["status"] == "open" and body["source"] == "api"
+    assert body["isolation_end_date"] == (today() + 8 * D).isoformat()
+    assert body["person"]["phone"] == "+447700900321" and body["person"]["postcode"] == "S11 8YA"
+    assert body["contacts"] == []
+    fetched = client.get(f"/api/v1/cases/{body['id']}", headers=headers)
+    assert fetched.status_code == 200 and fetched.json["reference"] == body["reference"]
+
+
+def test_asymptomatic_case_with_null_onset(client, api_token):
+    headers, _ = api_token("tracer")
+    body = case_body()
+    body["symptom_onset_date"] = None
+    response = client.post("/api/v1/cases", json=body, headers=headers)
+    assert response.status_code == 201
+    assert response.json["isolation_end_date"] == (today() + 9 * D).isoformat()
+
+
+def test_field_errors_answer_422_and_nothing_is_saved(app, client, api_token):
+    headers, _ = api_token("tracer")
+    body = case_body(phone="12345", postcode="nowhere", date_of_birth="1988-13-01")
+    body["test_date"] = (today() + D).isoformat()
+    response = client.post("/api/v1/cases", json=body, headers=headers)
+    assert response.status_code == 422
+    errors = response.json["errors"]
+    assert set(errors) == {"person.phone", "person.postcode", "person.date_of_birth", "test_date"}
+    assert "07700 900123" in errors["person.phone"][0]
+    assert errors["person.date_of_birth"] == ["Use a real date in the form YYYY-MM-DD"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Person)) == 0
+
+
+def test_non_json_body_is_422(client, api_token):
+    headers, _ = api_token("tracer")
+    response = client.post("/api/v1/cases", data="nope", headers=headers)
+    assert response.status_code == 422 and "body" in response.json["errors"]
+
+
+def test_missing_bad_or_expired_token_is_401(app, client, api_token):
+    assert client.post("/api/v1/cases", json=case_body()).status_code == 401
+    assert client.get("/api/v1/cases/1", headers={"Authorization": "Bearer tts_not-a-token"}).status_code == 401
+    headers, _ = api_token("tracer")
+    from tts.auth.models import ApiToken
+    from tts.clock import utcnow
+
+    with app.app_context():
+        token = db.session.scalars(select(ApiToken)).one()
+        token.expires_at = utcnow() - D
+        db.session.commit()
+    assert client.get("/api/v1/cases/1", headers=headers).status_code == 401
+
+
+def test_roles_that_may_not_get_403(client, api_token):
+    for role in ("reporting", "admin"):
+        headers, _ = api_token(role)
+        assert client.post("/api/v1/cases", json=case_body(), headers=headers).status_code == 403
+        assert client.get("/api/v1/people/1", headers=headers).status_code == 403
+
+
+def test_session_cookie_does_not_authenticate_the_api(tracer_client):
+    assert tracer_client.post("/api/v1/cases", json=case_body()).status_code == 401
+
+
+def test_add_contacts_household_and_close(client, api_token):
+    headers, _ = api_token("supervisor")
+    case = client.post("/api/v1/cases", json=case_body(), headers=headers).json
+    household = client.post(f"/api/v1/cases/{case['id']}/contacts", headers=headers, json={
+        "person": {"first_name": "Finn", "last_name": "Sallow", "phone": "+44 7700 900322"},
+        "relationship": "household", "last_exposure_date": today().isoformat()})
+    assert household.status_code == 201, household.json
+    assert household.json["household_id"] == case["person"]["household_id"] is not None
+    assert household.json["quarantine_end_date"] == (today() + 14 * D).isoformat()
+    close = client.post(f"/api/v1/cases/{case['id']}/contacts", headers=headers, json={
+        "person": {"first_name": "Gale", "last_name": "Thimble", "phone": "0114 496 0999"},
+        "relationship": "close", "last_exposure_date": (today() - D).isoformat()})
+    assert close.status_code == 201 and close.json["household_id"] is None
+    assert set(close.json) >= {"id", "person_id", "relationship", "quarantine_end_date", "household_id"}
+    full = client.get(f"/api/v1/cases/{case['id']}", headers=headers).json
+    assert [c["relationship"] for c in full["contacts"]] == ["household", "close"]
+    person = client.get(f"/api/v1/people/{household.json['person_id']}", headers=headers).json
+    assert person["contact_records"][0]["case_id"] == case["id"] and person["cases"] == []
+
+
+def test_contact_errors_are_422(client, api_token):
+    headers, _ = api_token("tracer")
+    case = client.post("/api/v1/cases", json=case_body(), headers=headers).json
+    response = client.post(f"/api/v1/cases/{case['id']}/contacts", headers=headers, json={
+        "person": {"first_name": "", "last_name": "Thimble", "phone": "999"},
+        "relationship": "pal", "last_exposure_date": (today() - 30 * D).isoformat()})
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"person.first_name", "person.phone", "relationship", "last_exposure_date"}
+    assert client.post("/api/v1/cases/999999/contacts", headers=headers, json={}).status_code == 404

@@ -1,0 +1,73 @@
+"""A live server on its own database, and headless Chromium driven by Playwright."""
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import ROOT, make_app
+from tts.auth.services import create_user
+from tts.extensions import db
+
+SCREENSHOTS = Path(os.environ.get("TTS_SCREENSHOT_DIR", ROOT / "test-artifacts" / "screenshots"))
+CHROMIUM = os.environ.get("TTS_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+BROWSER_PASSWORD = "browser-test-password"
+
+
+@pytest.fixture(scope="session")
+def live_server(fresh_database_url):
+    app = make_app(fresh_database_url("browser"))
+    with app.app_context():
+        for role in ("tracer", "supervisor", "admin", "reporting"):
+            create_user(None, email=f"{role}@browser.example", name=f"Browser {role.title()}", role=role,
+                        password=BROWSER_PASSWORD)
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs it with apt-get")
+        pytest.skip("Chromium is not installed (run `make test`, which installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    shots = SCREENSHOTS / request.node.name
+    shots.mkdir(parents=True, exist_ok=True)
+    counter = iter(range(1, 1000))
+
+    def snap(label: str) -> None:
+        page.screenshot(path=str(shots / f"{next(counter):02d}-{label}.png"), full_page=True)
+
+    page.snap = snap
+    yield page
+    context.close()
+
+
+def sign_in(page, role: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Email address").fill(f"{role}@browser.example")
+    page.get_by_label("Password").fill(BROWSER_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()

@@ -1,0 +1,68 @@
+"""Logging a case and adding contacts through the web forms."""
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from tts.cases.models import Case
+from tts.clock import today
+from tts.extensions import db
+
+D = timedelta(days=1)
+
+
+def date_fields(name, value):
+    return {f"{name}-day": str(value.day), f"{name}-month": str(value.month), f"{name}-year": str(value.year)}
+
+
+def case_form(**overrides):
+    data = {"first_name": "Hollis", "last_name": "Rookwood", "phone": "07700 900444", "email": "",
+            "address": "8 Nowhere Street, Sheffield", "postcode": "s2 4su",
+            **date_fields("date_of_birth", today().replace(year=1990, month=6, day=1)),
+            **date_fields("test_date", today() - D), **date_fields("symptom_onset_date", today() - 2 * D)}
+    data.update(overrides)
+    return data
+
+
+def test_log_a_case_then_add_a_household_contact(app, tracer_client):
+    response = tracer_client.post("/cases/new", data=case_form())
+    assert response.status_code == 302
+    case_url = response.headers["Location"]
+    page = tracer_client.get(case_url).get_data(as_text=True)
+    isolation_end = today() + 8 * D
+    assert f"{isolation_end:%-d %B %Y}" in page and "Hollis Rookwood" in page and "07700 900444" in page
+    contact = tracer_client.post(case_url + "/contacts/new", data={
+        "relationship": "household", "first_name": "Jory", "last_name": "Rookwood",
+        **date_fields("last_exposure_date", today())}, follow_redirects=True)
+    html = contact.get_data(as_text=True)
+    assert "Jory Rookwood added as a household contact" in html
+    assert f"{today() + 14 * D:%-d %B %Y}" in html and "Household" in html
+
+
+def test_invalid_case_form_rerenders_with_messages_and_saves_nothing(app, tracer_client):
+    response = tracer_client.post("/cases/new", data=case_form(
+        phone="0114 496", postcode="nope", first_name="", **{"test_date-day": "32"}))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "There is a problem" in html
+    assert 'href="#phone"' in html and 'href="#postcode"' in html and 'href="#first_name"' in html
+    assert "Test date must be a real date" in html
+    assert 'value="0114 496"' in html  # what they typed is kept
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_contact_outside_infectious_window_is_explained(tracer_client):
+    case_url = tracer_client.post("/cases/new", data=case_form()).headers["Location"]
+    response = tracer_client.post(case_url + "/contacts/new", data={
+        "relationship": "close", "first_name": "Kit", "last_name": "Quillon",
+        **date_fields("last_exposure_date", today() - 10 * D)})
+    assert response.status_code == 400
+    assert "the case was not infectious until 2 days before symptoms started" in response.get_data(as_text=True)
+
+
+def test_reporting_role_cannot_log_cases(client, make_user):
+    from tests.conftest import sign_in
+
+    sign_in(client, make_user("reporting"))
+    assert client.get("/cases/new").status_code == 403
+    assert client.post("/cases/new", data=case_form()).status_code == 403

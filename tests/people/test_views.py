@@ -1,0 +1,60 @@
+"""The person page and timeline, editing, and exact-match search."""
+import pytest
+
+from tests.factories import person_data
+from tts.cases.services import add_contact, create_case
+from tts.clock import today
+from tts.extensions import db
+
+
+@pytest.fixture
+def family(ctx):
+    with ctx():
+        case = create_case(None, person_data(3), test_date=today(), symptom_onset_date=None)
+        contact = add_contact(None, case, person_data(4, address=None, postcode=None), relationship="household",
+                              last_exposure_date=today())
+        db.session.flush()
+        return {"reference": case.reference, "case_person": case.person_id, "contact_person": contact.person_id,
+                "dob": case.person.date_of_birth}
+
+
+def test_person_page_shows_timeline_and_household(tracer_client, family):
+    html = tracer_client.get(f"/people/{family['contact_person']}").get_data(as_text=True)
+    assert "Named as a household contact of " + family["reference"] in html
+    assert "Dev Nettlefold" in html  # the case, listed under Household (person_data(3))
+
+
+def test_search_by_reference_phone_and_name_with_dob(tracer_client, family):
+    by_ref = tracer_client.post("/search", data={"reference": family["reference"].lower().removeprefix("tts-")})
+    assert "1 person found" in by_ref.get_data(as_text=True)
+    by_phone = tracer_client.post("/search", data={"phone": "+44 7700 900004"})
+    assert "Ember Quillon" in by_phone.get_data(as_text=True)
+    dob = family["dob"]
+    by_name = tracer_client.post("/search", data={"name": "dev nettlefold", "date_of_birth-day": dob.day,
+                                                  "date_of_birth-month": dob.month, "date_of_birth-year": dob.year})
+    assert "Dev Nettlefold" in by_name.get_data(as_text=True)
+    no_dob = tracer_client.post("/search", data={"name": "Dev Nettlefold"})
+    assert no_dob.status_code == 400 and "Enter the date of birth to search by name" in no_dob.get_data(as_text=True)
+    nothing = tracer_client.post("/search", data={})
+    assert nothing.status_code == 400
+
+
+def test_search_is_a_post_so_personal_data_stays_out_of_urls(tracer_client):
+    page = tracer_client.get("/search").get_data(as_text=True)
+    assert '<form method="post"' in page
+
+
+def test_edit_person_validates_and_moves_household(app, tracer_client, family):
+    pid = family["contact_person"]
+    bad = tracer_client.post(f"/people/{pid}/edit", data={"first_name": "Ember", "last_name": "Quillon",
+                                                          "postcode": "XX"})
+    assert bad.status_code == 400 and "Enter a real postcode" in bad.get_data(as_text=True)
+    ok = tracer_client.post(f"/people/{pid}/edit", data={"first_name": "Ember", "last_name": "Quillon",
+                                                         "address": "99 Moved Road", "postcode": "S10 2TN"})
+    assert ok.status_code == 302
+    from tts.people.models import Person
+
+    with app.app_context():
+        person = db.session.get(Person, pid)
+        case_person = db.session.get(Person, family["case_person"])
+        assert person.household_id != case_person.household_id and person.postcode == "S10 2TN"
