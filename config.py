@@ -31,6 +31,13 @@ class Config:
     TTS_API_TOKEN_DAYS = int(os.environ.get("TTS_API_TOKEN_DAYS", "90"))
     PASSWORD_HASH_METHOD = "scrypt"
 
+    # The call queue (design.md "Rules that must be right").
+    TTS_CALLING_HOURS = os.environ.get("TTS_CALLING_HOURS", "08:00-20:00")  # Europe/London
+    TTS_CLAIM_LEASE_MINUTES = int(os.environ.get("TTS_CLAIM_LEASE_MINUTES", "20"))
+    TTS_MAX_FAILED_ATTEMPTS = int(os.environ.get("TTS_MAX_FAILED_ATTEMPTS", "3"))
+    TTS_ESCALATE_AFTER_HOURS = int(os.environ.get("TTS_ESCALATE_AFTER_HOURS", "24"))
+    TTS_RETRY_DELAYS_HOURS = os.environ.get("TTS_RETRY_DELAYS_HOURS", "2,4")  # then next morning
+
     TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID")
     TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN")
     TWILIO_API_KEY = os.environ.get("TWILIO_API_KEY")

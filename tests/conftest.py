@@ -163,3 +163,16 @@ def api_token(ctx, make_user):
         return {"Authorization": f"Bearer {plain}"}, user
 
     return make
+
+
+# A Monday morning in November (GMT, so London time equals UTC), inside calling hours.
+DAYTIME = "2026-11-23T10:00:00+00:00"
+
+
+@pytest.fixture
+def daytime():
+    """Freeze the clock inside calling hours; `daytime.shift(...)`/`move_to(...)` move it."""
+    import time_machine
+
+    with time_machine.travel(DAYTIME, tick=False) as traveller:
+        yield traveller

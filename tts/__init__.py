@@ -55,17 +55,19 @@ def register_blueprints(app: Flask) -> None:
     # Routes are attached when a feature's views module is imported; importing them here rather
     # than from each package's __init__ keeps models and services importable without the web layer.
     for module in ("auth.views", "cases.views", "people.views", "policies.views", "audit.views",
-                   "api.auth", "api.views"):
+                   "callqueue.views", "escalation.views", "api.auth", "api.views", "api.queue"):
         importlib.import_module(f"tts.{module}")
 
     from tts.api import bp as api_bp
     from tts.audit import bp as audit_bp
     from tts.auth import bp as auth_bp
+    from tts.callqueue import bp as callqueue_bp
     from tts.cases import bp as cases_bp
+    from tts.escalation import bp as escalation_bp
     from tts.people import bp as people_bp
     from tts.policies import bp as policies_bp
 
-    for bp in (auth_bp, cases_bp, people_bp, policies_bp, audit_bp, api_bp):
+    for bp in (auth_bp, cases_bp, people_bp, callqueue_bp, escalation_bp, policies_bp, audit_bp, api_bp):
         app.register_blueprint(bp)
 
 
@@ -83,9 +85,11 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from tts.auth.cli import users_cli
+    from tts.callqueue.cli import queue_cli
     from tts.demo import demo_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(queue_cli)
     app.cli.add_command(demo_cli)
 
 

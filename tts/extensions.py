@@ -46,4 +46,7 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn) -> None:
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front, so concurrent transactions queue on busy_timeout
+        # instead of failing with "database is locked" when a read later turns into a write. This
+        # is what makes claiming safe on SQLite, where SELECT ... FOR UPDATE does not exist.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -129,10 +129,12 @@ def _navigation() -> list[dict]:
     if not current_user.is_authenticated:
         return []
     items = [
+        ("callqueue.my_work", "My work", "queue.work"),
         ("cases.index", "Cases", "case.create"),
         ("people.search", "Find a person", "person.search"),
         ("auth.users", "Users", "user.manage"),
         ("policies.index", "Isolation policy", "policy.manage"),
+        ("escalation.index", "Escalations", "escalation.view"),
         ("audit.index", "Audit log", "audit.view"),
     ]
     from flask import url_for

@@ -56,3 +56,47 @@ def case_json(case: Case, *, with_contacts: bool = False) -> dict:
     if with_contacts:
         data["contacts"] = [contact_json(c) for c in case.contacts]
     return data
+
+
+def work_item_json(item) -> dict:
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "subject_type": item.subject_type,
+        "subject_id": item.subject_id,
+        "person": person_json(item.person),
+        "priority": item.band,
+        "status": item.status,
+        "due_at": _d(item.due_at),
+        "claimed_until": _d(item.claimed_until),
+        "claim_token": item.claim_token,
+        "attempts": item.attempts,
+        "assignee_id": item.assignee_id,
+    }
+
+
+def attempt_json(attempt) -> dict:
+    return {
+        "id": attempt.id,
+        "work_item_id": attempt.work_item_id,
+        "person_id": attempt.person_id,
+        "tracer_id": attempt.tracer_id,
+        "outcome": attempt.outcome,
+        "notes": attempt.notes,
+        "callback_at": _d(attempt.callback_at),
+        "language": attempt.language,
+        "created_at": _d(attempt.created_at),
+    }
+
+
+def escalation_json(escalation) -> dict:
+    return {
+        "id": escalation.id,
+        "person_id": escalation.person_id,
+        "household_id": escalation.household_id,
+        "work_item_id": escalation.work_item_id,
+        "reason": escalation.reason,
+        "detail": escalation.detail,
+        "status": escalation.status,
+        "created_at": _d(escalation.created_at),
+    }

@@ -19,10 +19,16 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164; Twilio rings it for masked calls
+    languages: Mapped[str | None] = mapped_column(String(200))  # comma-separated, besides English
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    @property
+    def language_list(self) -> list[str]:
+        return [lang.strip() for lang in (self.languages or "").split(",") if lang.strip()]
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"

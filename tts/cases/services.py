@@ -6,6 +6,7 @@ from datetime import date
 from sqlalchemy import select
 
 from tts.audit.services import record_event
+from tts.callqueue.services import queue_initial_call
 from tts.clock import today
 from tts.cases.models import Case, CaseSource, Contact, Relationship
 from tts.errors import ErrorCollector
@@ -49,6 +50,7 @@ def create_case(actor, person: PersonData, *, test_date: date | None, symptom_on
     db.session.add(case)
     db.session.flush()
     record_event(actor, "case.create", case, {"person_id": subject.id, "source": source})
+    queue_initial_call(actor, case=case)
     return case
 
 
@@ -100,6 +102,7 @@ def add_contact(actor, case: Case, person: PersonData, *, relationship: str | No
     db.session.flush()
     record_event(actor, "contact.create", contact, {"case_id": case.id, "person_id": subject.id,
                                                     "relationship": relationship})
+    queue_initial_call(actor, contact=contact)
     return contact
 
 

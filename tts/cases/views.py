@@ -1,5 +1,5 @@
 """Case list, logging a case, the case page and adding contacts."""
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tts.cases import bp
@@ -54,6 +54,7 @@ def show(case_id: int):
 @require("case.create")
 def contact_new(case_id: int):
     case = load_case_or_403(case_id)
+    return_to = request.args.get("return_to", type=int)  # a call screen to go back to
     form = ContactForm()
     contact = submit(form, lambda: add_contact(current_user, case, form.person_data(),
                                                relationship=form.relationship.data or None,
@@ -62,6 +63,8 @@ def contact_new(case_id: int):
         db.session.commit()
         flash(f"{contact.person.full_name} added as a {contact.relationship_} contact. "
               f"Quarantine ends {contact.quarantine_end_date:%-d %B %Y}.", "success")
+        if return_to:
+            return redirect(url_for("callqueue.call", item_id=return_to))
         return redirect(url_for("cases.show", case_id=case.id))
-    return render_template("cases/contact_new.html", form=form, case=case,
+    return render_template("cases/contact_new.html", form=form, case=case, return_to=return_to,
                            relationship_choices=RELATIONSHIP_CHOICES), (400 if form.errors else 200)

@@ -83,6 +83,10 @@ def update_person(actor, person: Person, data: PersonData, *, is_vulnerable: boo
     if {"address", "postcode"} & set(changed):
         person.household = None
         ensure_household(person)
+    if "is_vulnerable" in changed:
+        from tts.callqueue.services import refresh_bands
+
+        refresh_bands(person)
     db.session.flush()
     if changed:
         record_event(actor, "person.update", person, {"fields": changed})

@@ -13,7 +13,7 @@ class TimelineEntry:
 
 
 def person_timeline(person) -> list[TimelineEntry]:
-    """Case and contact records now; calls, messages and support join as those features land."""
+    """Case and contact records, calls and escalations; messages and support join as those features land."""
     entries = []
     for case in person.cases:
         onset = f"symptoms from {case.symptom_onset_date:%-d %B %Y}" if case.symptom_onset_date else "no symptoms"
@@ -26,4 +26,19 @@ def person_timeline(person) -> list[TimelineEntry]:
                                      f"Last contact {contact.last_exposure_date:%-d %B %Y}. "
                                      f"Quarantine ends {contact.quarantine_end_date:%-d %B %Y}.",
                                      "cases.show", {"case_id": contact.case_id}))
+    from sqlalchemy import select
+
+    from tts.callqueue.models import OUTCOME_LABELS, CallAttempt, Outcome
+    from tts.escalation.models import REASON_LABELS, Escalation
+    from tts.extensions import db
+
+    for attempt in db.session.scalars(select(CallAttempt).where(CallAttempt.person_id == person.id)):
+        detail = f"By {attempt.tracer.name}."
+        if attempt.notes:
+            detail += f" Notes: {attempt.notes}"
+        entries.append(TimelineEntry(attempt.created_at, f"Call: {OUTCOME_LABELS[Outcome(attempt.outcome)]}", detail,
+                                     "callqueue.call", {"item_id": attempt.work_item_id}))
+    for escalation in db.session.scalars(select(Escalation).where(Escalation.person_id == person.id)):
+        entries.append(TimelineEntry(escalation.created_at, "Escalated to the local team",
+                                     REASON_LABELS.get(escalation.reason, escalation.reason) + ".", None, None))
     return sorted(entries, key=lambda e: e.at, reverse=True)

@@ -3,6 +3,8 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from tts.audit.services import record_event
+from tts.callqueue.models import KIND_LABELS
+from tts.callqueue.queries import person_items
 from tts.extensions import db
 from tts.people import bp
 from tts.people.forms import PersonEditForm, SearchForm
@@ -28,7 +30,9 @@ def show(person_id: int):
     person = load_person_or_403(person_id)
     record_event(current_user, "person.view", person)
     db.session.commit()
-    return render_template("people/show.html", person=person, timeline=person_timeline(person))
+    items = db.session.scalars(person_items(person.id)).all()
+    return render_template("people/show.html", person=person, timeline=person_timeline(person), items=items,
+                           kind_labels=KIND_LABELS)
 
 
 @bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])

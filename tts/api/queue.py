@@ -1,0 +1,113 @@
+"""API v1 for the call queue: claim, release, record attempts, list escalations."""
+from datetime import datetime
+
+from flask import abort, g, jsonify, request
+
+from tts.api import bp
+from tts.api.auth import api_require
+from tts.api.serializers import attempt_json, escalation_json, work_item_json
+from tts.callqueue.models import WorkItem
+from tts.callqueue.services import (
+    ClaimConflict,
+    NotClaimHolder,
+    calling_resumes_at,
+    claim_item,
+    claim_next,
+    record_attempt,
+    release_item,
+)
+from tts.errors import ErrorCollector
+from tts.escalation.services import escalations_query
+from tts.extensions import db
+
+
+def _claim_response(claim):
+    return jsonify({"work_item": work_item_json(claim.item),
+                    "also_claimed": [work_item_json(i) for i in claim.also_claimed]})
+
+
+@bp.post("/queue/claim")
+@api_require("queue.work")
+def queue_claim():
+    claim = claim_next(g.api_user)
+    db.session.commit()
+    if claim is None:
+        response = jsonify()
+        response.status_code = 204
+        resumes = calling_resumes_at()
+        if resumes is not None:
+            response.headers["X-Calling-Resumes-At"] = resumes.isoformat()
+        return response
+    return _claim_response(claim)
+
+
+def _item(item_id: int) -> WorkItem:
+    return db.session.get(WorkItem, item_id) or abort(404)
+
+
+@bp.post("/work-items/<int:item_id>/claim")
+@api_require("queue.work")
+def work_item_claim(item_id: int):
+    try:
+        claim = claim_item(g.api_user, _item(item_id))
+    except ClaimConflict as exc:
+        db.session.rollback()
+        return jsonify({"error": str(exc)}), 409
+    db.session.commit()
+    return _claim_response(claim)
+
+
+@bp.post("/work-items/<int:item_id>/release")
+@api_require("queue.work")
+def work_item_release(item_id: int):
+    body = request.get_json(silent=True) or {}
+    try:
+        item = release_item(g.api_user, _item(item_id), body.get("claim_token"))
+    except NotClaimHolder as exc:
+        db.session.rollback()
+        return jsonify({"error": str(exc)}), 409
+    db.session.commit()
+    return jsonify({"work_item": work_item_json(item)})
+
+
+@bp.post("/work-items/<int:item_id>/attempts")
+@api_require("queue.work")
+def work_item_attempt(item_id: int):
+    item = _item(item_id)
+    body = request.get_json(silent=True)
+    errors = ErrorCollector()
+    if not isinstance(body, dict):
+        errors.add("body", "Send a JSON object with Content-Type: application/json")
+        errors.raise_if_any()
+    callback_at = None
+    if body.get("callback_at"):
+        try:
+            callback_at = datetime.fromisoformat(str(body["callback_at"]).replace("Z", "+00:00"))
+            if callback_at.tzinfo is None:
+                raise ValueError
+        except ValueError:
+            errors.add("callback_at", "Use an ISO 8601 date and time with a time zone, like 2026-11-23T14:30:00+00:00")
+    errors.raise_if_any()
+    try:
+        result = record_attempt(g.api_user, item, outcome=body.get("outcome"), notes=body.get("notes"),
+                                callback_at=callback_at, language=body.get("language"),
+                                claim_token=body.get("claim_token"))
+    except NotClaimHolder as exc:
+        db.session.rollback()
+        return jsonify({"error": str(exc)}), 409
+    db.session.commit()
+    data = {"attempt": attempt_json(result.attempt),
+            "work_item": {"id": result.item.id, "status": result.item.status,
+                          "due_at": result.item.due_at.isoformat(), "attempts": result.item.attempts}}
+    if result.new_item is not None:
+        data["callback_item"] = work_item_json(result.new_item)
+    if result.escalation is not None:
+        data["escalation"] = escalation_json(result.escalation)
+    return jsonify(data), 201
+
+
+@bp.get("/escalations")
+@api_require("escalation.view")
+def escalations():
+    stmt = escalations_query(status=request.args.get("status") or None, reason=request.args.get("reason") or None)
+    return jsonify([escalation_json(e) for e in db.session.scalars(stmt.limit(1000))])

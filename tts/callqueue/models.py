@@ -1,0 +1,144 @@
+"""Work items in the call queue and the call attempts made on them."""
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tts.clock import utcnow
+from tts.extensions import db
+from tts.models_base import UTCDateTime
+
+
+class ItemKind(StrEnum):
+    INITIAL_CALL = "initial_call"
+    FOLLOW_UP = "follow_up"
+    CALLBACK = "callback"
+    WELFARE_CHECK = "welfare_check"
+    DOORSTEP_VISIT = "doorstep_visit"
+
+
+class ItemStatus(StrEnum):
+    OPEN = "open"
+    CLAIMED = "claimed"
+    DONE = "done"
+    ESCALATED = "escalated"
+    CANCELLED = "cancelled"
+
+
+class Outcome(StrEnum):
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    VOICEMAIL = "voicemail"
+    BUSY = "busy"
+    WRONG_NUMBER = "wrong_number"
+    REFUSED = "refused"
+    CALLBACK_REQUESTED = "callback_requested"
+    LANGUAGE_BARRIER = "language_barrier"
+
+
+OUTCOME_LABELS = {
+    Outcome.REACHED: "Reached: spoke to them",
+    Outcome.NO_ANSWER: "No answer",
+    Outcome.VOICEMAIL: "Went to voicemail",
+    Outcome.BUSY: "Line busy",
+    Outcome.WRONG_NUMBER: "Wrong number",
+    Outcome.REFUSED: "Refused to take part",
+    Outcome.CALLBACK_REQUESTED: "Asked to be called back",
+    Outcome.LANGUAGE_BARRIER: "Needs an interpreter or another language",
+}
+FAILED_OUTCOMES = frozenset({Outcome.NO_ANSWER, Outcome.VOICEMAIL, Outcome.BUSY})
+KIND_LABELS = {
+    ItemKind.INITIAL_CALL: "First call",
+    ItemKind.FOLLOW_UP: "Follow-up call",
+    ItemKind.CALLBACK: "Callback",
+    ItemKind.WELFARE_CHECK: "Welfare check",
+    ItemKind.DOORSTEP_VISIT: "Doorstep visit",
+}
+# Rows the queue can hand out: open ones, and claimed ones whose lease may have expired.
+QUEUE_STATUSES = (ItemStatus.OPEN.value, ItemStatus.CLAIMED.value)
+_QUEUE_WHERE = text("status IN ('open', 'claimed')")
+
+
+class WorkItem(db.Model):
+    __tablename__ = "work_items"
+    __table_args__ = (
+        CheckConstraint("(case_id IS NULL) <> (contact_id IS NULL)", name="one_subject"),
+        # Serves the pool query: WHERE status IN (...) ORDER BY band, due_at, id.
+        Index("ix_work_items_queue", "band", "due_at", "id", postgresql_where=_QUEUE_WHERE, sqlite_where=_QUEUE_WHERE),
+        Index("ix_work_items_assignee_open", "assignee_id", "band", "due_at",
+              postgresql_where=_QUEUE_WHERE, sqlite_where=_QUEUE_WHERE),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12), default=ItemStatus.OPEN)
+    band: Mapped[int]
+    is_household_raised: Mapped[bool] = mapped_column(default=False)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(default=0)  # failed calls only; SMS never counts
+    language: Mapped[str | None] = mapped_column(String(40))  # an interpreter is needed for this
+    origin_item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    person = relationship("Person")
+    case = relationship("Case", foreign_keys=[case_id])
+    contact = relationship("Contact", foreign_keys=[contact_id])
+    assignee = relationship("User", foreign_keys=[assignee_id])
+    claimed_by = relationship("User", foreign_keys=[claimed_by_id])
+    call_attempts: Mapped[list["CallAttempt"]] = relationship(back_populates="work_item", order_by="CallAttempt.id")
+
+    @property
+    def subject_type(self) -> str:
+        return "case" if self.case_id is not None else "contact"
+
+    @property
+    def subject_id(self) -> int:
+        return self.case_id if self.case_id is not None else self.contact_id  # type: ignore[return-value]
+
+    def is_claimed_by(self, user, now: datetime) -> bool:
+        return (self.status == ItemStatus.CLAIMED and self.claimed_by_id == getattr(user, "id", None)
+                and self.claimed_until is not None and self.claimed_until >= now)
+
+    def is_held_by_other(self, user, now: datetime) -> bool:
+        return (self.status == ItemStatus.CLAIMED and self.claimed_by_id != getattr(user, "id", None)
+                and self.claimed_until is not None and self.claimed_until >= now)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in QUEUE_STATUSES
+
+
+class CallAttempt(db.Model):
+    __tablename__ = "call_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    tracer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    is_failed: Mapped[bool] = mapped_column(default=False)
+    notes: Mapped[str | None] = mapped_column(Text)
+    callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    language: Mapped[str | None] = mapped_column(String(40))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # Filled by Twilio call status callbacks (telephony).
+    twilio_call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    call_status: Mapped[str | None] = mapped_column(String(20))
+    duration_seconds: Mapped[int | None]
+
+    work_item: Mapped[WorkItem] = relationship(back_populates="call_attempts")
+    tracer = relationship("User")
+    person = relationship("Person")

@@ -1,0 +1,399 @@
+"""The queue's rules: creating work, claiming it (leases), recording call outcomes, retries, escalation."""
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
+
+from tts.audit.services import record_event
+from tts.callqueue.hours import calling_day_end, is_calling_time, next_calling_start, retry_at
+from tts.callqueue.models import (
+    FAILED_OUTCOMES,
+    QUEUE_STATUSES,
+    CallAttempt,
+    ItemKind,
+    ItemStatus,
+    Outcome,
+    WorkItem,
+)
+from tts.clock import utcnow
+from tts.errors import DomainError, ErrorCollector
+from tts.escalation.models import EscalationReason
+from tts.escalation.services import open_escalation
+from tts.extensions import db
+from tts.people.models import Person
+
+# Priority bands, lowest first (design.md): callbacks; cases and household contacts; other contacts.
+BAND_CALLBACK, BAND_PRIORITY, BAND_OTHER = 1, 2, 3
+
+
+class ClaimConflict(DomainError):
+    """The item is held by someone else, or is no longer in the queue."""
+
+
+class NotClaimHolder(DomainError):
+    """The caller does not hold the claim (never had it, or it was reassigned or taken after expiry)."""
+
+
+@dataclass
+class Claim:
+    """What one claim hands a tracer: the item to call and others reachable on the same call."""
+
+    item: WorkItem
+    also_claimed: list[WorkItem] = field(default_factory=list)
+
+
+@dataclass
+class AttemptResult:
+    attempt: CallAttempt
+    item: WorkItem
+    new_item: WorkItem | None = None  # the callback item, when one was arranged
+    escalation: object | None = None
+    raised: list[WorkItem] = field(default_factory=list)  # household members moved up the queue
+    assigned_to: object | None = None  # language_barrier: who it went to
+
+
+def lease() -> timedelta:
+    return timedelta(minutes=current_app.config["TTS_CLAIM_LEASE_MINUTES"])
+
+
+def compute_band(item: WorkItem, person: Person) -> int:
+    """The queue band: callbacks first, then cases and household contacts, then other contacts;
+    a vulnerable person, or one whose household member was just reached, is raised one band each."""
+    if item.kind == ItemKind.CALLBACK:
+        base = BAND_CALLBACK
+    elif item.case is not None or (item.contact is not None and item.contact.relationship_ == "household"):
+        base = BAND_PRIORITY
+    else:
+        base = BAND_OTHER
+    raises = int(bool(person.is_vulnerable)) + int(bool(item.is_household_raised))
+    return max(BAND_CALLBACK, base - raises)
+
+
+def refresh_bands(person: Person) -> None:
+    """Recompute the band of a person's queued items (after their vulnerability changes)."""
+    for item in db.session.scalars(select(WorkItem).where(WorkItem.person_id == person.id,
+                                                          WorkItem.status.in_(QUEUE_STATUSES))):
+        item.band = compute_band(item, person)
+
+
+def create_work_item(actor, *, kind: str, person: Person, case=None, contact=None, due_at: datetime | None = None,
+                     assignee=None, assigned_until: datetime | None = None, origin: WorkItem | None = None) -> WorkItem:
+    """Queue a call. Someone with no phone number is escalated at once: nobody can call them."""
+    item = WorkItem(kind=kind, person=person, case=case, contact=contact, due_at=due_at or utcnow(),
+                    status=ItemStatus.OPEN, assignee=assignee, assigned_until=assigned_until,
+                    origin_item_id=getattr(origin, "id", None), band=BAND_OTHER)
+    db.session.add(item)
+    item.band = compute_band(item, person)
+    db.session.flush()
+    record_event(actor, "work_item.create", item, {"kind": kind, "person_id": person.id})
+    if not person.phone:
+        escalate_item(actor, item, EscalationReason.NO_PHONE)
+    return item
+
+
+def queue_initial_call(actor, *, case=None, contact=None) -> WorkItem:
+    subject = case if case is not None else contact
+    return create_work_item(actor, kind=ItemKind.INITIAL_CALL, person=subject.person, case=case, contact=contact)
+
+
+# --- Claiming -------------------------------------------------------------------------------------------
+
+
+def _claimable(now: datetime):
+    """Items the queue may hand out now: in the queue, due, and not under someone's live lease."""
+    return and_(WorkItem.status.in_(QUEUE_STATUSES), WorkItem.due_at <= now,
+                or_(WorkItem.claimed_until.is_(None), WorkItem.claimed_until < now))
+
+
+def _person_held_by_other(me_id: int, now: datetime):
+    """True for a work item whose person is on a live claim of another tracer (any of their items)."""
+    other = aliased(WorkItem)
+    return exists().where(other.person_id == WorkItem.person_id, other.status == ItemStatus.CLAIMED,
+                          other.claimed_until >= now, other.claimed_by_id != me_id)
+
+
+def _pool_filter(now: datetime):
+    return or_(WorkItem.assignee_id.is_(None), WorkItem.assigned_until < now)
+
+
+def _mine_filter(me_id: int, now: datetime):
+    return and_(WorkItem.assignee_id == me_id, or_(WorkItem.assigned_until.is_(None), WorkItem.assigned_until >= now))
+
+
+def _locked_candidate(where, me_id: int, now: datetime, exclude_people: set[int]) -> WorkItem | None:
+    # One row, locked with its person. On PostgreSQL, SKIP LOCKED passes over rows another claim is
+    # taking right now; the statement is SELECT ... LIMIT 1 FOR UPDATE (never id IN (subquery ...)).
+    # On SQLite with_for_update is dropped, and BEGIN IMMEDIATE serialises claims instead.
+    stmt = (select(WorkItem).join(Person, Person.id == WorkItem.person_id)
+            .where(_claimable(now), where, ~_person_held_by_other(me_id, now))
+            .order_by(WorkItem.band, WorkItem.due_at, WorkItem.id).limit(1)
+            .with_for_update(skip_locked=True, of=[WorkItem, Person]))
+    if exclude_people:
+        stmt = stmt.where(WorkItem.person_id.not_in(exclude_people))
+    return db.session.scalars(stmt).first()
+
+
+def _person_is_free(person_id: int, me_id: int, now: datetime) -> bool:
+    """Re-checked after the person's row is locked, in a new statement that sees every committed claim."""
+    other = aliased(WorkItem)
+    return db.session.scalar(select(func.count()).select_from(other).where(
+        other.person_id == person_id, other.status == ItemStatus.CLAIMED, other.claimed_until >= now,
+        other.claimed_by_id != me_id)) == 0
+
+
+def _take(item: WorkItem, user, now: datetime) -> None:
+    item.status = ItemStatus.CLAIMED
+    item.claimed_by_id = user.id
+    item.claimed_at = now
+    item.claimed_until = now + lease()
+    item.claim_token = uuid.uuid4().hex
+
+
+def _claim_companions(item: WorkItem, user, now: datetime) -> list[WorkItem]:
+    """Other due items reachable on the same call: the same person, their household, their phone number.
+    Each is locked and taken in the claim's own transaction, or skipped if someone else has it."""
+    person = item.person
+    same = [WorkItem.person_id == person.id]
+    if person.household_id is not None:
+        same.append(WorkItem.person_id.in_(select(Person.id).where(Person.household_id == person.household_id)))
+    if person.phone:
+        same.append(WorkItem.person_id.in_(select(Person.id).where(Person.phone == person.phone)))
+    stmt = (select(WorkItem).join(Person, Person.id == WorkItem.person_id)
+            .where(_claimable(now), WorkItem.id != item.id, or_(*same),
+                   or_(_pool_filter(now), _mine_filter(user.id, now)), ~_person_held_by_other(user.id, now))
+            .order_by(WorkItem.band, WorkItem.due_at, WorkItem.id)
+            .with_for_update(skip_locked=True, of=[WorkItem, Person]))
+    taken = []
+    for other in db.session.scalars(stmt).all():
+        if _person_is_free(other.person_id, user.id, now):
+            _take(other, user, now)
+            taken.append(other)
+    return taken
+
+
+def claim_next(user, now: datetime | None = None) -> Claim | None:
+    """Claim the highest-priority due item for `user` (with companions for the same call), or None.
+
+    The caller commits at once: the claim is a lease, and no lock is held while the tracer calls.
+    """
+    now = now or utcnow()
+    if not is_calling_time(now):
+        return None
+    excluded: set[int] = set()
+    for _ in range(20):
+        mine = _locked_candidate(_mine_filter(user.id, now), user.id, now, excluded)
+        pool = _locked_candidate(_pool_filter(now), user.id, now, excluded)
+        options = [c for c in (mine, pool) if c is not None]
+        if not options:
+            return None
+        # An item assigned to this tracer comes before pool items of the same band.
+        item = min(options, key=lambda c: (c.band, 0 if c is mine else 1, c.due_at, c.id))
+        if not _person_is_free(item.person_id, user.id, now):
+            excluded.add(item.person_id)
+            continue
+        _take(item, user, now)
+        also = _claim_companions(item, user, now)
+        db.session.flush()
+        record_event(user, "work_item.claim", item, {"person_id": item.person_id,
+                                                     "also_claimed": [o.id for o in also]})
+        return Claim(item, also)
+    return None
+
+
+def claim_item(user, item: WorkItem, now: datetime | None = None) -> Claim:
+    """Claim a particular item (opened from search or the person page) if nobody else holds it."""
+    now = now or utcnow()
+    locked = db.session.scalars(select(WorkItem).join(Person, Person.id == WorkItem.person_id)
+                                .where(WorkItem.id == item.id).with_for_update(of=[WorkItem, Person])).one()
+    if not locked.is_open:
+        raise ClaimConflict("This item is no longer in the queue")
+    if locked.is_claimed_by(user, now):
+        return Claim(locked, [])
+    if locked.is_held_by_other(user, now) or not _person_is_free(locked.person_id, user.id, now):
+        raise ClaimConflict(f"{locked.person.full_name} is being called by another tracer")
+    _take(locked, user, now)
+    db.session.flush()
+    record_event(user, "work_item.claim", locked, {"person_id": locked.person_id, "direct": True})
+    return Claim(locked, [])
+
+
+def _lock_held(user, item: WorkItem, claim_token: str | None, now: datetime) -> WorkItem:
+    locked = db.session.scalars(select(WorkItem).where(WorkItem.id == item.id).with_for_update()).one()
+    db.session.refresh(locked)
+    if (locked.status != ItemStatus.CLAIMED or locked.claimed_by_id != user.id
+            or (claim_token is not None and claim_token != locked.claim_token)):
+        raise NotClaimHolder("You no longer hold this item: it was reassigned, or taken after your claim expired")
+    return locked
+
+
+def release_item(user, item: WorkItem, claim_token: str | None = None, now: datetime | None = None) -> WorkItem:
+    """Give a claimed item back to the queue, untouched."""
+    now = now or utcnow()
+    locked = _lock_held(user, item, claim_token, now)
+    _clear_claim(locked)
+    locked.status = ItemStatus.OPEN
+    db.session.flush()
+    record_event(user, "work_item.release", locked)
+    return locked
+
+
+def extend_claims(user, now: datetime | None = None) -> int:
+    """The call screen's heartbeat: extend every claim this tracer still holds."""
+    now = now or utcnow()
+    result = db.session.execute(
+        update(WorkItem).where(WorkItem.claimed_by_id == user.id, WorkItem.status == ItemStatus.CLAIMED)
+        .values(claimed_until=now + lease()))
+    return result.rowcount or 0
+
+
+def held_items(user, now: datetime | None = None) -> list[WorkItem]:
+    now = now or utcnow()
+    return list(db.session.scalars(select(WorkItem).where(
+        WorkItem.claimed_by_id == user.id, WorkItem.status == ItemStatus.CLAIMED, WorkItem.claimed_until >= now)
+        .order_by(WorkItem.claimed_at, WorkItem.id)))
+
+
+def _clear_claim(item: WorkItem) -> None:
+    item.claimed_by_id = None
+    item.claimed_at = None
+    item.claimed_until = None
+    item.claim_token = None
+
+
+# --- Outcomes -------------------------------------------------------------------------------------------
+
+
+def record_attempt(user, item: WorkItem, *, outcome: str | None, notes: str | None = None,
+                   callback_at: datetime | None = None, language: str | None = None,
+                   claim_token: str | None = None, now: datetime | None = None) -> AttemptResult:
+    """Record the outcome of a call the tracer made, then apply the retry and escalation rules."""
+    now = now or utcnow()
+    errors = ErrorCollector()
+    if outcome not in {o.value for o in Outcome}:
+        errors.add("outcome", "Choose what happened on the call")
+    if outcome == Outcome.CALLBACK_REQUESTED:
+        if callback_at is None:
+            errors.add("callback_at", "Enter the date and time they asked to be called back")
+        elif callback_at <= now:
+            errors.add("callback_at", "The callback time must be in the future")
+    if outcome == Outcome.LANGUAGE_BARRIER and not (language or "").strip():
+        errors.add("language", "Enter the language they speak")
+    if notes and len(notes) > 5000:
+        errors.add("notes", "Notes must be 5,000 characters or fewer")
+    errors.raise_if_any()
+    item = _lock_held(user, item, claim_token, now)
+
+    attempt = CallAttempt(work_item=item, person_id=item.person_id, tracer_id=user.id, outcome=outcome,
+                          is_failed=outcome in FAILED_OUTCOMES, notes=(notes or "").strip() or None,
+                          callback_at=callback_at if outcome == Outcome.CALLBACK_REQUESTED else None,
+                          language=(language or "").strip() or None, started_at=item.claimed_at)
+    db.session.add(attempt)
+    result = AttemptResult(attempt=attempt, item=item)
+    _clear_claim(item)
+
+    if outcome in FAILED_OUTCOMES:
+        item.attempts += 1
+        max_attempts = current_app.config["TTS_MAX_FAILED_ATTEMPTS"]
+        deadline = item.created_at + timedelta(hours=current_app.config["TTS_ESCALATE_AFTER_HOURS"])
+        if item.attempts >= max_attempts:
+            result.escalation = escalate_item(user, item, EscalationReason.ATTEMPTS_EXHAUSTED,
+                                              f"{item.attempts} calls without an answer")
+        elif now >= deadline:
+            result.escalation = escalate_item(user, item, EscalationReason.OVERDUE)
+        else:
+            item.status = ItemStatus.OPEN
+            item.due_at = retry_at(now, item.attempts)
+    elif outcome == Outcome.WRONG_NUMBER:
+        item.attempts += 1
+        result.escalation = escalate_item(user, item, EscalationReason.WRONG_NUMBER)
+    elif outcome == Outcome.LANGUAGE_BARRIER:
+        result.assigned_to = _hand_to_speaker(user, item, attempt.language, now)
+    else:
+        _close(item, outcome, now)
+        if outcome == Outcome.CALLBACK_REQUESTED:
+            # The callback goes back to the tracer who arranged it for the rest of their shift.
+            result.new_item = create_work_item(user, kind=ItemKind.CALLBACK, person=item.person, case=item.case,
+                                               contact=item.contact, due_at=callback_at, assignee=user,
+                                               assigned_until=calling_day_end(now), origin=item)
+        if outcome == Outcome.REACHED:
+            result.raised = raise_household(item.person)
+    db.session.flush()
+    record_event(user, "call_attempt.create", attempt, {"work_item_id": item.id, "outcome": outcome,
+                                                        "status": item.status})
+    return result
+
+
+def _close(item: WorkItem, outcome: str, now: datetime) -> None:
+    item.status = ItemStatus.DONE
+    item.outcome = outcome
+    item.closed_at = now
+
+
+def _hand_to_speaker(user, item: WorkItem, language: str | None, now: datetime):
+    """Back in the queue for a tracer who speaks the language, if the team has one; else the pool."""
+    from tts.auth.models import User
+
+    item.status = ItemStatus.OPEN
+    item.due_at = min(item.due_at, now)
+    item.language = language
+    if item.person.language is None:
+        item.person.language = language
+    speakers = [u for u in db.session.scalars(select(User).where(User.is_active.is_(True), User.id != user.id,
+                                                                 User.role.in_(("tracer", "supervisor"))))
+                if language and language.lower() in {lang.lower() for lang in u.language_list}]
+    if not speakers:
+        item.assignee_id = None
+        return None
+    load = dict(db.session.execute(select(WorkItem.assignee_id, func.count()).where(
+        WorkItem.assignee_id.in_([s.id for s in speakers]), WorkItem.status.in_(QUEUE_STATUSES))
+        .group_by(WorkItem.assignee_id)).all())
+    chosen = min(speakers, key=lambda s: (load.get(s.id, 0), s.id))
+    item.assignee_id = chosen.id
+    item.assigned_until = None
+    return chosen
+
+
+def raise_household(person: Person) -> list[WorkItem]:
+    """Household first: once one member is reached, the others' queued items move up a band."""
+    if person.household_id is None:
+        return []
+    stmt = (select(WorkItem).join(Person, Person.id == WorkItem.person_id)
+            .where(Person.household_id == person.household_id, WorkItem.person_id != person.id,
+                   WorkItem.status.in_(QUEUE_STATUSES), WorkItem.is_household_raised.is_(False)))
+    raised = []
+    for item in db.session.scalars(stmt):
+        item.is_household_raised = True
+        item.band = compute_band(item, item.person)
+        raised.append(item)
+    return raised
+
+
+def escalate_item(actor, item: WorkItem, reason: str, detail: str | None = None):
+    item.status = ItemStatus.ESCALATED
+    item.closed_at = utcnow()
+    _clear_claim(item)
+    return open_escalation(actor, item, reason, detail)
+
+
+def escalate_overdue(now: datetime | None = None) -> int:
+    """Periodic: first calls still unreached 24 h after creation go to the local team."""
+    now = now or utcnow()
+    cutoff = now - timedelta(hours=current_app.config["TTS_ESCALATE_AFTER_HOURS"])
+    not_held = or_(WorkItem.status == ItemStatus.OPEN,
+                   and_(WorkItem.status == ItemStatus.CLAIMED, WorkItem.claimed_until < now))
+    stmt = (select(WorkItem).where(WorkItem.kind == ItemKind.INITIAL_CALL, WorkItem.created_at <= cutoff, not_held)
+            .with_for_update(skip_locked=True))
+    count = 0
+    for item in db.session.scalars(stmt).all():
+        escalate_item(None, item, EscalationReason.OVERDUE,
+                      f"Not reached {current_app.config['TTS_ESCALATE_AFTER_HOURS']} hours after it was created")
+        count += 1
+    return count
+
+
+def calling_resumes_at(now: datetime | None = None) -> datetime | None:
+    now = now or utcnow()
+    return None if is_calling_time(now) else next_calling_start(now)

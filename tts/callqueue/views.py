@@ -1,0 +1,194 @@
+"""My work, Next, the call screen, outcomes, release and the lease heartbeat."""
+from datetime import datetime
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from tts.audit.services import record_event
+from tts.callqueue import bp
+from tts.callqueue.forms import OUTCOME_CHOICES, OutcomeForm
+from tts.callqueue.models import KIND_LABELS, OUTCOME_LABELS, ItemStatus, Outcome, WorkItem
+from tts.callqueue.queries import (
+    household_items,
+    my_assigned_items,
+    my_attempts_today,
+    my_callbacks_today,
+    waiting_count,
+)
+from tts.callqueue.services import (
+    AttemptResult,
+    ClaimConflict,
+    NotClaimHolder,
+    calling_resumes_at,
+    claim_item,
+    claim_next,
+    extend_claims,
+    held_items,
+    record_attempt,
+    release_item,
+)
+from tts.clock import to_london, utcnow
+from tts.escalation.models import REASON_LABELS
+from tts.extensions import db
+from tts.permissions import require
+from tts.ui import submit
+
+
+def load_item_or_404(item_id: int) -> WorkItem:
+    return db.session.get(WorkItem, item_id) or abort(404)
+
+
+def _when(moment: datetime) -> str:
+    local, today = to_london(moment), to_london(utcnow()).date()
+    if local.date() == today:
+        return local.strftime("%H:%M")
+    return local.strftime("%H:%M on %-d %B")
+
+
+@bp.route("/")
+@require("queue.work")
+def my_work():
+    now = utcnow()
+    return render_template(
+        "callqueue/my_work.html",
+        held=held_items(current_user, now),
+        callbacks=db.session.scalars(my_callbacks_today(current_user.id, now)).all(),
+        assigned=db.session.scalars(my_assigned_items(current_user.id)).all(),
+        attempts=db.session.scalars(my_attempts_today(current_user.id, now)).all(),
+        waiting=db.session.scalar(waiting_count(now)),
+        resumes_at=calling_resumes_at(now),
+        kind_labels=KIND_LABELS, outcome_labels=OUTCOME_LABELS,
+    )
+
+
+@bp.route("/next", methods=["POST"])
+@require("queue.work")
+def next_item():
+    return _claim_next_and_go()
+
+
+def _claim_next_and_go():
+    now = utcnow()
+    resumes = calling_resumes_at(now)
+    if resumes is not None:
+        flash(f"Calls are only made between {_hours_text()}. Calling resumes at {_when(resumes)}.", "info")
+        return redirect(url_for("callqueue.my_work"))
+    claim = claim_next(current_user, now)
+    db.session.commit()  # the claim is a lease: commit at once, hold no lock while calling
+    if claim is None:
+        flash("Nobody is waiting to be called right now. Try again in a few minutes.", "info")
+        return redirect(url_for("callqueue.my_work"))
+    return redirect(url_for("callqueue.call", item_id=claim.item.id))
+
+
+def _hours_text() -> str:
+    from flask import current_app
+
+    return current_app.config["TTS_CALLING_HOURS"].replace("-", " and ")
+
+
+@bp.route("/items/<int:item_id>")
+@require("queue.work")
+def call(item_id: int):
+    item = load_item_or_404(item_id)
+    now = utcnow()
+    holding = item.is_claimed_by(current_user, now)
+    record_event(current_user, "person.view", item.person, {"work_item_id": item.id, "for": "call"})
+    db.session.commit()
+    companions = []
+    others = []
+    stmt = household_items(item.person)
+    if stmt is not None:
+        for other in db.session.scalars(stmt):
+            (companions if other.is_claimed_by(current_user, now) else others).append(other)
+    forms = {i.id: OutcomeForm(formdata=None, claim_token=i.claim_token, prefix=f"i{i.id}")
+             for i in [item, *companions] if i.is_claimed_by(current_user, now)}
+    return render_template("callqueue/call.html", item=item, holding=holding, companions=companions,
+                           others=others, forms=forms, now=now, outcome_choices=OUTCOME_CHOICES,
+                           kind_labels=KIND_LABELS, reason_labels=REASON_LABELS)
+
+
+@bp.route("/items/<int:item_id>/claim", methods=["POST"])
+@require("queue.work")
+def claim(item_id: int):
+    item = load_item_or_404(item_id)
+    try:
+        claim_item(current_user, item)
+    except ClaimConflict as exc:
+        db.session.rollback()
+        flash(str(exc), "info")
+    else:
+        db.session.commit()
+    return redirect(url_for("callqueue.call", item_id=item_id))
+
+
+@bp.route("/items/<int:item_id>/release", methods=["POST"])
+@require("queue.work")
+def release(item_id: int):
+    item = load_item_or_404(item_id)
+    try:
+        release_item(current_user, item, request.form.get("claim_token") or None)
+    except NotClaimHolder as exc:
+        db.session.rollback()
+        flash(str(exc), "info")
+    else:
+        db.session.commit()
+        flash(f"{item.person.full_name} is back in the queue for someone else to call", "success")
+    return redirect(url_for("callqueue.my_work"))
+
+
+@bp.route("/items/<int:item_id>/attempts", methods=["POST"])
+@require("queue.work")
+def record(item_id: int):
+    item = load_item_or_404(item_id)
+    form = OutcomeForm(prefix=f"i{item_id}")
+    name = item.person.full_name
+    try:
+        result = submit(form, lambda: record_attempt(
+            current_user, item, outcome=form.outcome.data or None, notes=form.notes.data,
+            callback_at=form.callback_at(), language=form.language.data, claim_token=form.claim_token.data or None),
+            prefix="")
+    except NotClaimHolder as exc:
+        db.session.rollback()
+        flash(str(exc), "info")
+        return redirect(url_for("callqueue.my_work"))
+    if result is None:
+        flash(f"The outcome for {name} was not saved: " + "; ".join(
+            m for messages in form.errors.values() for m in messages), "info")
+        return redirect(url_for("callqueue.call", item_id=item_id))
+    db.session.commit()
+    flash(_outcome_message(name, result), "success")
+    # People claimed with this one for the same call come first; then, if asked, the next in the queue.
+    remaining = held_items(current_user)
+    if remaining:
+        return redirect(url_for("callqueue.call", item_id=remaining[0].id))
+    if request.form.get("then") == "next":
+        return _claim_next_and_go()
+    return redirect(url_for("callqueue.my_work"))
+
+
+def _outcome_message(name: str, result: AttemptResult) -> str:
+    outcome, item = result.attempt.outcome, result.item
+    text = f"Call with {name} recorded: {OUTCOME_LABELS[Outcome(outcome)].split(':')[0].lower()}."
+    if result.escalation is not None:
+        text += f" Passed to the local team ({REASON_LABELS[result.escalation.reason].lower()})."
+    elif item.status == ItemStatus.OPEN and outcome != Outcome.LANGUAGE_BARRIER:
+        text += f" Next attempt after {_when(item.due_at)}."
+    if result.new_item is not None:
+        text += f" Callback booked for {_when(result.new_item.due_at)}, assigned to you."
+    if result.assigned_to is not None:
+        text += f" Passed to {result.assigned_to.name}, who speaks {result.attempt.language}."
+    elif outcome == Outcome.LANGUAGE_BARRIER:
+        text += f" Nobody on the team lists {result.attempt.language}: back in the queue for an interpreter-assisted call."
+    if result.raised:
+        names = ", ".join(sorted({i.person.full_name for i in result.raised}))
+        text += f" Their household ({names}) moved up the queue."
+    return text
+
+
+@bp.route("/heartbeat", methods=["POST"])
+@require("queue.work")
+def heartbeat():
+    count = extend_claims(current_user)
+    db.session.commit()
+    return {"extended": count}

@@ -1,0 +1,46 @@
+"""Escalations to the local team (doorstep visits) for people the queue could not reach."""
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tts.clock import utcnow
+from tts.extensions import db
+from tts.models_base import UTCDateTime
+
+
+class EscalationReason(StrEnum):
+    ATTEMPTS_EXHAUSTED = "attempts_exhausted"
+    NO_PHONE = "no_phone"
+    WRONG_NUMBER = "wrong_number"
+    OVERDUE = "overdue"
+
+
+REASON_LABELS = {
+    EscalationReason.ATTEMPTS_EXHAUSTED: "Not reached after the maximum number of calls",
+    EscalationReason.NO_PHONE: "No phone number",
+    EscalationReason.WRONG_NUMBER: "Wrong number",
+    EscalationReason.OVERDUE: "Not reached within 24 hours",
+}
+
+
+class Escalation(db.Model):
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    visit_outcome: Mapped[str | None] = mapped_column(String(30))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    person = relationship("Person")
+    household = relationship("Household")
+    work_item = relationship("WorkItem")
