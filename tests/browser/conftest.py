@@ -17,8 +17,13 @@ BROWSER_PASSWORD = "browser-test-password"
 
 
 @pytest.fixture(scope="session")
-def live_server(fresh_database_url):
-    app = make_app(fresh_database_url("browser"))
+def live_app(fresh_database_url):
+    return make_app(fresh_database_url("browser"))
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    app = live_app
     with app.app_context():
         for role in ("tracer", "supervisor", "admin", "reporting"):
             create_user(None, email=f"{role}@browser.example", name=f"Browser {role.title()}", role=role,

@@ -58,6 +58,7 @@ KIND_LABELS = {
 # Rows the queue can hand out: open ones, and claimed ones whose lease may have expired.
 QUEUE_STATUSES = (ItemStatus.OPEN.value, ItemStatus.CLAIMED.value)
 _QUEUE_WHERE = text("status IN ('open', 'claimed')")
+_CLAIMED_WHERE = text("status = 'claimed'")
 
 
 class WorkItem(db.Model):
@@ -68,6 +69,9 @@ class WorkItem(db.Model):
         Index("ix_work_items_queue", "band", "due_at", "id", postgresql_where=_QUEUE_WHERE, sqlite_where=_QUEUE_WHERE),
         Index("ix_work_items_assignee_open", "assignee_id", "band", "due_at",
               postgresql_where=_QUEUE_WHERE, sqlite_where=_QUEUE_WHERE),
+        # Serves "is this person on someone else's call?": only live claims, so it stays tiny.
+        Index("ix_work_items_claimed_person", "person_id", "claimed_until",
+              postgresql_where=_CLAIMED_WHERE, sqlite_where=_CLAIMED_WHERE),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,129 @@
+"""Working the queue in the web app: My work, Next, the call screen, outcomes, release, heartbeat."""
+import re
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from tests.factories import person_data
+from tts.audit.models import AuditEvent
+from tts.callqueue.models import WorkItem
+from tts.cases.services import add_contact, create_case
+from tts.clock import today
+from tts.extensions import db
+
+
+@pytest.fixture
+def household(ctx, daytime):
+    with ctx():
+        case = create_case(None, person_data(1), test_date=today(), symptom_onset_date=None)
+        add_contact(None, case, person_data(2, address=None, postcode=None, first_name="Sam", last_name="Taylor"),
+                    relationship="household", last_exposure_date=today())
+        db.session.flush()
+        return {"case_id": case.id, "case_item": db.session.scalar(select(WorkItem.id).where(WorkItem.case_id == case.id))}
+
+
+def outcome(item_id, value, **extra):
+    return {f"i{item_id}-outcome": value, f"i{item_id}-notes": extra.pop("notes", ""),
+            **{f"i{item_id}-{k}": v for k, v in extra.items()}}
+
+
+def test_next_opens_the_call_screen_with_household_on_the_same_call(app, tracer_client, household):
+    response = tracer_client.post("/queue/next")
+    assert response.headers["Location"] == f"/queue/items/{household['case_item']}"
+    html = tracer_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Call Bram Kestrel" in html and "Also on this call" in html and "Sam Taylor" in html
+    assert "Ask who they live with" in html  # the case script
+    assert "Add a contact" in html and "heartbeat" in html
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "person.view",
+                                                          AuditEvent.details["for"].as_string() == "call"))
+
+
+def test_record_outcomes_for_everyone_on_the_call(app, tracer_client, household):
+    item_id = household["case_item"]
+    tracer_client.post("/queue/next")
+    with app.app_context():
+        member_item = db.session.scalar(select(WorkItem.id).where(WorkItem.id != item_id, WorkItem.contact_id.is_not(None)))
+    response = tracer_client.post(f"/queue/items/{member_item}/attempts", data=outcome(member_item, "no_answer"),
+                                  follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Call with Sam Taylor recorded: no answer. Next attempt after 12:00." in html
+    assert "Call Bram Kestrel" in html  # back to the person still held
+    response = tracer_client.post(f"/queue/items/{item_id}/attempts", data={**outcome(item_id, "reached"), "then": "next"},
+                                  follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Call with Bram Kestrel recorded: reached." in html
+    assert "Nobody is waiting to be called right now" in html, re.findall(r"banner__heading\">([^<]*)", html)
+    my_work = tracer_client.get("/queue/").get_data(as_text=True)
+    assert "2 calls, 1 reached" in my_work
+
+
+def test_callback_form_needs_a_date_and_time(tracer_client, household):
+    item_id = household["case_item"]
+    tracer_client.post("/queue/next")
+    response = tracer_client.post(f"/queue/items/{item_id}/attempts",
+                                  data=outcome(item_id, "callback_requested", **{"callback_time": "half past"}),
+                                  follow_redirects=True)
+    assert "The outcome for Bram Kestrel was not saved" in response.get_data(as_text=True)
+    response = tracer_client.post(f"/queue/items/{item_id}/attempts", follow_redirects=True, data=outcome(
+        item_id, "callback_requested", callback_time="4:15pm",
+        **{"callback_date-day": "23", "callback_date-month": "11", "callback_date-year": "2026"}))
+    html = response.get_data(as_text=True)
+    assert "Callback booked for 16:15, assigned to you." in html
+
+
+def test_release_and_claim_a_specific_item(app, client, make_user, household):
+    from tests.conftest import sign_in
+
+    item_id = household["case_item"]
+    first, second = make_user("tracer"), make_user("tracer")
+    sign_in(client, first)
+    client.post("/queue/next")
+    client.post("/logout")
+    sign_in(client, second)
+    page = client.get(f"/queue/items/{item_id}").get_data(as_text=True)
+    assert "is calling Bram now" in page and "Record the outcome" not in page
+    refused = client.post(f"/queue/items/{item_id}/claim", follow_redirects=True).get_data(as_text=True)
+    assert "being called by another tracer" in refused
+    client.post("/logout")
+    sign_in(client, first)
+    assert "back in the queue" in client.post(f"/queue/items/{item_id}/release", follow_redirects=True).get_data(as_text=True)
+    client.post("/logout")
+    sign_in(client, second)
+    page = client.post(f"/queue/items/{item_id}/claim", follow_redirects=True).get_data(as_text=True)
+    assert "Record the outcome" in page
+
+
+def test_heartbeat_extends_claims(tracer_client, household, daytime):
+    from datetime import timedelta
+
+    tracer_client.post("/queue/next")
+    daytime.shift(timedelta(minutes=10))
+    assert tracer_client.post("/queue/heartbeat").json == {"extended": 2}
+
+
+def test_outside_hours_next_says_when_calling_resumes(tracer_client, household):
+    with time_machine.travel(datetime(2026, 11, 23, 21, 0, tzinfo=UTC), tick=False):
+        html = tracer_client.post("/queue/next", follow_redirects=True).get_data(as_text=True)
+    assert "Calling resumes at 08:00 on 24 November" in html
+
+
+def test_sweep_command(app, household, daytime):
+    from datetime import timedelta
+
+    daytime.shift(timedelta(hours=25))
+    result = app.test_cli_runner().invoke(args=["queue", "sweep"])
+    assert result.exit_code == 0 and "Escalated 2 overdue item(s)" in result.output
+
+
+def test_adding_a_contact_from_the_call_returns_to_it(tracer_client, household):
+    item_id = household["case_item"]
+    tracer_client.post("/queue/next")
+    form = tracer_client.get(f"/cases/{household['case_id']}/contacts/new?return_to={item_id}").get_data(as_text=True)
+    assert "Back to the call" in form
+    response = tracer_client.post(f"/cases/{household['case_id']}/contacts/new?return_to={item_id}", data={
+        "relationship": "close", "first_name": "Gale", "last_name": "Thimble", "phone": "0114 496 0321",
+        "last_exposure_date-day": "22", "last_exposure_date-month": "11", "last_exposure_date-year": "2026"})
+    assert response.headers["Location"] == f"/queue/items/{item_id}"
