@@ -115,3 +115,14 @@ def test_users_cli_creates_a_user_and_prints_a_token_last(app):
     assert response.status_code == 404  # authenticated: the person just does not exist
     missing = runner.invoke(args=["users", "token", "nobody@tts.example"])
     assert missing.exit_code == 1
+
+
+def test_tracer_records_phone_and_languages_in_their_profile(app, tracer_client):
+    bad = tracer_client.post("/account", data={"phone": "12", "languages": "polish"})
+    assert bad.status_code == 400 and "07700 900123" in bad.get_data(as_text=True)
+    ok = tracer_client.post("/account", data={"phone": "07700 900999", "languages": "polish,  urdu ,Polish"})
+    assert ok.status_code == 302
+    with app.app_context():
+        user = db.session.get(User, tracer_client.user["id"])
+        assert user.phone == "+447700900999" and user.languages == "Polish, Urdu"
+        assert user.language_list == ["Polish", "Urdu"]

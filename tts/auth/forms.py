@@ -25,3 +25,8 @@ class UserEditForm(FlaskForm):
     role = StringField("Role")
     is_active = BooleanField("Account is active")
     password = PasswordField("New password (leave blank to keep the current one)")
+
+
+class ProfileForm(FlaskForm):
+    phone = StringField("Your phone number")
+    languages = StringField("Languages you can make calls in, besides English")

@@ -138,3 +138,25 @@ def user_for_token(plain: str) -> tuple[User, ApiToken] | None:
         return None
     token.last_used_at = utcnow()
     return token.user, token
+
+
+def update_profile(actor: User, *, phone: str | None, languages: str | None) -> User:
+    """A member of staff's own phone (rung for masked calls, never shown to others) and languages."""
+    from tts.people.validation import normalise_phone
+
+    errors = ErrorCollector()
+    clean_phone = None
+    if phone and phone.strip():
+        try:
+            clean_phone = normalise_phone(phone)
+        except ValueError as exc:
+            errors.add("phone", str(exc))
+    names = [" ".join(part.split()).capitalize() for part in (languages or "").split(",") if part.strip()]
+    if any(len(n) > 40 for n in names) or len(", ".join(names)) > 200:
+        errors.add("languages", "List languages separated by commas, like Polish, Urdu")
+    errors.raise_if_any()
+    actor.phone = clean_phone
+    actor.languages = ", ".join(dict.fromkeys(names)) or None
+    db.session.flush()
+    record_event(actor, "user.profile_update", actor, {"fields": ["phone", "languages"]})
+    return actor

@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from tts.audit.services import record_event
 from tts.auth import bp
-from tts.auth.forms import ROLE_CHOICES, LoginForm, UserCreateForm, UserEditForm
+from tts.auth.forms import ROLE_CHOICES, LoginForm, ProfileForm, UserCreateForm, UserEditForm
 from tts.auth.models import User
-from tts.auth.services import authenticate, create_user, update_user
+from tts.auth.services import authenticate, create_user, update_profile, update_user
 from tts.extensions import db, login_manager
 from tts.permissions import require
 from tts.ui import submit
@@ -101,3 +101,16 @@ def user_edit(user_id: int):
         flash(f"Changes to {user.name} saved", "success")
         return redirect(url_for("auth.users"))
     return render_template("admin/user_form.html", form=form, user=user, role_choices=ROLE_CHOICES), (400 if form.errors else 200)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@require()
+def account():
+    form = ProfileForm(obj=current_user)
+    saved = submit(form, lambda: update_profile(current_user, phone=form.phone.data, languages=form.languages.data),
+                   prefix="")
+    if saved is not None:
+        db.session.commit()
+        flash("Your details are saved", "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form), (400 if form.errors else 200)
