@@ -44,8 +44,9 @@ demo: db
 run: demo
 	@echo ""
 	@echo "TTS is starting: open http://$(HOST):$(PORT)/login and sign in with a demo login above."
+	@echo "(Simulated Twilio: no real texts or calls. The outbox worker runs inside this process.)"
 	@echo ""
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(FLASK) serve --host $(HOST) --port $(PORT)
 
 test: install-test
 	@bash scripts/test.sh

@@ -38,6 +38,12 @@ class Config:
     TTS_ESCALATE_AFTER_HOURS = int(os.environ.get("TTS_ESCALATE_AFTER_HOURS", "24"))
     TTS_RETRY_DELAYS_HOURS = os.environ.get("TTS_RETRY_DELAYS_HOURS", "2,4")  # then next morning
 
+    # Texts and calls (docs/twilio.md). Without TWILIO_ACCOUNT_SID a simulated gateway is used.
+    TTS_TEAM_PHONE = os.environ.get("TTS_TEAM_PHONE", "0114 496 0000")
+    TTS_SMS_MAX_ATTEMPTS = int(os.environ.get("TTS_SMS_MAX_ATTEMPTS", "5"))
+    TTS_SMS_RETRY_BASE_SECONDS = int(os.environ.get("TTS_SMS_RETRY_BASE_SECONDS", "30"))
+    TTS_RECONCILE_AFTER_MINUTES = int(os.environ.get("TTS_RECONCILE_AFTER_MINUTES", "30"))
+    TTS_WORKER_INTERVAL_SECONDS = float(os.environ.get("TTS_WORKER_INTERVAL_SECONDS", "5"))
     TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID")
     TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN")
     TWILIO_API_KEY = os.environ.get("TWILIO_API_KEY")

@@ -48,6 +48,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
 
+    from tts.telephony import client
+
+    client.init_app(app)
+
 
 def register_blueprints(app: Flask) -> None:
     import importlib
@@ -55,7 +59,8 @@ def register_blueprints(app: Flask) -> None:
     # Routes are attached when a feature's views module is imported; importing them here rather
     # than from each package's __init__ keeps models and services importable without the web layer.
     for module in ("auth.views", "cases.views", "people.views", "policies.views", "audit.views",
-                   "callqueue.views", "escalation.views", "api.auth", "api.views", "api.queue"):
+                   "callqueue.views", "escalation.views", "telephony.views", "telephony.webhooks",
+                   "api.auth", "api.views", "api.queue"):
         importlib.import_module(f"tts.{module}")
 
     from tts.api import bp as api_bp
@@ -65,9 +70,12 @@ def register_blueprints(app: Flask) -> None:
     from tts.cases import bp as cases_bp
     from tts.escalation import bp as escalation_bp
     from tts.people import bp as people_bp
+    from tts.telephony import bp as telephony_bp
+    from tts.telephony import webhooks_bp
     from tts.policies import bp as policies_bp
 
-    for bp in (auth_bp, cases_bp, people_bp, callqueue_bp, escalation_bp, policies_bp, audit_bp, api_bp):
+    for bp in (auth_bp, cases_bp, people_bp, callqueue_bp, escalation_bp, telephony_bp, webhooks_bp, policies_bp,
+               audit_bp, api_bp):
         app.register_blueprint(bp)
 
 
@@ -87,10 +95,13 @@ def register_commands(app: Flask) -> None:
     from tts.auth.cli import users_cli
     from tts.callqueue.cli import queue_cli
     from tts.demo import demo_cli
+    from tts.telephony.worker import serve_command, worker_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(queue_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(serve_command)
 
 
 def register_security_headers(app: Flask) -> None:

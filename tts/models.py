@@ -6,5 +6,6 @@ from tts.cases.models import Case, Contact
 from tts.escalation.models import Escalation
 from tts.people.models import Household, Person
 from tts.policies.models import IsolationPolicy
+from tts.telephony.models import Message, MessageTemplate, PhoneCall, WebhookEvent
 
-__all__ = ["CallAttempt", "WorkItem", "Escalation", "AuditEvent", "ApiToken", "User", "Case", "Contact", "Household", "Person", "IsolationPolicy"]
+__all__ = ["Message", "MessageTemplate", "PhoneCall", "WebhookEvent", "CallAttempt", "WorkItem", "Escalation", "AuditEvent", "ApiToken", "User", "Case", "Contact", "Household", "Person", "IsolationPolicy"]

@@ -27,7 +27,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.TRACER: frozenset(_TRACING),
     Role.SUPERVISOR: frozenset(_TRACING | {"case.view_all", "audit.view", "escalation.view"}),
     Role.REPORTING: frozenset(),
-    Role.ADMIN: frozenset({"user.manage", "policy.manage", "audit.view"}),
+    Role.ADMIN: frozenset({"user.manage", "policy.manage", "audit.view", "template.manage"}),
 }
 
 

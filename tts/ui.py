@@ -135,6 +135,8 @@ def _navigation() -> list[dict]:
         ("auth.users", "Users", "user.manage"),
         ("policies.index", "Isolation policy", "policy.manage"),
         ("escalation.index", "Escalations", "escalation.view"),
+        ("telephony.unmatched", "Unmatched replies", "escalation.view"),
+        ("telephony.templates", "Text messages", "template.manage"),
         ("audit.index", "Audit log", "audit.view"),
     ]
     from flask import url_for

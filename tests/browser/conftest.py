@@ -25,9 +25,12 @@ def live_app(fresh_database_url):
 def live_server(live_app):
     app = live_app
     with app.app_context():
-        for role in ("tracer", "supervisor", "admin", "reporting"):
-            create_user(None, email=f"{role}@browser.example", name=f"Browser {role.title()}", role=role,
-                        password=BROWSER_PASSWORD)
+        # One account per role, and a second tracer so tests that count a tracer's day stay independent.
+        for login, role in (("tracer", "tracer"), ("tracer2", "tracer"), ("supervisor", "supervisor"),
+                            ("admin", "admin"), ("reporting", "reporting")):
+            user = create_user(None, email=f"{login}@browser.example", name=f"Browser {login.title()}", role=role,
+                               password=BROWSER_PASSWORD)
+            user.phone = "+447700900990"  # rung for masked calls (simulated here)
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -20,6 +20,7 @@ def person_json(person: Person) -> dict:
         "household_id": person.household_id,
         "is_vulnerable": person.is_vulnerable,
         "has_sms_opt_out": person.has_sms_opt_out,
+        "sms_opt_out": person.has_sms_opt_out,
     }
 
 
@@ -99,4 +100,20 @@ def escalation_json(escalation) -> dict:
         "detail": escalation.detail,
         "status": escalation.status,
         "created_at": _d(escalation.created_at),
+    }
+
+
+def message_json(message) -> dict:
+    return {
+        "id": message.id,
+        "person_id": message.person_id,
+        "direction": message.direction,
+        "channel": message.channel,
+        "trigger": message.trigger,
+        "status": message.status,
+        "body": message.body,
+        "twilio_sid": message.twilio_sid,
+        "error_code": message.error_code,
+        "error_message": message.error_message,
+        "created_at": _d(message.created_at),
     }

@@ -119,3 +119,15 @@ def get_person(person_id: int):
     data["cases"] = [case_json(c) for c in person.cases]
     data["contact_records"] = [contact_json(c, with_person=False) for c in person.contact_records]
     return jsonify(data)
+
+
+@bp.get("/people/<int:person_id>/messages")
+@api_require("person.view")
+def person_messages_endpoint(person_id: int):
+    from tts.api.serializers import message_json
+    from tts.telephony.services import person_messages
+
+    person = db.session.get(Person, person_id) or abort(404)
+    record_event(g.api_user, "person.view", person, {"for": "messages"})
+    db.session.commit()
+    return jsonify([message_json(m) for m in db.session.scalars(person_messages(person.id).limit(500))])

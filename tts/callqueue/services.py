@@ -91,6 +91,10 @@ def create_work_item(actor, *, kind: str, person: Person, case=None, contact=Non
     record_event(actor, "work_item.create", item, {"kind": kind, "person_id": person.id})
     if not person.phone:
         escalate_item(actor, item, EscalationReason.NO_PHONE)
+    else:
+        from tts.telephony.services import on_item_created
+
+        on_item_created(actor, item)  # the introduction text, in this same transaction
     return item
 
 
@@ -293,8 +297,12 @@ def record_attempt(user, item: WorkItem, *, outcome: str | None, notes: str | No
     db.session.add(attempt)
     result = AttemptResult(attempt=attempt, item=item)
     _clear_claim(item)
+    from tts.telephony import services as telephony
+
+    telephony.link_call_to_attempt(attempt, item)
 
     if outcome in FAILED_OUTCOMES:
+        telephony.on_call_failed(user, item)  # "we tried to call you": never counts as an attempt
         item.attempts += 1
         max_attempts = current_app.config["TTS_MAX_FAILED_ATTEMPTS"]
         deadline = item.created_at + timedelta(hours=current_app.config["TTS_ESCALATE_AFTER_HOURS"])
@@ -320,6 +328,7 @@ def record_attempt(user, item: WorkItem, *, outcome: str | None, notes: str | No
                                                assigned_until=calling_day_end(now), origin=item)
         if outcome == Outcome.REACHED:
             result.raised = raise_household(item.person)
+            telephony.on_reached(user, item)
     db.session.flush()
     record_event(user, "call_attempt.create", attempt, {"work_item_id": item.id, "outcome": outcome,
                                                         "status": item.status})

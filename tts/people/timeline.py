@@ -41,4 +41,10 @@ def person_timeline(person) -> list[TimelineEntry]:
     for escalation in db.session.scalars(select(Escalation).where(Escalation.person_id == person.id)):
         entries.append(TimelineEntry(escalation.created_at, "Escalated to the local team",
                                      REASON_LABELS.get(escalation.reason, escalation.reason) + ".", None, None))
+    from tts.telephony.models import Message
+
+    for message in db.session.scalars(select(Message).where(Message.person_id == person.id)):
+        title = ("Text received" if message.direction == "inbound" else "Text sent") + f" ({message.status})"
+        entries.append(TimelineEntry(message.created_at, title, message.body + (
+            f" [{message.error_message}]" if message.error_message else "")))
     return sorted(entries, key=lambda e: e.at, reverse=True)

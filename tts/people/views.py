@@ -3,8 +3,11 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from tts.audit.services import record_event
+from tts.clock import utcnow
 from tts.callqueue.models import KIND_LABELS
 from tts.callqueue.queries import person_items
+from tts.telephony.client import gateway
+from tts.telephony.services import person_messages
 from tts.extensions import db
 from tts.people import bp
 from tts.people.forms import PersonEditForm, SearchForm
@@ -13,6 +16,11 @@ from tts.people.services import search_people, update_person
 from tts.people.timeline import person_timeline
 from tts.permissions import can, require
 from tts.ui import submit
+
+
+# Status is always in words too: colour is never the only signal.
+STATUS_COLOURS = {"delivered": "green", "received": "blue", "sent": "turquoise", "sending": "light-blue",
+                  "queued": "grey", "failed": "red", "undelivered": "red", "skipped": "yellow"}
 
 
 def load_person_or_403(person_id: int) -> Person:
@@ -31,8 +39,10 @@ def show(person_id: int):
     record_event(current_user, "person.view", person)
     db.session.commit()
     items = db.session.scalars(person_items(person.id)).all()
+    messages = db.session.scalars(person_messages(person.id).limit(100)).all()
     return render_template("people/show.html", person=person, timeline=person_timeline(person), items=items,
-                           kind_labels=KIND_LABELS)
+                           kind_labels=KIND_LABELS, messages=messages, simulated=gateway().is_simulated,
+                           status_colours=STATUS_COLOURS, now=utcnow())
 
 
 @bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])

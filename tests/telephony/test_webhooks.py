@@ -1,0 +1,187 @@
+"""Signed webhooks: 403 without a good signature; repeats and late callbacks change nothing; replies."""
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import UserFactory, person_data
+from tests.telephony.conftest import signed_post
+from tts.callqueue.models import WorkItem
+from tts.callqueue.services import claim_next
+from tts.cases.services import create_case
+from tts.clock import today
+from tts.extensions import db
+from tts.people.models import Person
+from tts.telephony.models import Message, PhoneCall
+from tts.telephony.services import deliver_due, queue_sms
+
+
+@pytest.fixture
+def sent(ctx, daytime):
+    """A case whose introduction text has gone to (simulated) Twilio."""
+    with ctx():
+        case = create_case(None, person_data(1), test_date=today(), symptom_onset_date=None)
+        db.session.flush()
+        person_id = case.person_id
+    with ctx():
+        deliver_due()
+        message = db.session.scalars(select(Message).where(Message.person_id == person_id)).one()
+        return {"sid": message.twilio_sid, "message_id": message.id, "person_id": person_id}
+
+
+def status(app, message_id):
+    with app.app_context():
+        message = db.session.get(Message, message_id)
+        return message.status, message.error_code, message.error_message
+
+
+def test_missing_or_wrong_signature_is_403(client, app, sent):
+    params = {"MessageSid": sent["sid"], "MessageStatus": "delivered"}
+    assert client.post("/twilio/sms/status", data=params).status_code == 403
+    assert client.post("/twilio/sms/status", data=params, headers={"X-Twilio-Signature": "bad"}).status_code == 403
+    assert signed_post(client, app, "/twilio/sms/status", params, token="not-the-token").status_code == 403
+    tampered = signed_post(client, app, "/twilio/sms/status", params)
+    assert tampered.status_code == 204
+    for path in ("/twilio/sms/inbound", "/twilio/voice/status", "/twilio/voice/bridge?call=1"):
+        assert client.post(path, data={"x": "1"}).status_code == 403, path
+    assert status(app, sent["message_id"])[0] == "delivered"
+
+
+def test_signature_covers_the_public_url_and_query(client, app, sent):
+    app.config["TTS_PUBLIC_URL"] = "https://tts.council.example"
+    try:
+        params = {"MessageSid": sent["sid"], "MessageStatus": "sent"}
+        assert signed_post(client, app, "/twilio/sms/status", params).status_code == 204
+        url = "http://localhost/twilio/sms/status"  # what the app sees behind a proxy: not what Twilio signed
+        from twilio.request_validator import RequestValidator
+
+        from tts.telephony.client import SIMULATED_AUTH_TOKEN
+
+        sig = RequestValidator(SIMULATED_AUTH_TOKEN).compute_signature(url, params)
+        assert client.post("/twilio/sms/status", data=params, headers={"X-Twilio-Signature": sig}).status_code == 403
+    finally:
+        app.config["TTS_PUBLIC_URL"] = "http://127.0.0.1:5000"
+
+
+def test_real_auth_token_is_used_when_configured(client, app, sent):
+    app.config["TWILIO_AUTH_TOKEN"] = "council-auth-token"
+    try:
+        params = {"MessageSid": sent["sid"], "MessageStatus": "sent"}
+        assert signed_post(client, app, "/twilio/sms/status", params).status_code == 403  # simulator's token
+        assert signed_post(client, app, "/twilio/sms/status", params, token="council-auth-token").status_code == 204
+    finally:
+        app.config["TWILIO_AUTH_TOKEN"] = None
+
+
+def test_duplicate_and_out_of_order_callbacks(client, app, sent):
+    sid = sent["sid"]
+    assert signed_post(client, app, "/twilio/sms/status", {"MessageSid": sid, "MessageStatus": "delivered"}).status_code == 204
+    assert signed_post(client, app, "/twilio/sms/status", {"MessageSid": sid, "MessageStatus": "delivered"}).status_code == 204
+    signed_post(client, app, "/twilio/sms/status", {"MessageSid": sid, "MessageStatus": "sent"})  # late
+    assert status(app, sent["message_id"])[0] == "delivered"
+    signed_post(client, app, "/twilio/sms/status", {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "30003"})
+    assert status(app, sent["message_id"])[0] == "delivered"  # the first final status stands
+    from tts.telephony.models import WebhookEvent
+
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 3
+
+
+def test_idempotency_token_header_makes_a_retry_a_no_op(client, app, sent):
+    sid = sent["sid"]
+    headers = {"I-Twilio-Idempotency-Token": "token-abc"}
+    signed_post(client, app, "/twilio/sms/status", {"MessageSid": sid, "MessageStatus": "undelivered",
+                                                    "ErrorCode": "30005"}, headers=headers)
+    assert status(app, sent["message_id"]) == ("undelivered", 30005, "The number is unknown or no longer in use")
+
+
+def test_stop_opts_out_and_nothing_more_is_sent_then_start_opts_in(client, app, sent):
+    phone = "+447700900001"
+    response = signed_post(client, app, "/twilio/sms/inbound", {"MessageSid": "SMin1", "From": phone,
+                                                                "To": "+447700900000", "Body": "Stop"})
+    assert response.status_code == 200 and response.data == b"<Response/>"
+    with app.app_context():
+        person = db.session.get(Person, sent["person_id"])
+        assert person.has_sms_opt_out
+        message = queue_sms(None, person, "missed_call")
+        assert message.status == "skipped"
+        db.session.commit()
+    signed_post(client, app, "/twilio/sms/inbound", {"MessageSid": "SMin2", "From": phone, "Body": "START"})
+    with app.app_context():
+        assert not db.session.get(Person, sent["person_id"]).has_sms_opt_out
+
+
+@pytest.mark.parametrize("word", ["STOPALL", "unsubscribe", "Cancel", "END", "quit"])
+def test_stop_synonyms(client, app, sent, word):
+    signed_post(client, app, "/twilio/sms/inbound", {"MessageSid": f"SM{word}", "From": "+447700900001", "Body": word})
+    with app.app_context():
+        assert db.session.get(Person, sent["person_id"]).has_sms_opt_out
+
+
+def test_a_reply_lands_on_the_timeline_and_creates_a_callback(client, app, sent):
+    params = {"MessageSid": "SMreply1", "From": "+447700900001", "To": "+447700900000", "Body": "Call me after 5"}
+    signed_post(client, app, "/twilio/sms/inbound", params)
+    signed_post(client, app, "/twilio/sms/inbound", params)  # Twilio retried: still one
+    with app.app_context():
+        replies = db.session.scalars(select(Message).where(Message.direction == "inbound")).all()
+        assert [(m.person_id, m.status, m.body) for m in replies] == [(sent["person_id"], "received", "Call me after 5")]
+        callbacks = db.session.scalars(select(WorkItem).where(WorkItem.kind == "callback")).all()
+        assert [(c.person_id, c.band) for c in callbacks] == [(sent["person_id"], 1)]
+
+
+def test_help_is_logged_without_a_callback(client, app, sent):
+    signed_post(client, app, "/twilio/sms/inbound", {"MessageSid": "SMhelp", "From": "+447700900001", "Body": "HELP"})
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(WorkItem).where(WorkItem.kind == "callback")) == 0
+        assert "help" in db.session.scalars(select(Message).where(Message.twilio_sid == "SMhelp")).one().error_message
+
+
+def test_unknown_number_goes_to_unmatched_and_a_supervisor_attaches_it(client, app, sent, make_user):
+    from tests.conftest import sign_in
+
+    signed_post(client, app, "/twilio/sms/inbound", {"MessageSid": "SMwho", "From": "+447700900777", "Body": "Who is this?"})
+    with app.app_context():
+        message = db.session.scalars(select(Message).where(Message.twilio_sid == "SMwho")).one()
+        assert message.person_id is None
+        from tts.cases.models import Case
+
+        reference = db.session.scalars(select(Case.reference)).one()
+    sign_in(client, make_user("supervisor"))
+    page = client.get("/messages/unmatched").get_data(as_text=True)
+    assert "Who is this?" in page
+    bad = client.post("/messages/unmatched", data={"message_id": message.id, "reference": "TTS-NOPE1"})
+    assert "No case has that reference" in bad.get_data(as_text=True)
+    client.post("/messages/unmatched", data={"message_id": message.id, "reference": reference.lower()})
+    with app.app_context():
+        assert db.session.get(Message, message.id).person_id == sent["person_id"]
+        assert db.session.scalar(select(func.count()).select_from(WorkItem).where(WorkItem.kind == "callback")) == 1
+
+
+def test_voice_callbacks_apply_in_sequence_order_and_bridge_dials_the_person(client, app, sent):
+    with app.app_context():
+        tracer = UserFactory(role="tracer", phone="+447700900950")
+        item = db.session.scalars(select(WorkItem)).first()
+        claim_next(tracer)
+        call = PhoneCall(work_item_id=item.id, person_id=item.person_id, tracer_id=tracer.id,
+                         twilio_sid="CAtest1", status="queued")
+        db.session.add(call)
+        db.session.commit()
+        call_id = call.id
+    post = lambda status, seq, **extra: signed_post(client, app, "/twilio/voice/status", {  # noqa: E731
+        "CallSid": "CAtest1", "CallStatus": status, "SequenceNumber": str(seq), **extra})
+    post("initiated", 0)
+    post("completed", 3, CallDuration="95")
+    post("ringing", 1)  # late: ignored
+    post("completed", 3, CallDuration="95")  # repeat: ignored
+    with app.app_context():
+        call = db.session.get(PhoneCall, call_id)
+        assert (call.status, call.duration_seconds, call.last_sequence) == ("completed", 95, 3)
+    app.config["TWILIO_CALLER_ID"] = "+441144960000"
+    try:
+        twiml = signed_post(client, app, f"/twilio/voice/bridge?call={call_id}", {"CallSid": "CAtest1"})
+    finally:
+        app.config["TWILIO_CALLER_ID"] = None
+    assert twiml.status_code == 200 and twiml.content_type.startswith("text/xml")
+    body = twiml.get_data(as_text=True)
+    assert '<Dial callerId="+441144960000"><Number>+447700900001</Number></Dial>' in body
+    assert "+447700900950" not in body  # the tracer's own number is never handed to the person
+    wrong = signed_post(client, app, f"/twilio/voice/bridge?call={call_id}", {"CallSid": "CAother"})
+    assert "<Hangup" in wrong.get_data(as_text=True) and "<Number>" not in wrong.get_data(as_text=True)

@@ -1,0 +1,488 @@
+"""SMS through the outbox, status callbacks, replies and masked calls."""
+import logging
+import random
+from datetime import datetime, timedelta
+
+import phonenumbers
+from flask import current_app
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+
+from tts.audit.services import record_event
+from tts.clock import LONDON, to_london, utcnow
+from tts.errors import DomainError, ErrorCollector
+from tts.extensions import db
+from tts.people.models import Person
+from tts.people.validation import format_phone
+from tts.telephony.client import DeliveryError, gateway
+from tts.telephony.models import (
+    STATUS_RANK,
+    Message,
+    MessageStatus,
+    MessageTemplate,
+    PhoneCall,
+    Trigger,
+    WebhookEvent,
+)
+from tts.telephony.templates import check_template, render, segments
+
+log = logging.getLogger(__name__)
+
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
+START_WORDS = {"START", "UNSTOP", "YES"}
+HELP_WORDS = {"HELP", "INFO"}
+ERROR_REASONS = {
+    21211: "The phone number is not valid",
+    21408: "Texting this country is not enabled on the account",
+    21610: "They have replied STOP to our texts",
+    21612: "This number cannot receive texts from us",
+    21614: "The number is not a mobile, so it cannot receive texts",
+    20003: "Twilio rejected the account credentials: tell an administrator",
+    20429: "Twilio was too busy; gave up after retrying",
+    30003: "The phone was switched off or out of signal",
+    30004: "The message was blocked by the recipient's network or phone",
+    30005: "The number is unknown or no longer in use",
+    30006: "The number cannot receive texts (a landline, or an unreachable network)",
+    30007: "The network filtered the message as spam",
+    30008: "The network reported an unknown error",
+}
+
+
+def reason_for(code: int | None, fallback: str | None = None) -> str | None:
+    if code is None:
+        return fallback
+    return ERROR_REASONS.get(code, fallback or f"Twilio error {code}")
+
+
+def is_mobile(e164: str) -> bool:
+    number = phonenumbers.parse(e164, "GB")
+    if number.country_code == 44 and 7700900000 <= number.national_number <= 7700900999:
+        return True  # Ofcom's drama range: the demo and tests use it as mobiles
+    return phonenumbers.number_type(number) in (phonenumbers.PhoneNumberType.MOBILE,
+                                                phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+# --- Templates -------------------------------------------------------------------------------------------
+
+
+def get_template(trigger: str) -> MessageTemplate | None:
+    return db.session.scalar(select(MessageTemplate).where(MessageTemplate.trigger == trigger))
+
+
+def list_templates() -> list[MessageTemplate]:
+    return list(db.session.scalars(select(MessageTemplate).order_by(MessageTemplate.id)))
+
+
+def update_template(actor, template: MessageTemplate, *, body: str, is_enabled: bool,
+                    welfare_day: int | None = None) -> MessageTemplate:
+    errors = ErrorCollector()
+    check_template(body, errors)
+    if template.trigger == Trigger.WELFARE_CHECK and (welfare_day is None or not 1 <= welfare_day <= 14):
+        errors.add("welfare_day", "Enter the day of isolation to send it on, from 1 to 14")
+    errors.raise_if_any()
+    template.body = body.strip()
+    template.is_enabled = is_enabled
+    if template.trigger == Trigger.WELFARE_CHECK:
+        template.welfare_day = welfare_day
+    template.updated_by_id = getattr(actor, "id", None)
+    db.session.flush()
+    record_event(actor, "template.update", template, {"trigger": template.trigger, "is_enabled": is_enabled})
+    return template
+
+
+def sample_values() -> dict[str, str]:
+    return {"first_name": "Sam", "team_phone": team_phone(), "end_date": "Friday 4 December",
+            "case_reference": "TTS-7K2Q9"}
+
+
+def preview(body: str) -> dict:
+    errors = ErrorCollector()
+    check_template(body, errors)
+    text = render(body or "", sample_values())
+    encoding, count = segments(text)
+    return {"text": text, "encoding": encoding, "segments": count, "characters": len(text),
+            "errors": errors.errors.get("body", [])}
+
+
+def team_phone() -> str:
+    return format_phone(current_app.config.get("TWILIO_CALLER_ID")) or current_app.config.get(
+        "TTS_TEAM_PHONE", "0114 496 0000")
+
+
+def _values_for(person: Person, case=None, contact=None) -> dict[str, str]:
+    end = None
+    if case is not None:
+        end = case.isolation_end_date
+    elif contact is not None:
+        end = contact.quarantine_end_date
+    return {"first_name": person.first_name, "team_phone": team_phone(),
+            "end_date": f"{end:%A %-d %B}" if end else "",
+            "case_reference": case.reference if case is not None else ""}
+
+
+# --- Queueing -------------------------------------------------------------------------------------------
+
+
+def queue_sms(actor, person: Person, trigger: str, *, case=None, contact=None, work_item=None,
+              send_at: datetime | None = None) -> Message | None:
+    """Write an outbound text to the outbox in the caller's transaction; the worker sends it later.
+    Opted-out people and landlines get a `skipped` row, so the timeline says why nothing was sent."""
+    template = get_template(trigger)
+    if template is None or not template.is_enabled or not person.phone:
+        return None
+    message = Message(person_id=person.id, direction="outbound", channel="sms", trigger=trigger,
+                      to_number=person.phone, body=render(template.body, _values_for(person, case, contact)),
+                      status=MessageStatus.QUEUED, next_attempt_at=send_at or utcnow(),
+                      work_item_id=getattr(work_item, "id", None), status_updated_at=utcnow())
+    if person.has_sms_opt_out:
+        _skip(message, "Not sent: they have opted out of texts")
+    elif not is_mobile(person.phone):
+        _skip(message, "Not sent: the number is not a mobile (calls still work)")
+    db.session.add(message)
+    db.session.flush()
+    record_event(actor, "message.queue", message, {"person_id": person.id, "trigger": trigger,
+                                                   "status": message.status})
+    return message
+
+
+def _skip(message: Message, reason: str) -> None:
+    message.status = MessageStatus.SKIPPED
+    message.error_message = reason
+    message.next_attempt_at = None
+
+
+def on_item_created(actor, item) -> None:
+    """Introduction before the first call, once per person."""
+    if item.kind != "initial_call" or item.status != "open":
+        return
+    already = db.session.scalar(select(exists().where(Message.person_id == item.person_id,
+                                                      Message.trigger == Trigger.INTRODUCTION)))
+    if not already:
+        queue_sms(actor, item.person, Trigger.INTRODUCTION, case=item.case, contact=item.contact, work_item=item)
+
+
+def on_call_failed(actor, item) -> None:
+    queue_sms(actor, item.person, Trigger.MISSED_CALL, case=item.case, contact=item.contact, work_item=item)
+
+
+def on_reached(actor, item) -> None:
+    """Isolation advice with the end date, and a welfare check on the chosen day of isolation."""
+    queue_sms(actor, item.person, Trigger.ISOLATION_ADVICE, case=item.case, contact=item.contact, work_item=item)
+    template = get_template(Trigger.WELFARE_CHECK)
+    if template is None or not template.is_enabled or not template.welfare_day:
+        return
+    if item.case is not None:
+        start = item.case.symptom_onset_date or item.case.test_date
+        end = item.case.isolation_end_date
+    elif item.contact is not None:
+        start, end = item.contact.last_exposure_date, item.contact.quarantine_end_date
+    else:
+        return
+    day = start + timedelta(days=template.welfare_day)
+    send_at = datetime.combine(day, datetime.min.time().replace(hour=10), tzinfo=LONDON)
+    if day <= end and send_at > utcnow():
+        queue_sms(actor, item.person, Trigger.WELFARE_CHECK, case=item.case, contact=item.contact,
+                  work_item=item, send_at=send_at)
+
+
+# --- Delivering (the worker) -----------------------------------------------------------------------------
+
+
+def claim_due_messages(now: datetime, limit: int = 50) -> list[int]:
+    """Take due outbox rows for this worker: SKIP LOCKED on PostgreSQL, so two workers never share one."""
+    rows = db.session.scalars(
+        select(Message).where(Message.status == MessageStatus.QUEUED, Message.next_attempt_at <= now)
+        .order_by(Message.next_attempt_at, Message.id).limit(limit).with_for_update(skip_locked=True)).all()
+    for message in rows:
+        message.status = MessageStatus.SENDING
+        message.sending_started_at = message.sending_started_at if message.needs_lookup else now
+        message.attempts += 1
+        message.status_updated_at = now
+    return [m.id for m in rows]
+
+
+def deliver_due(now: datetime | None = None, limit: int = 50) -> int:
+    """Send what is due. Each row: claim (commit), call Twilio outside any transaction, record (commit)."""
+    now = now or utcnow()
+    ids = claim_due_messages(now, limit)
+    db.session.commit()
+    for message_id in ids:
+        deliver_one(message_id)
+    return len(ids)
+
+
+def deliver_one(message_id: int) -> None:
+    message = db.session.get(Message, message_id)
+    if message is None or message.status != MessageStatus.SENDING:
+        db.session.commit()
+        return
+    if message.person is not None and message.person.has_sms_opt_out:
+        _skip(message, "Not sent: they opted out before it went")
+        db.session.commit()
+        return
+    to, body, since, lookup = message.to_number, message.body, message.sending_started_at, message.needs_lookup
+    db.session.commit()  # hold no transaction (nor SQLite's write lock) while Twilio is called
+    status_callback = public_url("/twilio/sms/status")
+    try:
+        sent = gateway().find_sent(to=to, body=body, since=since) if lookup else None
+        if sent is None:
+            sent = gateway().send_sms(to=to, body=body, status_callback=status_callback)
+    except DeliveryError as error:
+        _record_failure(message_id, error)
+    else:
+        message = db.session.get(Message, message_id)
+        message.twilio_sid = sent.sid
+        message.from_number = getattr(gateway(), "sender", None)
+        # No callback comes for the first status: take it from the create response.
+        message.status = MessageStatus.SENT if sent.status == "sent" else MessageStatus.SENDING
+        message.needs_lookup = False
+        message.error_code = None
+        message.error_message = None
+        message.status_updated_at = utcnow()
+    db.session.commit()
+
+
+def _record_failure(message_id: int, error: DeliveryError) -> None:
+    message = db.session.get(Message, message_id)
+    max_attempts = current_app.config["TTS_SMS_MAX_ATTEMPTS"]
+    message.error_code = error.code
+    message.status_updated_at = utcnow()
+    if error.kind == "permanent" or message.attempts >= max_attempts:
+        message.status = MessageStatus.FAILED
+        message.next_attempt_at = None
+        message.error_message = reason_for(error.code, str(error))
+        if error.kind != "permanent":
+            message.error_message = f"Gave up after {message.attempts} tries: {error}"
+        if error.code == 21610 and message.person is not None:
+            _opt_out_number(message.to_number, "twilio 21610")
+        if error.code == 20003:
+            log.error("Twilio rejected the credentials (error 20003): check TWILIO_* settings")
+            record_event(None, "twilio.credentials_rejected", message)
+        return
+    message.status = MessageStatus.QUEUED
+    message.needs_lookup = message.needs_lookup or error.kind == "ambiguous"
+    message.error_message = f"Will retry: {error}"
+    base = current_app.config["TTS_SMS_RETRY_BASE_SECONDS"]
+    delay = min(3600, base * 2 ** (message.attempts - 1)) * random.uniform(0.8, 1.2)
+    message.next_attempt_at = utcnow() + timedelta(seconds=delay)
+
+
+def public_url(path: str) -> str:
+    return current_app.config["TTS_PUBLIC_URL"].rstrip("/") + path
+
+
+# --- Callbacks and replies -------------------------------------------------------------------------------
+
+
+def remember_event(key: str, kind: str) -> bool:
+    """Store a callback's key; False when it was seen before (so the repeat changes nothing)."""
+    if db.session.scalar(select(WebhookEvent.id).where(WebhookEvent.key == key)) is not None:
+        return False
+    try:
+        with db.session.begin_nested():
+            db.session.add(WebhookEvent(key=key[:200], kind=kind))
+    except IntegrityError:
+        return False  # the same callback, delivered twice at once
+    return True
+
+
+def apply_message_status(sid: str, status: str, error_code: int | None = None) -> Message | None:
+    """Move a message forward to `status`; a later status never goes back to an earlier one."""
+    message = db.session.scalar(select(Message).where(Message.twilio_sid == sid).with_for_update())
+    if message is None or status not in STATUS_RANK:
+        return message
+    if STATUS_RANK[status] <= STATUS_RANK.get(message.status, 0):
+        return message  # a repeat, or a status that arrived late: never go backwards
+    message.status = "sending" if status in ("queued", "accepted", "scheduled") else status
+    message.status_updated_at = utcnow()
+    if status in ("failed", "undelivered"):
+        message.error_code = error_code
+        message.error_message = reason_for(error_code, "The network could not deliver it")
+        if error_code == 21610:
+            _opt_out_number(message.to_number, "twilio 21610")
+    return message
+
+
+def _people_with_number(number: str) -> list[Person]:
+    return list(db.session.scalars(select(Person).where(Person.phone == number).order_by(Person.id.desc())))
+
+
+def _opt_out_number(number: str | None, via: str, opt_out: bool = True) -> list[Person]:
+    people = _people_with_number(number) if number else []
+    for person in people:
+        if person.has_sms_opt_out != opt_out:
+            person.has_sms_opt_out = opt_out
+            record_event(None, "person.sms_opt_out" if opt_out else "person.sms_opt_in", person, {"via": via})
+    return people
+
+
+def receive_sms(*, sid: str, from_number: str, to_number: str | None, body: str) -> Message | None:
+    """An inbound text: STOP/START/HELP are honoured; anything else lands on the timeline and asks for a
+    callback; a number we do not know goes to the unmatched replies list."""
+    if db.session.scalar(select(Message.id).where(Message.twilio_sid == sid)) is not None:
+        return None  # Twilio retried the webhook
+    try:
+        sender = phonenumbers.format_number(phonenumbers.parse(from_number, "GB"), phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        sender = from_number
+    people = _people_with_number(sender)
+    keyword = body.strip().upper().rstrip(".!")
+    message = Message(direction="inbound", channel="sms", from_number=sender, to_number=to_number, body=body,
+                      status=MessageStatus.RECEIVED, twilio_sid=sid, status_updated_at=utcnow(),
+                      person_id=people[0].id if people else None)
+    db.session.add(message)
+    if keyword in STOP_WORDS:
+        _opt_out_number(sender, "reply STOP")
+        message.error_message = "Opted out of texts"
+    elif keyword in START_WORDS:
+        _opt_out_number(sender, "reply START", opt_out=False)
+        message.error_message = "Opted back in to texts"
+    elif keyword in HELP_WORDS:
+        message.error_message = "Asked for help (Twilio sends the standard help reply)"
+    elif people:
+        request_callback(None, people[0], message)
+    db.session.flush()
+    record_event(None, "message.receive", message, {"person_id": message.person_id, "matched": bool(people)})
+    return message
+
+
+def request_callback(actor, person: Person, message: Message):
+    """A reply asks for a call back: a callback item on the person's latest case or contact record."""
+    from tts.callqueue.models import ItemKind
+    from tts.callqueue.services import create_work_item
+    from tts.cases.models import Case, Contact
+
+    case = db.session.scalar(select(Case).where(Case.person_id == person.id).order_by(Case.id.desc()))
+    contact = None if case else db.session.scalar(
+        select(Contact).where(Contact.person_id == person.id).order_by(Contact.id.desc()))
+    if case is None and contact is None:
+        return None
+    return create_work_item(actor, kind=ItemKind.CALLBACK, person=person, case=case, contact=contact)
+
+
+def unmatched_replies():
+    return (select(Message).where(Message.direction == "inbound", Message.person_id.is_(None))
+            .order_by(Message.created_at.desc()))
+
+
+def attach_reply(actor, message: Message, person: Person) -> Message:
+    if message.person_id is not None:
+        raise DomainError("This reply is already attached to someone")
+    message.person_id = person.id
+    request_callback(actor, person, message)
+    db.session.flush()
+    record_event(actor, "message.attach", message, {"person_id": person.id})
+    return message
+
+
+def reconcile(now: datetime | None = None, limit: int = 100) -> int:
+    """Re-fetch messages stuck short of a final status, and recover sends a crashed worker left."""
+    now = now or utcnow()
+    stale = now - timedelta(minutes=current_app.config["TTS_RECONCILE_AFTER_MINUTES"])
+    orphans = db.session.scalars(select(Message).where(
+        Message.status == MessageStatus.SENDING, Message.twilio_sid.is_(None), Message.status_updated_at < stale)
+        .with_for_update(skip_locked=True).limit(limit)).all()
+    for message in orphans:  # the worker died between claiming and recording: Twilio may have it
+        message.status = MessageStatus.QUEUED
+        message.needs_lookup = True
+        message.next_attempt_at = now
+    stuck = db.session.scalars(select(Message).where(
+        Message.status.in_((MessageStatus.SENDING, MessageStatus.SENT)), Message.twilio_sid.is_not(None),
+        Message.status_updated_at < stale).limit(limit)).all()
+    sids = [m.twilio_sid for m in stuck]
+    db.session.commit()
+    for sid in sids:
+        try:
+            status, code = gateway().fetch_message(sid)
+        except DeliveryError:
+            continue
+        message = apply_message_status(sid, status, code)
+        if message is not None:
+            message.status_updated_at = utcnow()
+        db.session.commit()
+    return len(orphans) + len(sids)
+
+
+# --- Masked calls ----------------------------------------------------------------------------------------
+
+
+def start_masked_call(user, item, now: datetime | None = None) -> PhoneCall:
+    """Step one, in the request's transaction: check the claim and numbers, record the call."""
+    from tts.callqueue.services import NotClaimHolder
+
+    now = now or utcnow()
+    if not item.is_claimed_by(user, now):
+        raise NotClaimHolder("You no longer hold this call")
+    if not user.phone:
+        raise DomainError("Add your phone number in Your details first: the system rings you, then connects you")
+    if not item.person.phone:
+        raise DomainError("There is no phone number for this person")
+    call = PhoneCall(work_item_id=item.id, person_id=item.person_id, tracer_id=user.id, status="queued")
+    db.session.add(call)
+    db.session.flush()
+    record_event(user, "phone_call.start", call, {"work_item_id": item.id, "person_id": item.person_id})
+    return call
+
+
+def dial(call_id: int) -> PhoneCall:
+    """Step two, after the commit: ask Twilio to ring the tracer; the bridge TwiML connects the person."""
+    call = db.session.get(PhoneCall, call_id)
+    tracer_phone = call.tracer.phone
+    db.session.commit()
+    try:
+        sent = gateway().start_call(to=tracer_phone, url=public_url(f"/twilio/voice/bridge?call={call_id}"),
+                                    status_callback=public_url("/twilio/voice/status"))
+    except DeliveryError as error:
+        call = db.session.get(PhoneCall, call_id)
+        call.status = "failed"
+        call.error_message = reason_for(error.code, str(error))
+        db.session.commit()
+        return call
+    call = db.session.get(PhoneCall, call_id)
+    call.twilio_sid = sent.sid
+    call.status = sent.status
+    db.session.commit()
+    return call
+
+
+def apply_call_status(sid: str, status: str, sequence: int | None, duration: int | None) -> PhoneCall | None:
+    """Voice callbacks carry SequenceNumber: apply them in order, ignore any that arrive late."""
+    from tts.callqueue.models import CallAttempt
+
+    call = db.session.scalar(select(PhoneCall).where(PhoneCall.twilio_sid == sid).with_for_update())
+    if call is None:
+        return None
+    sequence = sequence if sequence is not None else call.last_sequence + 1
+    if sequence <= call.last_sequence:
+        return call
+    call.last_sequence = sequence
+    call.status = status
+    if duration is not None:
+        call.duration_seconds = duration
+    for attempt in db.session.scalars(select(CallAttempt).where(CallAttempt.twilio_call_sid == sid)):
+        attempt.call_status, attempt.duration_seconds = call.status, call.duration_seconds
+    return call
+
+
+def link_call_to_attempt(attempt, item) -> None:
+    """The outcome the tracer records takes the SID, status and duration of the call they just made."""
+    call = db.session.scalar(select(PhoneCall).where(
+        PhoneCall.work_item_id == item.id, PhoneCall.tracer_id == attempt.tracer_id,
+        PhoneCall.twilio_sid.is_not(None)).order_by(PhoneCall.id.desc()).limit(1))
+    if call is None:
+        return
+    from tts.callqueue.models import CallAttempt
+
+    if db.session.scalar(select(CallAttempt.id).where(CallAttempt.twilio_call_sid == call.twilio_sid)):
+        return
+    attempt.twilio_call_sid = call.twilio_sid
+    attempt.call_status = call.status
+    attempt.duration_seconds = call.duration_seconds
+
+
+def person_messages(person_id: int):
+    return select(Message).where(Message.person_id == person_id).order_by(Message.created_at.desc(), Message.id.desc())
+
+
+def message_when(message: Message) -> str:
+    return to_london(message.created_at).strftime("%-d %b %H:%M")

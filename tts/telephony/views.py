@@ -1,0 +1,133 @@
+"""Message templates (admins), masked calls, simulated events and unmatched replies."""
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from tts.callqueue.models import WorkItem
+from tts.callqueue.services import NotClaimHolder
+from tts.cases.models import Case
+from tts.errors import DomainError, ErrorCollector
+from tts.extensions import db
+from tts.people.models import Person
+from tts.permissions import require
+from tts.telephony import bp, services, simulator
+from tts.telephony.client import gateway
+from tts.telephony.forms import AttachReplyForm, SimulateReplyForm, TemplateForm
+from tts.telephony.models import Message, MessageTemplate
+from tts.telephony.templates import PLACEHOLDERS
+from tts.ui import submit
+
+
+@bp.route("/admin/templates/")
+@require("template.manage")
+def templates():
+    return render_template("telephony/templates.html", templates=services.list_templates(),
+                           previews={t.id: services.preview(t.body) for t in services.list_templates()})
+
+
+@bp.route("/admin/templates/<int:template_id>", methods=["GET", "POST"])
+@require("template.manage")
+def template_edit(template_id: int):
+    template = db.session.get(MessageTemplate, template_id) or abort(404)
+    form = TemplateForm(obj=template)
+    saved = submit(form, lambda: services.update_template(current_user, template, body=form.body.data or "",
+                                                          is_enabled=bool(form.is_enabled.data),
+                                                          welfare_day=form.welfare_day.data), prefix="")
+    if saved is not None:
+        db.session.commit()
+        flash(f"Template \u201c{template.name}\u201d saved", "success")
+        return redirect(url_for("telephony.templates"))
+    return render_template("telephony/template_edit.html", form=form, template=template,
+                           preview=services.preview(form.body.data or ""), placeholders=PLACEHOLDERS), \
+        (400 if form.errors else 200)
+
+
+@bp.route("/admin/templates/preview", methods=["POST"])
+@require("template.manage")
+def template_preview():
+    body = (request.get_json(silent=True) or {}).get("body", "")
+    return jsonify(services.preview(str(body)))
+
+
+@bp.route("/queue/items/<int:item_id>/call", methods=["POST"])
+@require("queue.work")
+def call_person(item_id: int):
+    """Masked click-to-call: the browser sends only the item id; the number is looked up here."""
+    item = db.session.get(WorkItem, item_id) or abort(404)
+    try:
+        call = services.start_masked_call(current_user, item)
+    except (NotClaimHolder, DomainError) as exc:
+        db.session.rollback()
+        flash(str(exc), "info")
+        return redirect(url_for("callqueue.call", item_id=item_id))
+    db.session.commit()
+    call = services.dial(call.id)
+    if call.status == "failed":
+        flash(f"The call could not be started: {call.error_message}", "info")
+    elif gateway().is_simulated:
+        simulator.complete_call(call.twilio_sid)
+        flash(f"Simulated call to {item.person.first_name} made and finished (no real phone rang). "
+              "Record what happened below.", "success")
+    else:
+        flash("Your phone will ring now. Answer it and you will be connected; they see the team's number.",
+              "success")
+    return redirect(url_for("callqueue.call", item_id=item_id))
+
+
+def _simulated_only():
+    if not gateway().is_simulated:
+        abort(404)
+
+
+@bp.route("/people/<int:person_id>/messages/<int:message_id>/simulate", methods=["POST"])
+@require("queue.work")
+def simulate_status(person_id: int, message_id: int):
+    _simulated_only()
+    message = db.session.get(Message, message_id)
+    if message is None or message.person_id != person_id or not message.twilio_sid:
+        abort(404)
+    status = request.form.get("status", "")
+    if status not in ("sent", "delivered", "undelivered", "failed"):
+        abort(400)
+    simulator.message_status(message.twilio_sid, status, 30003 if status in ("undelivered", "failed") else None)
+    flash(f"Simulated Twilio reporting the text as {status}", "success")
+    return redirect(url_for("people.show", person_id=person_id) + "#messages")
+
+
+@bp.route("/people/<int:person_id>/messages/simulate-reply", methods=["POST"])
+@require("queue.work")
+def simulate_reply(person_id: int):
+    _simulated_only()
+    person = db.session.get(Person, person_id) or abort(404)
+    form = SimulateReplyForm()
+    if not person.phone or not (form.body.data or "").strip():
+        flash("Enter the reply text", "info")
+    else:
+        simulator.inbound(person.phone, form.body.data)
+        flash(f"Simulated a text from {person.first_name}: \u201c{form.body.data}\u201d", "success")
+    return redirect(url_for("people.show", person_id=person_id) + "#messages")
+
+
+@bp.route("/messages/unmatched", methods=["GET", "POST"])
+@require("escalation.view")
+def unmatched():
+    form = AttachReplyForm()
+    if form.is_submitted():
+        message = db.session.get(Message, request.form.get("message_id", type=int) or 0) or abort(404)
+
+        def attach():
+            errors = ErrorCollector()
+            ref = (form.reference.data or "").strip().upper()
+            case = db.session.scalar(select(Case).where(Case.reference == (ref if ref.startswith("TTS-") else f"TTS-{ref}")))
+            if case is None:
+                errors.add("reference", "No case has that reference")
+            errors.raise_if_any()
+            return services.attach_reply(current_user, message, case.person)
+
+        attached = submit(form, attach, prefix="")
+        if attached is not None:
+            db.session.commit()
+            flash("Reply attached; a callback is in the queue", "success")
+            return redirect(url_for("telephony.unmatched"))
+    replies = db.session.scalars(services.unmatched_replies().limit(200)).all()
+    return render_template("telephony/unmatched.html", replies=replies, form=form)

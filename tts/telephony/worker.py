@@ -1,0 +1,84 @@
+"""`flask worker`: delivers the outbox and runs the periodic scanners, each under a lock."""
+import logging
+import threading
+import time
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import text
+
+from tts.extensions import db
+
+log = logging.getLogger(__name__)
+# Advisory lock keys, so that with several workers only one runs each scanner at a time.
+LOCK_SWEEP, LOCK_RECONCILE = 7211, 7212
+
+
+def _scanner_lock(key: int) -> bool:
+    if db.session.get_bind().dialect.name != "postgresql":
+        return True  # SQLite: BEGIN IMMEDIATE already serialises writers
+    return bool(db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}))
+
+
+def run_once() -> dict:
+    from tts.callqueue.services import escalate_overdue
+    from tts.telephony.services import deliver_due, reconcile
+
+    sent = deliver_due()
+    swept = 0
+    if _scanner_lock(LOCK_SWEEP):
+        swept = escalate_overdue()
+    db.session.commit()
+    reconciled = reconcile() if _scanner_lock(LOCK_RECONCILE) else 0
+    db.session.commit()
+    return {"sent": sent, "escalated": swept, "reconciled": reconciled}
+
+
+def run_forever(app: Flask, stop: threading.Event) -> None:
+    interval = app.config["TTS_WORKER_INTERVAL_SECONDS"]
+    while not stop.is_set():
+        with app.app_context():
+            try:
+                result = run_once()
+                if any(result.values()):
+                    log.info("worker: %s", result)  # counts only: nothing personal in logs
+            except Exception:
+                db.session.rollback()
+                log.exception("worker pass failed; retrying")
+        stop.wait(interval)
+
+
+def start_inline(app: Flask) -> threading.Event:
+    stop = threading.Event()
+    threading.Thread(target=run_forever, args=(app, stop), name="tts-worker", daemon=True).start()
+    return stop
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Deliver everything due, run the scanners once, and exit.")
+@with_appcontext
+def worker_command(once: bool):
+    """Deliver queued texts and run the queue's periodic scanners until stopped."""
+    if once:
+        click.echo(run_once())
+        return
+    app = current_app._get_current_object()
+    click.echo("Worker running; Ctrl+C to stop")
+    stop = threading.Event()
+    try:
+        run_forever(app, stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@with_appcontext
+def serve_command(host: str, port: int):
+    """Run the development server with the worker inside the same process (what `make run` uses)."""
+    app = current_app._get_current_object()
+    start_inline(app)
+    time.sleep(0)
+    app.run(host=host, port=port, use_reloader=False)
