@@ -1,7 +1,6 @@
 """`flask worker`: delivers the outbox and runs the periodic scanners, each under a lock."""
 import logging
 import threading
-import time
 
 import click
 from flask import Flask, current_app
@@ -78,7 +77,9 @@ def worker_command(once: bool):
 @with_appcontext
 def serve_command(host: str, port: int):
     """Run the development server with the worker inside the same process (what `make run` uses)."""
+    from werkzeug.serving import run_simple
+
     app = current_app._get_current_object()
     start_inline(app)
-    time.sleep(0)
-    app.run(host=host, port=port, use_reloader=False)
+    click.echo(f"Serving on http://{host}:{port} with the outbox worker running in this process")
+    run_simple(host, port, app, threaded=True, use_reloader=False)
