@@ -27,7 +27,7 @@ install-test: $(VENV)/.installed-test assets browser
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-tts/static/govuk/govuk-frontend.min.css: node_modules/.package-lock.json scripts/build_assets.py
+tts/static/govuk/govuk-frontend.min.css: node_modules/.package-lock.json scripts/build_assets.py package.json
 	$(BIN)/python scripts/build_assets.py
 
 assets: $(BIN)/python tts/static/govuk/govuk-frontend.min.css

@@ -37,6 +37,8 @@ class Config:
     TTS_MAX_FAILED_ATTEMPTS = int(os.environ.get("TTS_MAX_FAILED_ATTEMPTS", "3"))
     TTS_ESCALATE_AFTER_HOURS = int(os.environ.get("TTS_ESCALATE_AFTER_HOURS", "24"))
     TTS_RETRY_DELAYS_HOURS = os.environ.get("TTS_RETRY_DELAYS_HOURS", "2,4")  # then next morning
+    TTS_OVERDUE_MINUTES = int(os.environ.get("TTS_OVERDUE_MINUTES", "60"))  # waiting this long = overdue
+    TTS_IDLE_MINUTES = int(os.environ.get("TTS_IDLE_MINUTES", "30"))  # on shift, no call, work waiting
 
     # Texts and calls (docs/twilio.md). Without TWILIO_ACCOUNT_SID a simulated gateway is used.
     TTS_TEAM_PHONE = os.environ.get("TTS_TEAM_PHONE", "0114 496 0000")

@@ -18,6 +18,9 @@ def main() -> int:
     for name in ("govuk-frontend.min.css", "govuk-frontend.min.js"):
         shutil.copy2(SOURCE / name, TARGET / name)
     shutil.copytree(SOURCE / "assets", TARGET / "assets")
+    htmx = ROOT / "node_modules" / "htmx.org" / "dist" / "htmx.min.js"
+    (ROOT / "tts" / "static" / "htmx").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(htmx, ROOT / "tts" / "static" / "htmx" / "htmx.min.js")
     return 0
 
 

@@ -67,6 +67,7 @@ def app(fresh_database_url) -> Iterator[Flask]:
     app = make_app(fresh_database_url("main"))
     yield app
     with app.app_context():
+        db.session.remove()
         db.engine.dispose()
 
 

@@ -24,4 +24,5 @@ def test_upgrade_check_downgrade_upgrade(fresh_database_url):
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         flask_migrate.upgrade(directory=MIGRATIONS)
         assert set(db.metadata.tables) <= set(inspect(db.engine).get_table_names())
+        db.session.remove()
         db.engine.dispose()

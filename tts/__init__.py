@@ -60,7 +60,8 @@ def register_blueprints(app: Flask) -> None:
     # than from each package's __init__ keeps models and services importable without the web layer.
     for module in ("auth.views", "cases.views", "people.views", "policies.views", "audit.views",
                    "callqueue.views", "escalation.views", "telephony.views", "telephony.webhooks",
-                   "api.auth", "api.views", "api.queue"):
+                   "supervision.views", "support.views",
+                   "api.auth", "api.views", "api.queue", "api.supervision"):
         importlib.import_module(f"tts.{module}")
 
     from tts.api import bp as api_bp
@@ -70,12 +71,14 @@ def register_blueprints(app: Flask) -> None:
     from tts.cases import bp as cases_bp
     from tts.escalation import bp as escalation_bp
     from tts.people import bp as people_bp
+    from tts.supervision import bp as supervision_bp
+    from tts.support import bp as support_bp
     from tts.telephony import bp as telephony_bp
     from tts.telephony import webhooks_bp
     from tts.policies import bp as policies_bp
 
-    for bp in (auth_bp, cases_bp, people_bp, callqueue_bp, escalation_bp, telephony_bp, webhooks_bp, policies_bp,
-               audit_bp, api_bp):
+    for bp in (auth_bp, cases_bp, people_bp, callqueue_bp, supervision_bp, escalation_bp, support_bp, telephony_bp,
+               webhooks_bp, policies_bp, audit_bp, api_bp):
         app.register_blueprint(bp)
 
 

@@ -19,6 +19,7 @@ DEMO_USERS = [
     ("supervisor@tts.example", "Sam Supervisor", "supervisor"),
     ("reporting@tts.example", "Rowan Reporting", "reporting"),
     ("admin@tts.example", "Alex Admin", "admin"),
+    ("field@tts.example", "Frankie Field", "tracer"),  # a field officer: makes doorstep visits
 ]
 
 
@@ -34,13 +35,16 @@ def load_command():
     users = {}
     for email, name, role in DEMO_USERS:
         user = db.session.scalar(select(User).where(User.email == email))
-        users[role] = user or create_user(None, email=email, name=name, role=role, password=DEMO_PASSWORD)
+        users[email] = user = user or create_user(None, email=email, name=name, role=role, password=DEMO_PASSWORD)
+        user.is_field_officer = email.startswith("field@")
+        user.phone = user.phone or "+447700900990"  # rung (in simulation) for masked calls
     if db.session.scalar(select(Case.id).limit(1)) is None:
-        _demo_cases(users["tracer"])
+        _demo_cases(users["tracer@tts.example"])
     db.session.commit()
     click.echo("\nDemo logins (password for all: %s):" % DEMO_PASSWORD)
     for email, _name, role in DEMO_USERS:
-        click.echo(f"  {role:<11} {email}")
+        label = "field" if email.startswith("field@") else role
+        click.echo(f"  {label:<11} {email}")
 
 
 def _demo_cases(tracer: User) -> None:

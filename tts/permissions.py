@@ -21,11 +21,13 @@ ROLE_LABELS = {
     Role.ADMIN: "Administrator",
 }
 
-_TRACING = {"case.create", "case.view", "person.view", "person.update", "person.search", "queue.work"}
+_TRACING = {"case.create", "case.view", "person.view", "person.update", "person.search", "queue.work",
+            "support.create"}
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.TRACER: frozenset(_TRACING),
-    Role.SUPERVISOR: frozenset(_TRACING | {"case.view_all", "audit.view", "escalation.view"}),
+    Role.SUPERVISOR: frozenset(_TRACING | {"case.view_all", "audit.view", "escalation.view", "supervise",
+                                          "support.manage"}),
     Role.REPORTING: frozenset(),
     Role.ADMIN: frozenset({"user.manage", "policy.manage", "audit.view", "template.manage"}),
 }

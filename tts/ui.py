@@ -116,8 +116,10 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
+        from tts.support.models import KIND_LABELS, URGENCY_LABELS
+
         return {"can": can, "role_labels": ROLE_LABELS, "Role": Role, "current_user": current_user,
-                "nav": _navigation()}
+                "nav": _navigation(), "support_kinds": KIND_LABELS, "support_urgencies": URGENCY_LABELS}
 
     @app.route("/assets/<path:filename>")
     def govuk_assets(filename: str):
@@ -129,12 +131,14 @@ def _navigation() -> list[dict]:
     if not current_user.is_authenticated:
         return []
     items = [
+        ("supervision.dashboard", "Dashboard", "supervise"),
         ("callqueue.my_work", "My work", "queue.work"),
         ("cases.index", "Cases", "case.create"),
         ("people.search", "Find a person", "person.search"),
         ("auth.users", "Users", "user.manage"),
         ("policies.index", "Isolation policy", "policy.manage"),
         ("escalation.index", "Escalations", "escalation.view"),
+        ("support.queue", "Support needs", "support.manage"),
         ("telephony.unmatched", "Unmatched replies", "escalation.view"),
         ("telephony.templates", "Text messages", "template.manage"),
         ("audit.index", "Audit log", "audit.view"),
@@ -142,9 +146,13 @@ def _navigation() -> list[dict]:
     from flask import url_for
 
     endpoint = request.endpoint or ""
-    return [{"href": url_for(ep), "text": text,
-             "active": endpoint.split(".")[0] == ep.split(".")[0] and (ep != "auth.users" or endpoint.startswith("auth.user"))}
-            for ep, text, perm in items if can(perm)]
+    nav = [{"href": url_for(ep), "text": text,
+            "active": endpoint.split(".")[0] == ep.split(".")[0] and (ep != "auth.users" or endpoint.startswith("auth.user"))}
+           for ep, text, perm in items if can(perm)]
+    if getattr(current_user, "is_field_officer", False):
+        nav.insert(0, {"href": url_for("escalation.visits"), "text": "My visits",
+                       "active": endpoint == "escalation.visits"})
+    return nav
 
 
 __all__ = ["GovDateField", "DateRequired", "apply_errors", "submit", "Markup"]

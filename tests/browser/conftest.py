@@ -26,11 +26,12 @@ def live_server(live_app):
     app = live_app
     with app.app_context():
         # One account per role, and a second tracer so tests that count a tracer's day stay independent.
-        for login, role in (("tracer", "tracer"), ("tracer2", "tracer"), ("supervisor", "supervisor"),
-                            ("admin", "admin"), ("reporting", "reporting")):
+        for login, role in (("tracer", "tracer"), ("tracer2", "tracer"), ("tracer3", "tracer"), ("field", "tracer"),
+                            ("supervisor", "supervisor"), ("admin", "admin"), ("reporting", "reporting")):
             user = create_user(None, email=f"{login}@browser.example", name=f"Browser {login.title()}", role=role,
                                password=BROWSER_PASSWORD)
             user.phone = "+447700900990"  # rung for masked calls (simulated here)
+            user.is_field_officer = login == "field"
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -38,6 +39,7 @@ def live_server(live_app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     with app.app_context():
+        db.session.remove()
         db.engine.dispose()
 
 

@@ -40,7 +40,7 @@ def _seed_and_work(page, live_app):
     expect(page.get_by_text("Ask who they live with")).to_be_visible()
     page.snap("call-screen")
     page.get_by_label("No answer").check()
-    page.get_by_label("Notes (optional)").fill("Rang 10 times")
+    page.get_by_label("Notes about the call (optional)").fill("Rang 10 times")
     page.get_by_role("button", name="Save outcome").click()
     expect(page.get_by_text("Call with Nia Oakhurst recorded: no answer. Next attempt after 12:00.")).to_be_visible()
     page.snap("after-no-answer")

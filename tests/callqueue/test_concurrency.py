@@ -47,6 +47,7 @@ def queue_app(fresh_database_url):
         db.session.commit()
     yield app
     with app.app_context():
+        db.session.remove()
         db.engine.dispose()
 
 

@@ -70,4 +70,5 @@ def test_two_workers_share_the_outbox_without_double_sending(fresh_database_url)
     with app.app_context():
         statuses = Counter(db.session.scalars(select(Message.status)))
         assert statuses == {"sending": 120}
+        db.session.remove()
         db.engine.dispose()

@@ -17,7 +17,7 @@ from tts.callqueue.services import (
     release_item,
 )
 from tts.errors import ErrorCollector
-from tts.escalation.services import escalations_query
+from tts.escalation.services import filtered_escalations
 from tts.extensions import db
 
 
@@ -109,5 +109,7 @@ def work_item_attempt(item_id: int):
 @bp.get("/escalations")
 @api_require("escalation.view")
 def escalations():
-    stmt = escalations_query(status=request.args.get("status") or None, reason=request.args.get("reason") or None)
+    stmt = filtered_escalations(status=request.args.get("status") or None, reason=request.args.get("reason") or None,
+                                assignee_id=request.args.get("assignee_id", type=int),
+                                district=request.args.get("district") or None)
     return jsonify([escalation_json(e) for e in db.session.scalars(stmt.limit(1000))])

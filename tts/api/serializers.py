@@ -99,7 +99,11 @@ def escalation_json(escalation) -> dict:
         "reason": escalation.reason,
         "detail": escalation.detail,
         "status": escalation.status,
+        "assignee_id": escalation.assignee_id,
+        "visit_outcome": escalation.visit_outcome,
+        "resolution": escalation.resolution,
         "created_at": _d(escalation.created_at),
+        "resolved_at": _d(escalation.resolved_at),
     }
 
 

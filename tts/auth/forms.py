@@ -24,6 +24,7 @@ class UserEditForm(FlaskForm):
     name = StringField("Full name")
     role = StringField("Role")
     is_active = BooleanField("Account is active")
+    is_field_officer = BooleanField("Field officer: makes doorstep visits")
     password = PasswordField("New password (leave blank to keep the current one)")
 
 

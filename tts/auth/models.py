@@ -21,6 +21,9 @@ class User(UserMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     phone: Mapped[str | None] = mapped_column(String(20))  # E.164; Twilio rings it for masked calls
     languages: Mapped[str | None] = mapped_column(String(200))  # comma-separated, besides English
+    is_field_officer: Mapped[bool] = mapped_column(default=False)  # makes doorstep visits
+    is_on_shift: Mapped[bool] = mapped_column(default=False)
+    shift_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

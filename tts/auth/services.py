@@ -66,7 +66,8 @@ def create_user(actor: User | None, *, email: str, name: str, role: str, passwor
     return user
 
 
-def update_user(actor: User, user: User, *, name: str, role: str, is_active: bool, password: str | None = None) -> User:
+def update_user(actor: User, user: User, *, name: str, role: str, is_active: bool, password: str | None = None,
+                is_field_officer: bool | None = None) -> User:
     errors = ErrorCollector()
     clean = _clean_user_fields(errors, email=None, name=name, role=role, password=password, password_required=False)
     if actor.id == user.id and (role != user.role or not is_active):
@@ -85,6 +86,9 @@ def update_user(actor: User, user: User, *, name: str, role: str, is_active: boo
         if not is_active:
             for token in user.tokens:
                 token.revoked_at = token.revoked_at or utcnow()
+    if is_field_officer is not None and user.is_field_officer != is_field_officer:
+        changes["is_field_officer"] = is_field_officer
+        user.is_field_officer = is_field_officer
     if clean.get("password"):
         user.password_hash = hash_password(clean["password"])
         changes["password"] = True

@@ -31,7 +31,7 @@ def parse_time(raw: str) -> time | None:
 class OutcomeForm(FlaskForm):
     claim_token = HiddenField()
     outcome = StringField("What happened on the call?")
-    notes = TextAreaField("Notes (optional)")
+    notes = TextAreaField("Notes about the call (optional)")
     callback_date = GovDateField("Call back on")
     callback_time = StringField("At what time?")
     language = StringField("Which language do they speak?")

@@ -48,9 +48,12 @@ def _when(moment: datetime) -> str:
 @bp.route("/")
 @require("queue.work")
 def my_work():
+    from tts.supervision.services import notices_for
+
     now = utcnow()
     return render_template(
         "callqueue/my_work.html",
+        notices=db.session.scalars(notices_for(current_user.id, now)).all(),
         held=held_items(current_user, now),
         callbacks=db.session.scalars(my_callbacks_today(current_user.id, now)).all(),
         assigned=db.session.scalars(my_assigned_items(current_user.id)).all(),
@@ -192,3 +195,15 @@ def heartbeat():
     count = extend_claims(current_user)
     db.session.commit()
     return {"extended": count}
+
+
+@bp.route("/shift", methods=["POST"])
+@require("queue.work")
+def shift():
+    from tts.supervision.services import set_shift
+
+    on = request.form.get("on") == "1"
+    set_shift(current_user, on)
+    db.session.commit()
+    flash("You are on shift: supervisors can see you are available" if on else "You are off shift", "success")
+    return redirect(url_for("callqueue.my_work"))

@@ -25,6 +25,15 @@ REASON_LABELS = {
 }
 
 
+VISIT_OUTCOMES = {
+    "reached": "Reached on the doorstep",
+    "no_answer": "No answer (card left)",
+    "moved_away": "Moved away",
+    "refused": "Refused",
+    "unsafe": "Unsafe to visit",
+}
+
+
 class Escalation(db.Model):
     __tablename__ = "escalations"
 
@@ -40,7 +49,26 @@ class Escalation(db.Model):
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution: Mapped[str | None] = mapped_column(String(300))  # why a supervisor closed it
 
     person = relationship("Person")
     household = relationship("Household")
     work_item = relationship("WorkItem")
+    assignee = relationship("User", foreign_keys=[assignee_id])
+    visits: Mapped[list["Visit"]] = relationship(back_populates="escalation", order_by="Visit.id")
+
+
+class Visit(db.Model):
+    """One doorstep visit by a field officer."""
+
+    __tablename__ = "visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id"), index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    escalation: Mapped[Escalation] = relationship(back_populates="visits")
+    officer = relationship("User")

@@ -1,9 +1,14 @@
-"""Opening and listing escalations to the local team."""
-from sqlalchemy import Select, select
+"""Escalations to the local team: opening them, doorstep visits, closing them."""
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
 
 from tts.audit.services import record_event
-from tts.escalation.models import Escalation
+from tts.clock import utcnow
+from tts.errors import DomainError, ErrorCollector
+from tts.escalation.models import VISIT_OUTCOMES, Escalation, Visit
 from tts.extensions import db
+from tts.people.models import Person
 
 
 def open_escalation(actor, item, reason: str, detail: str | None = None) -> Escalation:
@@ -23,3 +28,97 @@ def escalations_query(*, status: str | None = None, reason: str | None = None) -
     if reason:
         stmt = stmt.where(Escalation.reason == reason)
     return stmt
+
+
+# --- Doorstep visits ---------------------------------------------------------------------------------------
+
+OPEN_STATUSES = ("open", "assigned", "visited")
+
+
+def assign_visit(actor, escalation: Escalation, officer) -> Escalation:
+    errors = ErrorCollector()
+    if officer is None or not officer.is_active or not officer.is_field_officer:
+        errors.add("officer_id", "Choose an active field officer")
+    if escalation.status == "resolved":
+        errors.add("officer_id", "This escalation is already resolved")
+    errors.raise_if_any()
+    escalation.assignee_id = officer.id
+    escalation.status = "assigned"
+    db.session.flush()
+    record_event(actor, "escalation.assign", escalation, {"officer_id": officer.id})
+    return escalation
+
+
+def record_visit(officer, escalation: Escalation, *, outcome: str | None, notes: str | None = None,
+                 now: datetime | None = None) -> Visit:
+    """Reached resolves it (and counts as reached); no answer can be visited again; the rest wait for a
+    supervisor to close them with a reason."""
+    now = now or utcnow()
+    errors = ErrorCollector()
+    if outcome not in VISIT_OUTCOMES:
+        errors.add("outcome", "Choose what happened at the door")
+    if escalation.status == "resolved":
+        errors.add("outcome", "This escalation is already resolved")
+    errors.raise_if_any()
+    visit = Visit(escalation=escalation, officer_id=officer.id, outcome=outcome, notes=(notes or "").strip() or None,
+                  created_at=now)
+    db.session.add(visit)
+    escalation.visit_outcome = outcome
+    if outcome == "reached":
+        escalation.status = "resolved"
+        escalation.resolved_at = now
+        escalation.resolution = "Reached on the doorstep"
+        from tts.callqueue.services import raise_household
+
+        raise_household(escalation.person)
+        if escalation.work_item is not None:
+            from tts.telephony.services import on_reached
+
+            on_reached(officer, escalation.work_item)
+    elif outcome == "no_answer":
+        escalation.status = "assigned"  # still on their list for another knock
+    else:
+        escalation.status = "visited"
+    db.session.flush()
+    record_event(officer, "escalation.visit", escalation, {"outcome": outcome, "visit_id": visit.id})
+    return visit
+
+
+def close_escalation(actor, escalation: Escalation, reason: str | None, now: datetime | None = None) -> Escalation:
+    errors = ErrorCollector()
+    if not (reason or "").strip():
+        errors.add("reason", "Say why it is being closed")
+    if escalation.status == "resolved":
+        errors.add("reason", "This escalation is already resolved")
+    errors.raise_if_any()
+    escalation.status = "resolved"
+    escalation.resolved_at = now or utcnow()
+    escalation.resolution = reason.strip()[:300]
+    db.session.flush()
+    record_event(actor, "escalation.close", escalation, {"visit_outcome": escalation.visit_outcome})
+    return escalation
+
+
+def visit_list(officer_id: int) -> Select:
+    """A field officer's visits, ordered by postcode district so a round can be walked in order."""
+    district = func.substr(Person.postcode, 1, func.instr(Person.postcode, " ") - 1) \
+        if db.session.get_bind().dialect.name == "sqlite" else func.split_part(Person.postcode, " ", 1)
+    return (select(Escalation).join(Person, Person.id == Escalation.person_id)
+            .where(Escalation.assignee_id == officer_id, Escalation.status == "assigned")
+            .order_by(district, Person.postcode, Person.address, Escalation.id))
+
+
+def filtered_escalations(*, status: str | None = None, reason: str | None = None, assignee_id: int | None = None,
+                         district: str | None = None) -> Select:
+    stmt = escalations_query(status=status, reason=reason)
+    if assignee_id:
+        stmt = stmt.where(Escalation.assignee_id == assignee_id)
+    if district:
+        stmt = stmt.join(Person, Person.id == Escalation.person_id).where(
+            Person.postcode.startswith(district.strip().upper() + " "))
+    return stmt
+
+
+def require_open(escalation: Escalation) -> None:
+    if escalation.status == "resolved":
+        raise DomainError("This escalation is already resolved")

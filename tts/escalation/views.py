@@ -1,16 +1,87 @@
-"""The escalation queue (supervisors); doorstep visits build on it."""
-from flask import render_template, request
+"""The escalation queue, assigning doorstep visits, a field officer's visit list, visit outcomes."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
 
+from tts.auth.models import User
+from tts.clock import utcnow
+from tts.errors import ValidationFailed
 from tts.escalation import bp
-from tts.escalation.models import REASON_LABELS
-from tts.escalation.services import escalations_query
+from tts.escalation.models import REASON_LABELS, VISIT_OUTCOMES, Escalation
+from tts.escalation.services import assign_visit, close_escalation, filtered_escalations, record_visit, visit_list
 from tts.extensions import db
-from tts.permissions import require
+from tts.permissions import can, require
+
+
+def field_officers() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.is_active.is_(True), User.is_field_officer.is_(True))
+                                   .order_by(User.name)))
 
 
 @bp.route("/")
 @require("escalation.view")
 def index():
     status = request.args.get("status", "open")
-    page = db.paginate(escalations_query(status=status or None), per_page=50, error_out=False)
-    return render_template("escalation/index.html", page=page, status=status, reason_labels=REASON_LABELS)
+    stmt = filtered_escalations(status=status or None, reason=request.args.get("reason") or None,
+                                district=request.args.get("district") or None)
+    page = db.paginate(stmt, per_page=50, error_out=False)
+    return render_template("escalation/index.html", page=page, status=status, reason_labels=REASON_LABELS,
+                           officers=field_officers(), visit_outcomes=VISIT_OUTCOMES, now=utcnow())
+
+
+def _load(escalation_id: int) -> Escalation:
+    escalation = db.session.get(Escalation, escalation_id) or abort(404)
+    if not (can("escalation.view") or (current_user.is_field_officer and escalation.assignee_id == current_user.id)):
+        abort(403)
+    return escalation
+
+
+def _apply(action, success: str, back: str):
+    try:
+        action()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash("Not saved: " + "; ".join(m for ms in exc.errors.values() for m in ms), "info")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(back)
+
+
+@bp.route("/<int:escalation_id>/assign", methods=["POST"])
+@require("escalation.view")
+def assign(escalation_id: int):
+    escalation = _load(escalation_id)
+    officer = db.session.get(User, request.form.get("officer_id", type=int) or 0)
+    return _apply(lambda: assign_visit(current_user, escalation, officer),
+                  f"Visit to {escalation.person.full_name} assigned to {officer.name if officer else ''}",
+                  url_for("escalation.index"))
+
+
+@bp.route("/<int:escalation_id>/close", methods=["POST"])
+@require("escalation.view")
+def close(escalation_id: int):
+    escalation = _load(escalation_id)
+    return _apply(lambda: close_escalation(current_user, escalation, request.form.get("reason")),
+                  f"Escalation for {escalation.person.full_name} closed", url_for("escalation.index"))
+
+
+@bp.route("/visits")
+@require()
+def visits():
+    if not current_user.is_field_officer:
+        abort(403)
+    items = db.session.scalars(visit_list(current_user.id)).all()
+    return render_template("escalation/visits.html", items=items, reason_labels=REASON_LABELS,
+                           visit_outcomes=VISIT_OUTCOMES)
+
+
+@bp.route("/<int:escalation_id>/visits", methods=["POST"])
+@require()
+def visit(escalation_id: int):
+    escalation = _load(escalation_id)
+    outcome = request.form.get("outcome")
+    label = VISIT_OUTCOMES.get(outcome or "", "")
+    back = url_for("escalation.visits") if current_user.is_field_officer else url_for("escalation.index")
+    return _apply(lambda: record_visit(current_user, escalation, outcome=outcome, notes=request.form.get("notes")),
+                  f"Visit to {escalation.person.full_name} recorded: {label.lower()}", back)

@@ -3,7 +3,10 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from tts.audit.services import record_event
+from sqlalchemy import select
+
 from tts.clock import utcnow
+from tts.support.models import SupportNeed
 from tts.callqueue.models import KIND_LABELS
 from tts.callqueue.queries import person_items
 from tts.telephony.client import gateway
@@ -42,7 +45,9 @@ def show(person_id: int):
     messages = db.session.scalars(person_messages(person.id).limit(100)).all()
     return render_template("people/show.html", person=person, timeline=person_timeline(person), items=items,
                            kind_labels=KIND_LABELS, messages=messages, simulated=gateway().is_simulated,
-                           status_colours=STATUS_COLOURS, now=utcnow())
+                           status_colours=STATUS_COLOURS, now=utcnow(),
+                           support_needs=db.session.scalars(select(SupportNeed).where(
+                               SupportNeed.person_id == person.id).order_by(SupportNeed.created_at.desc())).all())
 
 
 @bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])

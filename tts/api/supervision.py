@@ -1,0 +1,89 @@
+"""API v1 for supervisors and the local team: reassignment, doorstep visits, support needs."""
+from flask import abort, g, jsonify, request
+
+from tts.api import bp
+from tts.api.auth import api_require
+from tts.api.serializers import _d, escalation_json
+from tts.errors import DomainError, ErrorCollector
+from tts.escalation.models import Escalation
+from tts.escalation.services import record_visit
+from tts.extensions import db
+from tts.people.models import Person
+from tts.permissions import has_permission
+from tts.supervision.services import load_assignee, reassign_items
+from tts.support.models import SupportNeed
+from tts.support.services import create_support_need, update_support_need
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        errors = ErrorCollector()
+        errors.add("body", "Send a JSON object with Content-Type: application/json")
+        errors.raise_if_any()
+    return body
+
+
+def support_json(need: SupportNeed) -> dict:
+    return {"id": need.id, "person_id": need.person_id, "kind": need.kind, "urgency": need.urgency,
+            "status": need.status, "referred_to": need.referred_to, "notes": need.notes,
+            "created_at": _d(need.created_at), "updated_at": _d(need.updated_at)}
+
+
+@bp.post("/work-items/reassign")
+@api_require("supervise")
+def reassign():
+    body = _body()
+    errors = ErrorCollector()
+    ids = body.get("work_item_ids")
+    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+        errors.add("work_item_ids", "Give a list of work item ids")
+    assignee_id = body.get("assignee_id")
+    if assignee_id is not None and not isinstance(assignee_id, int):
+        errors.add("assignee_id", "Give a user id, or null for the shared queue")
+    errors.raise_if_any()
+    try:
+        assignee = load_assignee(assignee_id)
+    except DomainError as exc:
+        errors.add("assignee_id", str(exc))
+        errors.raise_if_any()
+    changed, skipped = reassign_items(g.api_user, ids, assignee)
+    db.session.commit()
+    return jsonify({"reassigned": [i.id for i in changed], "skipped": skipped,
+                    "assignee_id": assignee.id if assignee else None})
+
+
+@bp.post("/escalations/<int:escalation_id>/visits")
+def visit(escalation_id: int):
+    escalation = db.session.get(Escalation, escalation_id) or abort(404)
+    user = g.api_user
+    if not (has_permission(user, "escalation.view") or (user.is_field_officer and escalation.assignee_id == user.id)):
+        return jsonify({"error": "Only a supervisor or the assigned field officer may record this visit"}), 403
+    body = _body()
+    visit = record_visit(user, escalation, outcome=body.get("outcome"), notes=body.get("notes"))
+    db.session.commit()
+    return jsonify({"visit": {"id": visit.id, "outcome": visit.outcome, "notes": visit.notes,
+                              "officer_id": visit.officer_id, "created_at": _d(visit.created_at)},
+                    "escalation": escalation_json(escalation)}), 201
+
+
+@bp.post("/people/<int:person_id>/support-needs")
+@api_require("support.create")
+def create_support(person_id: int):
+    person = db.session.get(Person, person_id) or abort(404)
+    body = _body()
+    need = create_support_need(g.api_user, person, kind=body.get("kind"), urgency=body.get("urgency") or "routine",
+                               notes=body.get("notes"))
+    db.session.commit()
+    return jsonify(support_json(need)), 201
+
+
+@bp.patch("/support-needs/<int:need_id>")
+@api_require("support.manage")
+def update_support(need_id: int):
+    need = db.session.get(SupportNeed, need_id) or abort(404)
+    body = _body()
+    update_support_need(g.api_user, need, status=body.get("status", need.status), referred_to=body.get("referred_to"),
+                        notes=body.get("notes"), notify=bool(body.get("notify")))
+    db.session.commit()
+    return jsonify(support_json(need))

@@ -1,0 +1,233 @@
+"""Dashboard figures, tracer activity, shifts and reassignment."""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import Select, and_, func, or_, select
+
+from tts.audit.models import AuditEvent
+from tts.audit.services import record_event
+from tts.auth.models import User
+from tts.callqueue.models import QUEUE_STATUSES, CallAttempt, ItemStatus, WorkItem
+from tts.cases.models import Case
+from tts.clock import london_midnight, to_london, utcnow
+from tts.errors import DomainError, ErrorCollector
+from tts.extensions import db
+from tts.people.models import Person
+from tts.supervision.models import WorkNotice
+
+STAFF_WHO_CALL = ("tracer", "supervisor")
+
+
+def today_start(now: datetime) -> datetime:
+    return london_midnight(to_london(now).date())
+
+
+def set_shift(user: User, on_shift: bool, now: datetime | None = None) -> User:
+    if user.is_on_shift != on_shift:
+        user.is_on_shift = on_shift
+        user.shift_changed_at = now or utcnow()
+        record_event(user, "user.shift_on" if on_shift else "user.shift_off", user)
+    return user
+
+
+# --- The queue, filtered (drill-down and reassignment) ---------------------------------------------------
+
+
+@dataclass
+class QueueFilter:
+    tracer_id: int | None = None  # assigned to, or holding a claim on
+    band: int | None = None
+    kind: str | None = None
+    district: str | None = None  # postcode district, e.g. S10
+    older_than_hours: float | None = None
+    waiting_only: bool = False  # due now and not held
+    overdue_only: bool = False
+    unassigned_only: bool = False
+
+
+def waiting_clause(now: datetime):
+    return and_(WorkItem.status.in_(QUEUE_STATUSES), WorkItem.due_at <= now,
+                or_(WorkItem.claimed_until.is_(None), WorkItem.claimed_until < now))
+
+
+def overdue_cutoff(now: datetime) -> datetime:
+    return now - timedelta(minutes=current_app.config["TTS_OVERDUE_MINUTES"])
+
+
+def queue_items(f: QueueFilter, now: datetime | None = None) -> Select:
+    now = now or utcnow()
+    stmt = (select(WorkItem).join(Person, Person.id == WorkItem.person_id)
+            .where(WorkItem.status.in_(QUEUE_STATUSES)).order_by(WorkItem.band, WorkItem.due_at, WorkItem.id))
+    if f.tracer_id:
+        stmt = stmt.where(or_(WorkItem.assignee_id == f.tracer_id,
+                              and_(WorkItem.claimed_by_id == f.tracer_id, WorkItem.claimed_until >= now)))
+    if f.band:
+        stmt = stmt.where(WorkItem.band == f.band)
+    if f.kind:
+        stmt = stmt.where(WorkItem.kind == f.kind)
+    if f.district:
+        stmt = stmt.where(Person.postcode.startswith(f.district.strip().upper() + " "))
+    if f.older_than_hours:
+        stmt = stmt.where(WorkItem.created_at <= now - timedelta(hours=f.older_than_hours))
+    if f.waiting_only or f.overdue_only:
+        stmt = stmt.where(waiting_clause(now))
+    if f.overdue_only:
+        stmt = stmt.where(WorkItem.due_at <= overdue_cutoff(now))
+    if f.unassigned_only:
+        stmt = stmt.where(WorkItem.assignee_id.is_(None))
+    return stmt
+
+
+def reassign_items(actor: User, item_ids: list[int], assignee: User | None,
+                   now: datetime | None = None) -> tuple[list[WorkItem], list[int]]:
+    """Assign items to a tracer, or (assignee None) return them to the shared pool.
+
+    A claimed item loses its claim: its tracer's next write fails cleanly (their token is gone).
+    Items no longer in the queue (done, escalated) are skipped and reported back.
+    """
+    now = now or utcnow()
+    errors = ErrorCollector()
+    if not item_ids:
+        errors.add("work_item_ids", "Select at least one item")
+    if assignee is not None and (not assignee.is_active or assignee.role not in STAFF_WHO_CALL):
+        errors.add("assignee_id", "Choose an active tracer or supervisor")
+    errors.raise_if_any()
+    # Lock in id order so two bulk reassignments cannot deadlock each other.
+    items = db.session.scalars(select(WorkItem).where(WorkItem.id.in_(item_ids)).order_by(WorkItem.id)
+                               .with_for_update()).all()
+    found = {i.id for i in items}
+    skipped = [i for i in item_ids if i not in found]
+    changed = []
+    for item in items:
+        db.session.refresh(item)
+        if item.status not in QUEUE_STATUSES:
+            skipped.append(item.id)
+            continue
+        holder = item.claimed_by_id if item.claimed_until is not None and item.claimed_until >= now else None
+        previous = {item.assignee_id, holder} - {None}
+        new_id = assignee.id if assignee else None
+        if item.status == ItemStatus.CLAIMED:
+            item.status = ItemStatus.OPEN
+            item.claimed_by_id = item.claimed_at = item.claimed_until = item.claim_token = None
+        item.assignee_id = new_id
+        item.assigned_until = None
+        for user_id in previous - {new_id}:
+            db.session.add(WorkNotice(user_id=user_id, work_item_id=item.id, kind="lost", actor_id=actor.id))
+        if new_id is not None and new_id not in previous:
+            db.session.add(WorkNotice(user_id=new_id, work_item_id=item.id, kind="gained", actor_id=actor.id))
+        record_event(actor, "work_item.reassign", item, {"from": sorted(previous), "to": new_id,
+                                                         "ended_claim": holder})
+        changed.append(item)
+    db.session.flush()
+    return changed, sorted(set(skipped))
+
+
+def notices_for(user_id: int, now: datetime):
+    return (select(WorkNotice).where(WorkNotice.user_id == user_id, WorkNotice.created_at >= today_start(now))
+            .order_by(WorkNotice.created_at.desc()))
+
+
+# --- Dashboard figures -----------------------------------------------------------------------------------
+
+
+def queue_depth(now: datetime) -> dict[int, int]:
+    rows = db.session.execute(select(WorkItem.band, func.count()).where(waiting_clause(now))
+                              .group_by(WorkItem.band)).all()
+    return {band: count for band, count in rows}
+
+
+def oldest_waiting(now: datetime) -> WorkItem | None:
+    return db.session.scalars(select(WorkItem).where(waiting_clause(now)).order_by(WorkItem.due_at, WorkItem.id)
+                              .limit(1)).first()
+
+
+def overdue_count(now: datetime) -> int:
+    return db.session.scalar(select(func.count()).select_from(WorkItem).where(
+        waiting_clause(now), WorkItem.due_at <= overdue_cutoff(now))) or 0
+
+
+@dataclass
+class Sla:
+    new_cases: int
+    within_1h: int
+    within_24h: int
+
+    def pct(self, n: int) -> float | None:
+        return round(100 * n / self.new_cases, 1) if self.new_cases else None
+
+
+def sla_today(now: datetime) -> Sla:
+    """Of the cases created today, how many had their first call within 1 hour and within 24 hours."""
+    first_call = (select(WorkItem.case_id.label("case_id"), func.min(CallAttempt.created_at).label("first_at"))
+                  .join(CallAttempt, CallAttempt.work_item_id == WorkItem.id)
+                  .where(WorkItem.case_id.is_not(None)).group_by(WorkItem.case_id).subquery())
+    rows = db.session.execute(select(Case.created_at, first_call.c.first_at)
+                              .outerjoin(first_call, first_call.c.case_id == Case.id)
+                              .where(Case.created_at >= today_start(now))).all()
+
+    def within(hours: int) -> int:
+        return sum(1 for created, first in rows if first is not None and _aware(first) - created <= timedelta(hours=hours))
+
+    return Sla(len(rows), within(1), within(24))
+
+
+def _aware(moment: datetime) -> datetime:
+    # Aggregates bypass the column type, so SQLite hands back naive UTC here.
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass
+class TracerActivity:
+    user: User
+    claimed: int
+    calls: int
+    reached: int
+    last_call_at: datetime | None
+    minutes_since_last_call: int | None
+    holding: int
+    is_idle: bool
+
+
+def tracer_activity(now: datetime) -> list[TracerActivity]:
+    start = today_start(now)
+    staff = db.session.scalars(select(User).where(User.is_active.is_(True), User.role.in_(STAFF_WHO_CALL))
+                               .order_by(User.is_on_shift.desc(), User.name)).all()
+    calls = {uid: (n, reached, last) for uid, n, reached, last in db.session.execute(
+        select(CallAttempt.tracer_id, func.count(), func.sum(func.cast(CallAttempt.outcome == "reached", db.Integer)),
+               func.max(CallAttempt.created_at))
+        .where(CallAttempt.created_at >= start).group_by(CallAttempt.tracer_id))}
+    claims = dict(db.session.execute(select(AuditEvent.actor_id, func.count()).where(
+        AuditEvent.action == "work_item.claim", AuditEvent.at >= start).group_by(AuditEvent.actor_id)).all())
+    holding = dict(db.session.execute(select(WorkItem.claimed_by_id, func.count()).where(
+        WorkItem.status == ItemStatus.CLAIMED, WorkItem.claimed_until >= now).group_by(WorkItem.claimed_by_id)).all())
+    work_waiting = bool(sum(queue_depth(now).values()))
+    idle_after = timedelta(minutes=current_app.config["TTS_IDLE_MINUTES"])
+    out = []
+    for user in staff:
+        n, reached, last = calls.get(user.id, (0, 0, None))
+        last = _aware(last) if last is not None else None
+        # Idle: on shift, work waiting, and no call for the threshold (counted from the shift's start
+        # if they have made none since).
+        since = max(t for t in (last, user.shift_changed_at, start) if t is not None)
+        is_idle = bool(user.is_on_shift and work_waiting and now - since >= idle_after)
+        out.append(TracerActivity(user, claims.get(user.id, 0), n, int(reached or 0), last,
+                                  int((now - last).total_seconds() // 60) if last else None,
+                                  holding.get(user.id, 0), is_idle))
+    return out
+
+
+def staff_who_call() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.is_active.is_(True), User.role.in_(STAFF_WHO_CALL))
+                                   .order_by(User.name)))
+
+
+def load_assignee(assignee_id) -> User | None:
+    if assignee_id in (None, "", "pool"):
+        return None
+    user = db.session.get(User, int(assignee_id))
+    if user is None:
+        raise DomainError("No such member of staff")
+    return user

@@ -1,0 +1,90 @@
+"""The supervisor dashboard (refreshes itself), the filterable queue and bulk reassignment."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from tts.callqueue.models import KIND_LABELS, ItemKind
+from tts.clock import utcnow
+from tts.errors import DomainError, ValidationFailed
+from tts.extensions import db
+from tts.permissions import require
+from tts.supervision import bp
+from tts.supervision.services import (
+    QueueFilter,
+    load_assignee,
+    oldest_waiting,
+    overdue_count,
+    queue_depth,
+    queue_items,
+    reassign_items,
+    sla_today,
+    staff_who_call,
+    tracer_activity,
+)
+
+BAND_LABELS = {1: "Band 1: callbacks and raised", 2: "Band 2: cases and household contacts", 3: "Band 3: other contacts"}
+
+
+def _figures():
+    now = utcnow()
+    return {"now": now, "depth": queue_depth(now), "oldest": oldest_waiting(now), "overdue": overdue_count(now),
+            "sla": sla_today(now), "activity": tracer_activity(now), "band_labels": BAND_LABELS}
+
+
+@bp.route("/")
+@require("supervise")
+def dashboard():
+    return render_template("supervision/dashboard.html", **_figures())
+
+
+@bp.route("/panel")
+@require("supervise")
+def panel():
+    """The part of the dashboard that htmx re-fetches every 30 seconds."""
+    return render_template("supervision/_panel.html", **_figures())
+
+
+def _filter_from_args(args) -> QueueFilter:
+    def number(name, cast=int):
+        try:
+            return cast(args.get(name)) if args.get(name) not in (None, "") else None
+        except ValueError:
+            return None
+
+    return QueueFilter(tracer_id=number("tracer"), band=number("band"), kind=args.get("kind") or None,
+                       district=args.get("district") or None, older_than_hours=number("older_than", float),
+                       waiting_only=args.get("waiting") == "1", overdue_only=args.get("overdue") == "1",
+                       unassigned_only=args.get("unassigned") == "1")
+
+
+@bp.route("/queue")
+@require("supervise")
+def queue():
+    f = _filter_from_args(request.args)
+    page = db.paginate(queue_items(f), per_page=100, error_out=False)
+    return render_template("supervision/queue.html", page=page, f=f, staff=staff_who_call(), now=utcnow(),
+                           kinds=[(k.value, KIND_LABELS[k]) for k in ItemKind], band_labels=BAND_LABELS,
+                           args=request.args)
+
+
+@bp.route("/reassign", methods=["POST"])
+@require("supervise")
+def reassign():
+    ids = [int(i) for i in request.form.getlist("work_item_ids") if i.isdigit()]
+    back = request.form.get("back") or url_for("supervision.queue")
+    if not back.startswith("/"):
+        back = url_for("supervision.queue")
+    try:
+        assignee = load_assignee(request.form.get("assignee_id"))
+        changed, skipped = reassign_items(current_user, ids, assignee)
+    except (ValidationFailed, DomainError) as exc:
+        db.session.rollback()
+        messages = exc.errors.values() if isinstance(exc, ValidationFailed) else [[str(exc)]]
+        flash("Nothing was reassigned: " + "; ".join(m for ms in messages for m in ms), "info")
+        return redirect(back)
+    db.session.commit()
+    target = assignee.name if assignee else "the shared queue"
+    text = f"{len(changed)} item{'s' if len(changed) != 1 else ''} moved to {target}."
+    if skipped:
+        text += f" {len(skipped)} were no longer in the queue and were left alone."
+    flash(text, "success")
+    return redirect(back)

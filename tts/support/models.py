@@ -1,0 +1,53 @@
+"""Support needs: what a person needs to be able to isolate, and where it was referred."""
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tts.clock import utcnow
+from tts.extensions import db
+from tts.models_base import UTCDateTime
+
+
+class SupportKind(StrEnum):
+    FOOD = "food"
+    MEDICINE = "medicine"
+    ISOLATION_PAYMENT = "isolation_payment"
+    MENTAL_HEALTH = "mental_health"
+    HOUSING = "housing"
+    OTHER = "other"
+
+
+KIND_LABELS = {
+    SupportKind.FOOD: "Food",
+    SupportKind.MEDICINE: "Medicine or prescriptions",
+    SupportKind.ISOLATION_PAYMENT: "Isolation payment",
+    SupportKind.MENTAL_HEALTH: "Mental health and wellbeing",
+    SupportKind.HOUSING: "Housing",
+    SupportKind.OTHER: "Something else",
+}
+STATUSES = ("requested", "referred", "fulfilled", "declined")
+REFERRAL_TARGETS = ("Food bank", "Pharmacy delivery", "Isolation payment team", "Mental health service",
+                    "Housing team", "Other")
+URGENCIES = ("today", "this_week", "routine")
+URGENCY_LABELS = {"today": "Today", "this_week": "This week", "routine": "Routine"}
+
+
+class SupportNeed(db.Model):
+    __tablename__ = "support_needs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    urgency: Mapped[str] = mapped_column(String(12), default="routine")
+    status: Mapped[str] = mapped_column(String(12), default="requested", index=True)
+    referred_to: Mapped[str | None] = mapped_column(String(100))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    person = relationship("Person")
+    created_by = relationship("User")

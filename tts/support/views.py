@@ -1,0 +1,60 @@
+"""Logging support needs (call screen, person page) and the support queue."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from tts.errors import ValidationFailed
+from tts.extensions import db
+from tts.people.models import Person
+from tts.permissions import require
+from tts.support import bp
+from tts.support.models import KIND_LABELS, REFERRAL_TARGETS, URGENCY_LABELS, SupportNeed
+from tts.support.services import create_support_need, support_queue, update_support_need
+
+
+def _back(default: str) -> str:
+    target = request.form.get("back") or default
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+@bp.route("/people/<int:person_id>/support-needs", methods=["POST"])
+@require("support.create")
+def create(person_id: int):
+    person = db.session.get(Person, person_id) or abort(404)
+    back = _back(url_for("people.show", person_id=person_id))
+    try:
+        need = create_support_need(current_user, person, kind=request.form.get("kind"),
+                                   urgency=request.form.get("urgency"), notes=request.form.get("notes"))
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash("Support need not saved: " + "; ".join(m for ms in exc.errors.values() for m in ms), "info")
+        return redirect(back)
+    db.session.commit()
+    flash(f"Support need logged for {person.first_name}: {KIND_LABELS[need.kind].lower()}", "success")
+    return redirect(back)
+
+
+@bp.route("/support/")
+@require("support.manage")
+def queue():
+    status = request.args.get("status", "open")
+    page = db.paginate(support_queue(status=status or None), per_page=50, error_out=False)
+    return render_template("support/queue.html", page=page, status=status, kind_labels=KIND_LABELS,
+                           targets=REFERRAL_TARGETS, urgency_labels=URGENCY_LABELS)
+
+
+@bp.route("/support/<int:need_id>", methods=["POST"])
+@require("support.manage")
+def update(need_id: int):
+    need = db.session.get(SupportNeed, need_id) or abort(404)
+    try:
+        update_support_need(current_user, need, status=request.form.get("status"),
+                            referred_to=request.form.get("referred_to") or None, notes=request.form.get("notes"),
+                            notify=request.form.get("notify") == "1")
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash("Not saved: " + "; ".join(m for ms in exc.errors.values() for m in ms), "info")
+    else:
+        db.session.commit()
+        flash(f"{KIND_LABELS[need.kind]} for {need.person.full_name}: now {need.status}"
+              + (f" ({need.referred_to})" if need.referred_to else ""), "success")
+    return redirect(url_for("support.queue"))
