@@ -132,6 +132,7 @@ def _navigation() -> list[dict]:
         return []
     items = [
         ("supervision.dashboard", "Dashboard", "supervise"),
+        ("reports.kpis", "How we are doing", "reports.view"),
         ("callqueue.my_work", "My work", "queue.work"),
         ("cases.index", "Cases", "case.create"),
         ("people.search", "Find a person", "person.search"),

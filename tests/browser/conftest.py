@@ -7,11 +7,14 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from playwright.sync_api import expect
+
 from tests.conftest import ROOT, make_app
 from tts.auth.services import create_user
 from tts.extensions import db
 
 SCREENSHOTS = Path(os.environ.get("TTS_SCREENSHOT_DIR", ROOT / "test-artifacts" / "screenshots"))
+expect.set_options(timeout=10_000)  # a cold first page on a small CI machine can take a few seconds
 CHROMIUM = os.environ.get("TTS_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 BROWSER_PASSWORD = "browser-test-password"
 

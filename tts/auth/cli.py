@@ -52,3 +52,40 @@ def token_command(email: str, days: int | None):
     db.session.commit()
     click.echo(f"Token for {user.email} ({user.role}), expires {token.expires_at:%Y-%m-%d}. Store it now: it is not shown again.")
     click.echo(plain)
+
+
+GRANTS = {"export_identifiable": "can_export_identifiable"}
+
+
+def _set_grant(email: str, permission: str, value: bool) -> None:
+    from tts.audit.services import record_event
+
+    if permission not in GRANTS:
+        click.echo(f"Unknown permission {permission}; choose from: {', '.join(GRANTS)}", err=True)
+        raise SystemExit(1)
+    user = get_user_by_email(email)
+    if user is None:
+        click.echo(f"No user with email {email}", err=True)
+        raise SystemExit(1)
+    setattr(user, GRANTS[permission], value)
+    record_event(None, "user.grant" if value else "user.revoke", user, {"permission": permission})
+    db.session.commit()
+    click.echo(f"{'Granted' if value else 'Revoked'} {permission} {'to' if value else 'from'} {user.email}")
+
+
+@users_cli.command("grant")
+@click.argument("email")
+@click.argument("permission")
+@with_appcontext
+def grant_command(email: str, permission: str):
+    """Grant a per-user permission (export_identifiable)."""
+    _set_grant(email, permission, True)
+
+
+@users_cli.command("revoke")
+@click.argument("email")
+@click.argument("permission")
+@with_appcontext
+def revoke_command(email: str, permission: str):
+    """Revoke a per-user permission (export_identifiable)."""
+    _set_grant(email, permission, False)

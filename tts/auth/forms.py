@@ -25,6 +25,7 @@ class UserEditForm(FlaskForm):
     role = StringField("Role")
     is_active = BooleanField("Account is active")
     is_field_officer = BooleanField("Field officer: makes doorstep visits")
+    can_export_identifiable = BooleanField("May export identifiable data (names, numbers, addresses)")
     password = PasswordField("New password (leave blank to keep the current one)")
 
 

@@ -22,6 +22,7 @@ class User(UserMixin, db.Model):
     phone: Mapped[str | None] = mapped_column(String(20))  # E.164; Twilio rings it for masked calls
     languages: Mapped[str | None] = mapped_column(String(200))  # comma-separated, besides English
     is_field_officer: Mapped[bool] = mapped_column(default=False)  # makes doorstep visits
+    can_export_identifiable: Mapped[bool] = mapped_column(default=False)  # granted per user by an admin
     is_on_shift: Mapped[bool] = mapped_column(default=False)
     shift_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

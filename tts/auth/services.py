@@ -67,7 +67,7 @@ def create_user(actor: User | None, *, email: str, name: str, role: str, passwor
 
 
 def update_user(actor: User, user: User, *, name: str, role: str, is_active: bool, password: str | None = None,
-                is_field_officer: bool | None = None) -> User:
+                is_field_officer: bool | None = None, can_export_identifiable: bool | None = None) -> User:
     errors = ErrorCollector()
     clean = _clean_user_fields(errors, email=None, name=name, role=role, password=password, password_required=False)
     if actor.id == user.id and (role != user.role or not is_active):
@@ -89,6 +89,9 @@ def update_user(actor: User, user: User, *, name: str, role: str, is_active: boo
     if is_field_officer is not None and user.is_field_officer != is_field_officer:
         changes["is_field_officer"] = is_field_officer
         user.is_field_officer = is_field_officer
+    if can_export_identifiable is not None and user.can_export_identifiable != can_export_identifiable:
+        changes["can_export_identifiable"] = can_export_identifiable
+        user.can_export_identifiable = can_export_identifiable
     if clean.get("password"):
         user.password_hash = hash_password(clean["password"])
         changes["password"] = True

@@ -96,6 +96,7 @@ def user_edit(user_id: int):
     saved = submit(form, lambda: update_user(current_user, user, name=form.name.data or "", role=form.role.data or "",
                                              is_active=bool(form.is_active.data),
                                              is_field_officer=bool(form.is_field_officer.data),
+                                             can_export_identifiable=bool(form.can_export_identifiable.data),
                                              password=form.password.data or None), prefix="")
     if saved is not None:
         db.session.commit()

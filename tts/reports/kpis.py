@@ -1,0 +1,173 @@
+"""The KPIs in docs/kpis.md, computed for a date range of Europe/London creation dates."""
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select, union_all
+
+from tts.callqueue.models import CallAttempt, WorkItem
+from tts.cases.models import Case, Contact
+from tts.clock import london_midnight, to_london
+from tts.escalation.models import Escalation, Visit
+from tts.extensions import db
+from tts.people.models import Person
+from tts.support.models import SupportNeed
+from tts.telephony.models import Message
+
+NATIONAL_REFERENCE = {"cases": 78.0, "contacts": 72.0, "household_contacts": 50.0}
+
+
+@dataclass
+class Filters:
+    date_from: date
+    date_to: date
+    district: str | None = None
+    source: str | None = None  # local, national_referral, api
+
+    @property
+    def start(self) -> datetime:
+        return london_midnight(self.date_from)
+
+    @property
+    def end(self) -> datetime:
+        return london_midnight(self.date_to + timedelta(days=1))
+
+
+@dataclass
+class Group:
+    """One population (cases, contacts, ...): who was created, and when each was first reached."""
+
+    rows: list[tuple[datetime, datetime | None]] = field(default_factory=list)  # (created_at, reached_at)
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+    @property
+    def hours(self) -> list[float]:
+        return [(r - c).total_seconds() / 3600 for c, r in self.rows if r is not None]
+
+    @property
+    def reached(self) -> int:
+        return len(self.hours)
+
+    @property
+    def within_24h(self) -> int:
+        return sum(1 for h in self.hours if h <= 24)
+
+    def as_dict(self) -> dict:
+        pct = lambda n: round(100 * n / self.total, 1) if self.total else None  # noqa: E731
+        return {"total": self.total, "reached": self.reached, "reached_pct": pct(self.reached),
+                "reached_within_24h": self.within_24h, "reached_within_24h_pct": pct(self.within_24h),
+                "median_hours_to_reach": round(statistics.median(self.hours), 1) if self.hours else None}
+
+
+def _aware(moment):
+    from datetime import UTC
+
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _reached_at(subject_column):
+    """First moment each case (or contact) was reached: a `reached` call, or a doorstep visit that reached them."""
+    calls = (select(subject_column.label("subject_id"), CallAttempt.created_at.label("at"))
+             .join(CallAttempt, CallAttempt.work_item_id == WorkItem.id).where(CallAttempt.outcome == "reached"))
+    visits = (select(subject_column.label("subject_id"), Visit.created_at.label("at"))
+              .join(Escalation, Escalation.work_item_id == WorkItem.id).join(Visit, Visit.escalation_id == Escalation.id)
+              .where(Visit.outcome == "reached"))
+    both = union_all(calls, visits).subquery()
+    return (select(both.c.subject_id, func.min(both.c.at).label("reached_at"))
+            .where(both.c.subject_id.is_not(None)).group_by(both.c.subject_id).subquery())
+
+
+def compute(f: Filters) -> dict:
+    case_reach = _reached_at(WorkItem.case_id)
+    contact_reach = _reached_at(WorkItem.contact_id)
+    case_stmt = (select(Case.created_at, case_reach.c.reached_at).join(Person, Person.id == Case.person_id)
+                 .outerjoin(case_reach, case_reach.c.subject_id == Case.id)
+                 .where(Case.created_at >= f.start, Case.created_at < f.end))
+    contact_stmt = (select(Contact.created_at, contact_reach.c.reached_at, Contact.relationship_)
+                    .join(Person, Person.id == Contact.person_id).join(Case, Case.id == Contact.case_id)
+                    .outerjoin(contact_reach, contact_reach.c.subject_id == Contact.id)
+                    .where(Contact.created_at >= f.start, Contact.created_at < f.end))
+    if f.district:
+        district = f.district.strip().upper() + " "
+        case_stmt = case_stmt.where(Person.postcode.startswith(district))
+        contact_stmt = contact_stmt.where(Person.postcode.startswith(district))
+    if f.source:
+        case_stmt = case_stmt.where(Case.source == f.source)
+        contact_stmt = contact_stmt.where(Case.source == f.source)
+
+    groups = {name: Group() for name in ("cases", "contacts", "household_contacts", "non_household_contacts")}
+    days: dict[str, dict[date, Group]] = {name: {} for name in groups}
+    for created, reached in db.session.execute(case_stmt):
+        row = (_aware(created), _aware(reached))
+        groups["cases"].rows.append(row)
+        days["cases"].setdefault(to_london(row[0]).date(), Group()).rows.append(row)
+    for created, reached, relationship in db.session.execute(contact_stmt):
+        row = (_aware(created), _aware(reached))
+        split = "household_contacts" if relationship == "household" else "non_household_contacts"
+        for name in ("contacts", split):
+            groups[name].rows.append(row)
+            days[name].setdefault(to_london(row[0]).date(), Group()).rows.append(row)
+
+    escalations = {
+        "opened": db.session.scalar(select(func.count()).select_from(Escalation)
+                                    .where(Escalation.created_at >= f.start, Escalation.created_at < f.end)),
+        "resolved": db.session.scalar(select(func.count()).select_from(Escalation)
+                                      .where(Escalation.resolved_at >= f.start, Escalation.resolved_at < f.end)),
+    }
+    support = {}
+    for kind, status, n in db.session.execute(select(SupportNeed.kind, SupportNeed.status, func.count())
+                                              .where(SupportNeed.created_at >= f.start, SupportNeed.created_at < f.end)
+                                              .group_by(SupportNeed.kind, SupportNeed.status)):
+        support.setdefault(kind, {})[status] = n
+    messages = dict(db.session.execute(select(Message.status, func.count()).where(
+        Message.direction == "outbound", Message.created_at >= f.start, Message.created_at < f.end)
+        .group_by(Message.status)).all())
+    result = {name: group.as_dict() for name, group in groups.items()}
+    result.update({
+        "escalations": escalations,
+        "support_needs": support,
+        "messages": {"sent": sum(messages.get(s, 0) for s in ("sending", "sent", "delivered", "undelivered")),
+                     "delivered": messages.get("delivered", 0),
+                     "failed": messages.get("failed", 0) + messages.get("undelivered", 0),
+                     "skipped": messages.get("skipped", 0)},
+        "by_day": {name: {d.isoformat(): g.as_dict() for d, g in sorted(per_day.items())}
+                   for name, per_day in days.items()},
+        "hours_to_reach": {name: _histogram(group.hours) for name, group in groups.items()},
+    })
+    return result
+
+
+HOUR_BUCKETS = [(0, 1, "under 1 h"), (1, 4, "1–4 h"), (4, 12, "4–12 h"), (12, 24, "12–24 h"), (24, 48, "24–48 h"),
+                (48, None, "over 48 h")]
+
+
+def _histogram(hours: list[float]) -> list[dict]:
+    return [{"label": label, "count": sum(1 for h in hours if h >= low and (high is None or h < high))}
+            for low, high, label in HOUR_BUCKETS]
+
+
+def suppress(value, threshold: int):
+    """Statistical disclosure control for published tables: small counts become "[c]"."""
+    return "[c]" if isinstance(value, int) and 0 < value < threshold else value
+
+
+def publication_rows(kpis: dict, threshold: int) -> list[list]:
+    """The KPI table for publication: counts under the threshold, and percentages built on them, suppressed."""
+    rows = [["measure", "total", "reached", "reached_pct", "reached_within_24h", "reached_within_24h_pct",
+             "median_hours_to_reach"]]
+    for name in ("cases", "contacts", "household_contacts", "non_household_contacts"):
+        k = kpis[name]
+        small_total = 0 < k["total"] < threshold
+        small_reached = 0 < k["reached"] < threshold
+        small_24 = 0 < k["reached_within_24h"] < threshold
+        rows.append([name, suppress(k["total"], threshold), suppress(k["reached"], threshold),
+                     "[c]" if (small_total or small_reached) else k["reached_pct"],
+                     suppress(k["reached_within_24h"], threshold),
+                     "[c]" if (small_total or small_24) else k["reached_within_24h_pct"],
+                     "[c]" if small_reached else k["median_hours_to_reach"]])
+    rows.append(["escalations_opened", suppress(kpis["escalations"]["opened"], threshold)])
+    rows.append(["escalations_resolved", suppress(kpis["escalations"]["resolved"], threshold)])
+    return rows
