@@ -60,7 +60,7 @@ def register_blueprints(app: Flask) -> None:
     # than from each package's __init__ keeps models and services importable without the web layer.
     for module in ("auth.views", "cases.views", "people.views", "policies.views", "audit.views",
                    "callqueue.views", "escalation.views", "telephony.views", "telephony.webhooks",
-                   "supervision.views", "support.views", "reports.views", "reports.exports",
+                   "supervision.views", "support.views", "reports.views", "reports.exports", "imports.views",
                    "api.auth", "api.views", "api.queue", "api.supervision"):
         importlib.import_module(f"tts.{module}")
 
@@ -71,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     from tts.cases import bp as cases_bp
     from tts.escalation import bp as escalation_bp
     from tts.people import bp as people_bp
+    from tts.imports import bp as imports_bp
     from tts.reports import bp as reports_bp
     from tts.supervision import bp as supervision_bp
     from tts.support import bp as support_bp
@@ -79,7 +80,7 @@ def register_blueprints(app: Flask) -> None:
     from tts.policies import bp as policies_bp
 
     for bp in (auth_bp, cases_bp, people_bp, callqueue_bp, supervision_bp, escalation_bp, support_bp, telephony_bp,
-               webhooks_bp, reports_bp, policies_bp, audit_bp, api_bp):
+               webhooks_bp, reports_bp, imports_bp, policies_bp, audit_bp, api_bp):
         app.register_blueprint(bp)
 
 

@@ -4,10 +4,11 @@ from tts.auth.models import ApiToken, User
 from tts.callqueue.models import CallAttempt, WorkItem
 from tts.cases.models import Case, Contact
 from tts.escalation.models import Escalation, Visit
+from tts.imports.models import ImportBatch
 from tts.supervision.models import WorkNotice
 from tts.support.models import SupportNeed
 from tts.people.models import Household, Person
 from tts.policies.models import IsolationPolicy
 from tts.telephony.models import Message, MessageTemplate, PhoneCall, WebhookEvent
 
-__all__ = ["Visit", "WorkNotice", "SupportNeed", "Message", "MessageTemplate", "PhoneCall", "WebhookEvent", "CallAttempt", "WorkItem", "Escalation", "AuditEvent", "ApiToken", "User", "Case", "Contact", "Household", "Person", "IsolationPolicy"]
+__all__ = ["ImportBatch", "Visit", "WorkNotice", "SupportNeed", "Message", "MessageTemplate", "PhoneCall", "WebhookEvent", "CallAttempt", "WorkItem", "Escalation", "AuditEvent", "ApiToken", "User", "Case", "Contact", "Household", "Person", "IsolationPolicy"]

@@ -27,10 +27,10 @@ _TRACING = {"case.create", "case.view", "person.view", "person.update", "person.
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.TRACER: frozenset(_TRACING),
     Role.SUPERVISOR: frozenset(_TRACING | {"case.view_all", "audit.view", "escalation.view", "supervise",
-                                          "support.manage", "reports.view", "reports.export"}),
+                                          "support.manage", "reports.view", "reports.export", "import.run"}),
     Role.REPORTING: frozenset({"reports.view", "reports.export"}),
     Role.ADMIN: frozenset({"user.manage", "policy.manage", "audit.view", "template.manage", "reports.view",
-                           "reports.export"}),
+                           "reports.export", "import.run"}),
 }
 
 

@@ -140,6 +140,7 @@ def _navigation() -> list[dict]:
         ("policies.index", "Isolation policy", "policy.manage"),
         ("escalation.index", "Escalations", "escalation.view"),
         ("support.queue", "Support needs", "support.manage"),
+        ("imports.index", "Imports", "import.run"),
         ("telephony.unmatched", "Unmatched replies", "escalation.view"),
         ("telephony.templates", "Text messages", "template.manage"),
         ("audit.index", "Audit log", "audit.view"),

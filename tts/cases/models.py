@@ -34,6 +34,7 @@ class Case(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(12), unique=True)
+    referral_id: Mapped[str | None] = mapped_column(String(64), unique=True)  # from a national referral
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     test_date: Mapped[date] = mapped_column(Date)
     symptom_onset_date: Mapped[date | None] = mapped_column(Date)
@@ -57,6 +58,7 @@ class Contact(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    referral_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     relationship_: Mapped[str] = mapped_column("relationship", String(20))
     last_exposure_date: Mapped[date] = mapped_column(Date)

@@ -22,16 +22,18 @@ def _scanner_lock(key: int) -> bool:
 
 def run_once() -> dict:
     from tts.callqueue.services import escalate_overdue
+    from tts.imports.services import run_pending_imports
     from tts.telephony.services import deliver_due, reconcile
 
     sent = deliver_due()
+    imported = run_pending_imports()
     swept = 0
     if _scanner_lock(LOCK_SWEEP):
         swept = escalate_overdue()
     db.session.commit()
     reconciled = reconcile() if _scanner_lock(LOCK_RECONCILE) else 0
     db.session.commit()
-    return {"sent": sent, "escalated": swept, "reconciled": reconciled}
+    return {"sent": sent, "escalated": swept, "reconciled": reconciled, "imports": imported}
 
 
 def run_forever(app: Flask, stop: threading.Event) -> None:

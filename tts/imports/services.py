@@ -1,0 +1,233 @@
+"""Importing national referrals: every row through the same services as the app, all or nothing."""
+import csv
+import io
+from collections.abc import Callable
+from datetime import date, datetime
+
+from flask import current_app
+from sqlalchemy import select, text
+
+from tts.audit.services import record_event
+from tts.cases.models import Case, CaseSource, Contact
+from tts.cases.services import add_contact, create_case
+from tts.clock import utcnow
+from tts.errors import ValidationFailed
+from tts.extensions import db
+from tts.imports.models import ImportBatch
+from tts.people.validation import PersonData
+
+COLUMNS = ("referral_id", "record_type", "first_name", "last_name", "date_of_birth", "phone", "email", "address",
+           "postcode", "test_date", "symptom_onset_date", "case_referral_id", "relationship", "last_exposure_date")
+DATE_COLUMNS = ("date_of_birth", "test_date", "symptom_onset_date", "last_exposure_date")
+MAX_ERRORS = 1000
+Progress = Callable[[int], None]
+
+
+def parse_date(raw: str) -> date:
+    raw = raw.strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError("Use a date like 2026-11-23 or 23/11/2026")
+
+
+def read_rows(content: str) -> tuple[list[dict], list[dict]]:
+    """The rows (with their line numbers) and any problems with the file's shape."""
+    reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        return [], [{"row": 1, "column": c, "message": "This column is missing from the header row"} for c in missing]
+    reader.fieldnames = header
+    rows = []
+    for number, raw in enumerate(reader, start=2):
+        rows.append({"_row": number, **{k: (raw.get(k) or "").strip() for k in COLUMNS}})
+    if not rows:
+        return [], [{"row": 1, "column": "", "message": "The file has no rows"}]
+    return rows, []
+
+
+def create_batch(actor, file_name: str, content: str) -> ImportBatch:
+    batch = ImportBatch(file_name=(file_name or "upload.csv")[:255], created_by_id=getattr(actor, "id", None),
+                        status="pending", payload=content)
+    db.session.add(batch)
+    db.session.flush()
+    record_event(actor, "import.create", batch, {"file": batch.file_name})
+    return batch
+
+
+def run_import(actor, batch: ImportBatch, progress: Progress | None = None) -> ImportBatch:
+    """Validate and import the batch's file in the caller's transaction. Any bad row: nothing is kept."""
+    # The batch row is written only at the end, so a background import's progress updates (made on
+    # another connection) never wait on this transaction's row lock.
+    rows, errors = read_rows(batch.payload or "")
+    duplicates = 0
+    imported = 0
+    if not errors:
+        outer = db.session.begin_nested()
+        errors, duplicates, imported = _import_rows(actor, rows, progress)
+        if errors:
+            outer.rollback()
+            imported = 0
+        else:
+            outer.commit()
+    batch.rows_total = len(rows)
+    batch.errors = errors[:MAX_ERRORS] or None
+    batch.duplicates = duplicates
+    batch.rows_imported = imported
+    batch.rows_processed = len(rows)
+    batch.status = "rejected" if errors else "completed"
+    batch.finished_at = utcnow()
+    batch.payload = None  # the file holds personal data: not kept once imported or rejected
+    db.session.flush()
+    record_event(actor, "import.finish", batch, {"status": batch.status, "rows": batch.rows_total,
+                                                 "imported": imported, "duplicates": duplicates,
+                                                 "errors": len(errors)})
+    return batch
+
+
+def _import_rows(actor, rows: list[dict], progress: Progress | None) -> tuple[list[dict], int, int]:
+    errors: list[dict] = []
+    seen: dict[str, int] = {}
+    duplicates = imported = 0
+    cases_here: dict[str, Case] = {}
+    # Cases first, so contacts can name a case from further down the same file.
+    ordered = sorted(rows, key=lambda r: (r["record_type"] != "case", r["_row"]))
+    for done, row in enumerate(ordered, start=1):
+        if progress and done % 250 == 0:
+            progress(done)
+        line = row["_row"]
+        problems = _check_row(row, seen)
+        errors.extend({"row": line, "column": c, "message": m} for c, m in problems)
+        if row["record_type"] not in ("case", "contact"):
+            continue
+        ref = row["referral_id"]
+        model = Case if row["record_type"] == "case" else Contact
+        if not problems and db.session.scalar(select(model.id).where(model.referral_id == ref)) is not None:
+            duplicates += 1  # imported before: reported, nothing changes
+            continue
+        # Even a row with problems goes through the services, so every problem in it is reported; the
+        # import is then rejected, so nothing from it is kept.
+        reported = {c for c, _ in problems}
+        dates = {c: _date_or_none(row[c]) for c in DATE_COLUMNS}
+        person = PersonData(first_name=row["first_name"], last_name=row["last_name"],
+                            date_of_birth=dates["date_of_birth"], phone=row["phone"] or None,
+                            email=row["email"] or None, address=row["address"] or None, postcode=row["postcode"] or None)
+        try:
+            with db.session.begin_nested():
+                if row["record_type"] == "case":
+                    case = create_case(actor, person, test_date=dates["test_date"],
+                                       symptom_onset_date=dates["symptom_onset_date"],
+                                       source=CaseSource.NATIONAL_REFERRAL)
+                    if not problems:
+                        case.referral_id = ref
+                        cases_here[ref] = case
+                else:
+                    case = cases_here.get(row["case_referral_id"]) or db.session.scalar(
+                        select(Case).where(Case.referral_id == row["case_referral_id"]))
+                    if case is None:
+                        if "case_referral_id" not in reported:
+                            errors.append({"row": line, "column": "case_referral_id", "message":
+                                           "No case with this referral id, in this file or imported before"})
+                        continue
+                    contact = add_contact(actor, case, person, relationship=row["relationship"] or None,
+                                          last_exposure_date=dates["last_exposure_date"])
+                    if not problems:
+                        contact.referral_id = ref
+                db.session.flush()
+        except ValidationFailed as exc:
+            for key, messages in exc.errors.items():
+                column = key.removeprefix("person.")
+                if column not in reported:
+                    errors.extend({"row": line, "column": column, "message": m} for m in messages)
+            continue
+        if not problems:
+            imported += 1
+    errors.sort(key=lambda e: (e["row"], e["column"]))
+    return errors, duplicates, imported
+
+
+def _date_or_none(raw: str) -> date | None:
+    try:
+        return parse_date(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _check_row(row: dict, seen: dict[str, int]) -> list[tuple[str, str]]:
+    problems = []
+    ref = row["referral_id"]
+    if not ref:
+        problems.append(("referral_id", "Enter the referral id"))
+    elif ref in seen:
+        problems.append(("referral_id", f"The same referral id is on row {seen[ref]}"))
+    else:
+        seen[ref] = row["_row"]
+    if row["record_type"] not in ("case", "contact"):
+        problems.append(("record_type", "Must be case or contact"))
+    if row["record_type"] == "contact" and not row["case_referral_id"]:
+        problems.append(("case_referral_id", "A contact must name their case's referral id"))
+    for column in DATE_COLUMNS:
+        if row[column]:
+            try:
+                parse_date(row[column])
+            except ValueError as exc:
+                problems.append((column, str(exc)))
+    return problems
+
+
+def import_now_or_later(actor, file_name: str, content: str) -> ImportBatch:
+    """Small files import in the request; large ones are left for the worker (with a progress bar)."""
+    batch = create_batch(actor, file_name, content)
+    rows = content.count("\n")
+    if rows <= current_app.config["TTS_IMPORT_INLINE_MAX_ROWS"]:
+        run_import(actor, batch)
+    else:
+        batch.rows_total = max(rows - 1, 0)
+    return batch
+
+
+# --- In the worker ---------------------------------------------------------------------------------------
+
+_progress_here: dict[int, int] = {}  # SQLite: the import holds the write lock, so progress lives in memory
+
+
+def progress_of(batch: ImportBatch) -> int:
+    return max(batch.rows_processed, _progress_here.get(batch.id, 0))
+
+
+def run_pending_imports() -> int:
+    """Take one pending batch (SKIP LOCKED, so one worker per file) and import it."""
+    from tts.auth.models import User
+
+    batch = db.session.scalars(select(ImportBatch).where(ImportBatch.status == "pending")
+                               .order_by(ImportBatch.id).limit(1).with_for_update(skip_locked=True)).first()
+    if batch is None:
+        return 0
+    batch.status = "processing"
+    batch_id = batch.id
+    db.session.commit()  # claimed: no other worker takes it, and no lock is held during the import
+    batch = db.session.get(ImportBatch, batch_id)
+    actor = db.session.get(User, batch.created_by_id) if batch.created_by_id else None
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+
+    def progress(done: int) -> None:
+        _progress_here[batch_id] = done
+        if postgres:  # a second connection, so the browser sees it while the import is uncommitted
+            with db.engine.begin() as conn:
+                conn.execute(text("UPDATE import_batches SET rows_processed = :n WHERE id = :id"),
+                             {"n": done, "id": batch_id})
+
+    run_import(actor, batch, progress)
+    db.session.commit()
+    _progress_here.pop(batch_id, None)
+    return 1
+
+
+def history():
+    return select(ImportBatch).order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc())
+
+
+TEMPLATE_CSV = ",".join(COLUMNS) + "\n"
