@@ -8,6 +8,7 @@ def create_app(config: type | str | None = None, **overrides) -> Flask:
     """Build the app. `config` is a config class or name; TTS_CONFIG picks one (default development)."""
     app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
     register_config(app, config, overrides)
+    register_url_converters(app)
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
@@ -39,6 +40,18 @@ def register_config(app: Flask, config, overrides: dict) -> None:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
 
 
+def register_url_converters(app: Flask) -> None:
+    from werkzeug.routing import IntegerConverter
+
+    class IdConverter(IntegerConverter):
+        """A record id: a positive integer that fits the database's integer column (else 404, not 500)."""
+
+        def __init__(self, map):
+            super().__init__(map, min=1, max=2**31 - 1)
+
+    app.url_map.converters["id"] = IdConverter
+
+
 def register_extensions(app: Flask) -> None:
     import tts.models  # noqa: F401  (the whole schema, for relationships and migrations)
     from tts.extensions import csrf, db, login_manager, migrate
@@ -61,7 +74,7 @@ def register_blueprints(app: Flask) -> None:
     for module in ("auth.views", "cases.views", "people.views", "policies.views", "audit.views",
                    "callqueue.views", "escalation.views", "telephony.views", "telephony.webhooks",
                    "supervision.views", "support.views", "reports.views", "reports.exports", "imports.views",
-                   "api.auth", "api.views", "api.queue", "api.supervision"):
+                   "api.auth", "api.views", "api.queue", "api.supervision", "api.openapi"):
         importlib.import_module(f"tts.{module}")
 
     from tts.api import bp as api_bp
@@ -79,6 +92,9 @@ def register_blueprints(app: Flask) -> None:
     from tts.telephony import webhooks_bp
     from tts.policies import bp as policies_bp
 
+    from tts.api.openapi import register_docs
+
+    register_docs(app)
     for bp in (auth_bp, cases_bp, people_bp, callqueue_bp, supervision_bp, escalation_bp, support_bp, telephony_bp,
                webhooks_bp, reports_bp, imports_bp, policies_bp, audit_bp, api_bp):
         app.register_blueprint(bp)

@@ -14,8 +14,13 @@ from tts.permissions import has_permission
 csrf.exempt(bp)
 
 
+PUBLIC_ENDPOINTS = {"api.openapi"}
+
+
 @bp.before_request
 def authenticate_bearer():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     found = user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None

@@ -45,7 +45,7 @@ def _item(item_id: int) -> WorkItem:
     return db.session.get(WorkItem, item_id) or abort(404)
 
 
-@bp.post("/work-items/<int:item_id>/claim")
+@bp.post("/work-items/<id:item_id>/claim")
 @api_require("queue.work")
 def work_item_claim(item_id: int):
     try:
@@ -57,7 +57,7 @@ def work_item_claim(item_id: int):
     return _claim_response(claim)
 
 
-@bp.post("/work-items/<int:item_id>/release")
+@bp.post("/work-items/<id:item_id>/release")
 @api_require("queue.work")
 def work_item_release(item_id: int):
     body = request.get_json(silent=True) or {}
@@ -70,7 +70,7 @@ def work_item_release(item_id: int):
     return jsonify({"work_item": work_item_json(item)})
 
 
-@bp.post("/work-items/<int:item_id>/attempts")
+@bp.post("/work-items/<id:item_id>/attempts")
 @api_require("queue.work")
 def work_item_attempt(item_id: int):
     item = _item(item_id)

@@ -24,6 +24,11 @@ def _body() -> dict:
     return body
 
 
+def is_record_id(value) -> bool:
+    """A positive integer that fits the database's integer columns (bools are not ids)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 2**31 - 1
+
+
 def support_json(need: SupportNeed) -> dict:
     return {"id": need.id, "person_id": need.person_id, "kind": need.kind, "urgency": need.urgency,
             "status": need.status, "referred_to": need.referred_to, "notes": need.notes,
@@ -36,10 +41,10 @@ def reassign():
     body = _body()
     errors = ErrorCollector()
     ids = body.get("work_item_ids")
-    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+    if not isinstance(ids, list) or not all(is_record_id(i) for i in ids):
         errors.add("work_item_ids", "Give a list of work item ids")
     assignee_id = body.get("assignee_id")
-    if assignee_id is not None and not isinstance(assignee_id, int):
+    if assignee_id is not None and not is_record_id(assignee_id):
         errors.add("assignee_id", "Give a user id, or null for the shared queue")
     errors.raise_if_any()
     try:
@@ -53,7 +58,7 @@ def reassign():
                     "assignee_id": assignee.id if assignee else None})
 
 
-@bp.post("/escalations/<int:escalation_id>/visits")
+@bp.post("/escalations/<id:escalation_id>/visits")
 def visit(escalation_id: int):
     escalation = db.session.get(Escalation, escalation_id) or abort(404)
     user = g.api_user
@@ -67,7 +72,7 @@ def visit(escalation_id: int):
                     "escalation": escalation_json(escalation)}), 201
 
 
-@bp.post("/people/<int:person_id>/support-needs")
+@bp.post("/people/<id:person_id>/support-needs")
 @api_require("support.create")
 def create_support(person_id: int):
     person = db.session.get(Person, person_id) or abort(404)
@@ -78,7 +83,7 @@ def create_support(person_id: int):
     return jsonify(support_json(need)), 201
 
 
-@bp.patch("/support-needs/<int:need_id>")
+@bp.patch("/support-needs/<id:need_id>")
 @api_require("support.manage")
 def update_support(need_id: int):
     need = db.session.get(SupportNeed, need_id) or abort(404)

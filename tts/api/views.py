@@ -85,7 +85,7 @@ def create_case_endpoint():
     return jsonify(case_json(case, with_contacts=True)), 201, {"Location": f"/api/v1/cases/{case.id}"}
 
 
-@bp.get("/cases/<int:case_id>")
+@bp.get("/cases/<id:case_id>")
 @api_require("case.view")
 def get_case(case_id: int):
     case = db.session.get(Case, case_id) or abort(404)
@@ -94,7 +94,7 @@ def get_case(case_id: int):
     return jsonify(case_json(case, with_contacts=True))
 
 
-@bp.post("/cases/<int:case_id>/contacts")
+@bp.post("/cases/<id:case_id>/contacts")
 @api_require("case.create")
 def create_contact_endpoint(case_id: int):
     case = db.session.get(Case, case_id) or abort(404)
@@ -109,7 +109,7 @@ def create_contact_endpoint(case_id: int):
     return jsonify(contact_json(contact)), 201
 
 
-@bp.get("/people/<int:person_id>")
+@bp.get("/people/<id:person_id>")
 @api_require("person.view")
 def get_person(person_id: int):
     person = db.session.get(Person, person_id) or abort(404)
@@ -121,7 +121,7 @@ def get_person(person_id: int):
     return jsonify(data)
 
 
-@bp.get("/people/<int:person_id>/messages")
+@bp.get("/people/<id:person_id>/messages")
 @api_require("person.view")
 def person_messages_endpoint(person_id: int):
     from tts.api.serializers import message_json

@@ -88,7 +88,7 @@ def user_new():
     return render_template("admin/user_form.html", form=form, user=None, role_choices=ROLE_CHOICES), (400 if form.errors else 200)
 
 
-@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/admin/users/<id:user_id>", methods=["GET", "POST"])
 @require("user.manage")
 def user_edit(user_id: int):
     user = db.session.get(User, user_id) or abort(404)

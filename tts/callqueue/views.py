@@ -90,7 +90,7 @@ def _hours_text() -> str:
     return current_app.config["TTS_CALLING_HOURS"].replace("-", " and ")
 
 
-@bp.route("/items/<int:item_id>")
+@bp.route("/items/<id:item_id>")
 @require("queue.work")
 def call(item_id: int):
     item = load_item_or_404(item_id)
@@ -111,7 +111,7 @@ def call(item_id: int):
                            kind_labels=KIND_LABELS, reason_labels=REASON_LABELS)
 
 
-@bp.route("/items/<int:item_id>/claim", methods=["POST"])
+@bp.route("/items/<id:item_id>/claim", methods=["POST"])
 @require("queue.work")
 def claim(item_id: int):
     item = load_item_or_404(item_id)
@@ -125,7 +125,7 @@ def claim(item_id: int):
     return redirect(url_for("callqueue.call", item_id=item_id))
 
 
-@bp.route("/items/<int:item_id>/release", methods=["POST"])
+@bp.route("/items/<id:item_id>/release", methods=["POST"])
 @require("queue.work")
 def release(item_id: int):
     item = load_item_or_404(item_id)
@@ -140,7 +140,7 @@ def release(item_id: int):
     return redirect(url_for("callqueue.my_work"))
 
 
-@bp.route("/items/<int:item_id>/attempts", methods=["POST"])
+@bp.route("/items/<id:item_id>/attempts", methods=["POST"])
 @require("queue.work")
 def record(item_id: int):
     item = load_item_or_404(item_id)

@@ -41,7 +41,7 @@ def new():
     return render_template("cases/new.html", form=form), (400 if form.errors else 200)
 
 
-@bp.route("/<int:case_id>")
+@bp.route("/<id:case_id>")
 @require("case.view")
 def show(case_id: int):
     case = load_case_or_403(case_id)
@@ -50,7 +50,7 @@ def show(case_id: int):
     return render_template("cases/show.html", case=case)
 
 
-@bp.route("/<int:case_id>/contacts/new", methods=["GET", "POST"])
+@bp.route("/<id:case_id>/contacts/new", methods=["GET", "POST"])
 @require("case.create")
 def contact_new(case_id: int):
     case = load_case_or_403(case_id)

@@ -48,7 +48,7 @@ def _apply(action, success: str, back: str):
     return redirect(back)
 
 
-@bp.route("/<int:escalation_id>/assign", methods=["POST"])
+@bp.route("/<id:escalation_id>/assign", methods=["POST"])
 @require("escalation.view")
 def assign(escalation_id: int):
     escalation = _load(escalation_id)
@@ -58,7 +58,7 @@ def assign(escalation_id: int):
                   url_for("escalation.index"))
 
 
-@bp.route("/<int:escalation_id>/close", methods=["POST"])
+@bp.route("/<id:escalation_id>/close", methods=["POST"])
 @require("escalation.view")
 def close(escalation_id: int):
     escalation = _load(escalation_id)
@@ -76,7 +76,7 @@ def visits():
                            visit_outcomes=VISIT_OUTCOMES)
 
 
-@bp.route("/<int:escalation_id>/visits", methods=["POST"])
+@bp.route("/<id:escalation_id>/visits", methods=["POST"])
 @require()
 def visit(escalation_id: int):
     escalation = _load(escalation_id)

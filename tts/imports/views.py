@@ -40,14 +40,14 @@ def index():
     return render_template("imports/index.html", page=page, error=error), (400 if error else 200)
 
 
-@bp.route("/<int:batch_id>")
+@bp.route("/<id:batch_id>")
 @require("import.run")
 def show(batch_id: int):
     batch = db.session.get(ImportBatch, batch_id) or abort(404)
     return render_template("imports/show.html", batch=batch, processed=progress_of(batch))
 
 
-@bp.route("/<int:batch_id>/progress")
+@bp.route("/<id:batch_id>/progress")
 @require("import.run")
 def progress(batch_id: int):
     batch = db.session.get(ImportBatch, batch_id) or abort(404)
@@ -79,7 +79,7 @@ def import_api():
     return jsonify(batch_json(batch)), 201
 
 
-@api_bp.get("/imports/<int:batch_id>")
+@api_bp.get("/imports/<id:batch_id>")
 @api_require("import.run")
 def import_status(batch_id: int):
     return jsonify(batch_json(db.session.get(ImportBatch, batch_id) or abort(404)))

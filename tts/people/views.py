@@ -35,7 +35,7 @@ def load_person_or_403(person_id: int) -> Person:
     return person
 
 
-@bp.route("/people/<int:person_id>")
+@bp.route("/people/<id:person_id>")
 @require("person.view")
 def show(person_id: int):
     person = load_person_or_403(person_id)
@@ -50,7 +50,7 @@ def show(person_id: int):
                                SupportNeed.person_id == person.id).order_by(SupportNeed.created_at.desc())).all())
 
 
-@bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
+@bp.route("/people/<id:person_id>/edit", methods=["GET", "POST"])
 @require("person.update")
 def edit(person_id: int):
     person = load_person_or_403(person_id)

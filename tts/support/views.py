@@ -16,7 +16,7 @@ def _back(default: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else default
 
 
-@bp.route("/people/<int:person_id>/support-needs", methods=["POST"])
+@bp.route("/people/<id:person_id>/support-needs", methods=["POST"])
 @require("support.create")
 def create(person_id: int):
     person = db.session.get(Person, person_id) or abort(404)
@@ -42,7 +42,7 @@ def queue():
                            targets=REFERRAL_TARGETS, urgency_labels=URGENCY_LABELS)
 
 
-@bp.route("/support/<int:need_id>", methods=["POST"])
+@bp.route("/support/<id:need_id>", methods=["POST"])
 @require("support.manage")
 def update(need_id: int):
     need = db.session.get(SupportNeed, need_id) or abort(404)

@@ -25,7 +25,7 @@ def templates():
                            previews={t.id: services.preview(t.body) for t in services.list_templates()})
 
 
-@bp.route("/admin/templates/<int:template_id>", methods=["GET", "POST"])
+@bp.route("/admin/templates/<id:template_id>", methods=["GET", "POST"])
 @require("template.manage")
 def template_edit(template_id: int):
     template = db.session.get(MessageTemplate, template_id) or abort(404)
@@ -49,7 +49,7 @@ def template_preview():
     return jsonify(services.preview(str(body)))
 
 
-@bp.route("/queue/items/<int:item_id>/call", methods=["POST"])
+@bp.route("/queue/items/<id:item_id>/call", methods=["POST"])
 @require("queue.work")
 def call_person(item_id: int):
     """Masked click-to-call: the browser sends only the item id; the number is looked up here."""
@@ -79,7 +79,7 @@ def _simulated_only():
         abort(404)
 
 
-@bp.route("/people/<int:person_id>/messages/<int:message_id>/simulate", methods=["POST"])
+@bp.route("/people/<id:person_id>/messages/<id:message_id>/simulate", methods=["POST"])
 @require("queue.work")
 def simulate_status(person_id: int, message_id: int):
     _simulated_only()
@@ -94,7 +94,7 @@ def simulate_status(person_id: int, message_id: int):
     return redirect(url_for("people.show", person_id=person_id) + "#messages")
 
 
-@bp.route("/people/<int:person_id>/messages/simulate-reply", methods=["POST"])
+@bp.route("/people/<id:person_id>/messages/simulate-reply", methods=["POST"])
 @require("queue.work")
 def simulate_reply(person_id: int):
     _simulated_only()

@@ -1,0 +1,146 @@
+"""The OpenAPI 3 description of /api/v1, served at /api/v1/openapi.json and rendered as the API docs page."""
+from flask import jsonify, render_template
+
+from tts.api import bp
+
+DATE = {"type": "string", "format": "date", "example": "2026-11-21"}
+ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+DATETIME = {"type": "string", "format": "date-time"}
+NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
+ERRORS = {"type": "object", "properties": {"errors": {"type": "object", "additionalProperties": {
+    "type": "array", "items": {"type": "string"}}}}, "required": ["errors"]}
+ERROR = {"type": "object", "properties": {"error": {"type": "string"}}}
+
+PERSON_IN = {"type": "object", "properties": {
+    "first_name": {"type": "string", "example": "Ione"}, "last_name": {"type": "string", "example": "Sallow"},
+    "date_of_birth": NULLABLE_DATE, "phone": {"type": ["string", "null"], "example": "07700 900321"},
+    "email": {"type": ["string", "null"]}, "address": {"type": ["string", "null"]},
+    "postcode": {"type": ["string", "null"], "example": "S11 8YA"}}}
+PERSON = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "first_name": {"type": "string"}, "last_name": {"type": "string"},
+    "date_of_birth": NULLABLE_DATE, "phone": {"type": ["string", "null"]}, "email": {"type": ["string", "null"]},
+    "address": {"type": ["string", "null"]}, "postcode": {"type": ["string", "null"]},
+    "household_id": {"type": ["integer", "null"]}, "sms_opt_out": {"type": "boolean"}},
+    "required": ["id", "first_name", "last_name", "phone", "postcode", "sms_opt_out"]}
+CONTACT = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "case_id": {"type": "integer"}, "person_id": {"type": "integer"},
+    "relationship": {"type": "string", "enum": ["household", "close", "setting"]},
+    "last_exposure_date": DATE, "quarantine_end_date": DATE, "household_id": {"type": ["integer", "null"]}},
+    "required": ["id", "person_id", "relationship", "quarantine_end_date", "household_id"]}
+CASE = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "reference": {"type": "string"}, "status": {"type": "string"},
+    "source": {"type": "string"}, "test_date": DATE, "symptom_onset_date": NULLABLE_DATE,
+    "isolation_end_date": DATE, "person": {"$ref": "#/components/schemas/Person"},
+    "contacts": {"type": "array", "items": {"$ref": "#/components/schemas/Contact"}}},
+    "required": ["id", "reference", "status", "isolation_end_date", "person"]}
+WORK_ITEM = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "kind": {"type": "string"}, "subject_type": {"type": "string", "enum": ["case", "contact"]},
+    "subject_id": {"type": "integer"}, "person": {"$ref": "#/components/schemas/Person"},
+    "priority": {"type": "integer"}, "due_at": DATETIME, "claimed_until": {"type": ["string", "null"]},
+    "attempts": {"type": "integer"}}, "required": ["id", "kind", "subject_type", "subject_id", "person", "priority",
+                                                   "due_at", "claimed_until", "attempts"]}
+ESCALATION = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "person_id": {"type": "integer"}, "reason": {"type": "string"},
+    "status": {"type": "string"}, "created_at": DATETIME}, "required": ["id", "person_id", "reason", "status", "created_at"]}
+KPI_GROUP = {"type": "object", "properties": {
+    "total": {"type": "integer"}, "reached": {"type": "integer"}, "reached_pct": {"type": ["number", "null"]},
+    "reached_within_24h_pct": {"type": ["number", "null"]}, "median_hours_to_reach": {"type": ["number", "null"]}},
+    "required": ["total", "reached", "reached_pct", "reached_within_24h_pct", "median_hours_to_reach"]}
+
+
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _responses(ok_code: str, ok_schema: dict | None, *extra: str) -> dict:
+    out = {ok_code: {"description": "OK", **(_json(ok_schema) if ok_schema else {})},
+           "401": {"description": "No valid bearer token", **_json(ERROR)},
+           "403": {"description": "The token's role may not do this", **_json(ERROR)}}
+    for code in extra:
+        out[code] = {"description": {"404": "Not found", "409": "Conflict: the claim is someone else's",
+                                     "422": "Field errors", "204": "Nothing to hand out"}[code],
+                     **(_json(ERRORS) if code == "422" else _json(ERROR) if code in ("404", "409") else {})}
+    return out
+
+
+def _id(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
+
+
+def spec() -> dict:
+    ref = lambda name: {"$ref": f"#/components/schemas/{name}"}  # noqa: E731
+    paths = {
+        "/cases": {"post": {"summary": "Log a case", "requestBody": {"required": True, **_json({
+            "type": "object", "properties": {"person": ref("PersonIn"), "test_date": DATE,
+                                             "symptom_onset_date": NULLABLE_DATE},
+            "required": ["person", "test_date"]})}, "responses": _responses("201", ref("Case"), "422")}},
+        "/cases/{case_id}": {"get": {"summary": "A case with its contacts (audited)", "parameters": [_id("case_id")],
+                                     "responses": _responses("200", ref("Case"), "404")}},
+        "/cases/{case_id}/contacts": {"post": {
+            "summary": "Add a contact", "parameters": [_id("case_id")], "requestBody": {"required": True, **_json({
+                "type": "object", "properties": {"person": ref("PersonIn"), "relationship": {
+                    "type": "string", "enum": ["household", "close", "setting"]}, "last_exposure_date": DATE},
+                "required": ["person", "relationship", "last_exposure_date"]})},
+            "responses": _responses("201", ref("Contact"), "404", "422")}},
+        "/people/{person_id}": {"get": {"summary": "A person with their cases and contact records (audited)",
+                                        "parameters": [_id("person_id")], "responses": _responses("200", ref("Person"), "404")}},
+        "/people/{person_id}/messages": {"get": {"summary": "A person's texts", "parameters": [_id("person_id")],
+                                                 "responses": _responses("200", {"type": "array", "items": {"type": "object"}}, "404")}},
+        "/queue/claim": {"post": {"summary": "Claim the next due call", "responses": _responses("200", {
+            "type": "object", "properties": {"work_item": ref("WorkItem"), "also_claimed": {
+                "type": "array", "items": ref("WorkItem")}}, "required": ["work_item", "also_claimed"]}, "204")}},
+        "/work-items/{item_id}/claim": {"post": {"summary": "Claim one item", "parameters": [_id("item_id")],
+                                                  "responses": _responses("200", {"type": "object"}, "404", "409")}},
+        "/work-items/{item_id}/release": {"post": {"summary": "Give a claim back", "parameters": [_id("item_id")],
+                                                    "responses": _responses("200", {"type": "object"}, "404", "409")}},
+        "/work-items/{item_id}/attempts": {"post": {
+            "summary": "Record a call outcome", "parameters": [_id("item_id")], "requestBody": {"required": True, **_json({
+                "type": "object", "properties": {"outcome": {"type": "string", "enum": [
+                    "reached", "no_answer", "voicemail", "busy", "wrong_number", "refused", "callback_requested",
+                    "language_barrier"]}, "notes": {"type": ["string", "null"]}, "callback_at": {"type": ["string", "null"]},
+                    "language": {"type": ["string", "null"]}, "claim_token": {"type": ["string", "null"]}},
+                "required": ["outcome"]})}, "responses": _responses("201", {"type": "object"}, "404", "409", "422")}},
+        "/work-items/reassign": {"post": {
+            "summary": "Reassign items (supervisors)", "requestBody": {"required": True, **_json({
+                "type": "object", "properties": {"work_item_ids": {"type": "array", "items": ID},
+                                                 "assignee_id": {"oneOf": [ID, {"type": "null"}]}},
+                "required": ["work_item_ids", "assignee_id"]})}, "responses": _responses("200", {"type": "object"}, "422")}},
+        "/escalations": {"get": {"summary": "Escalations", "parameters": [
+            {"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in ("status", "reason", "district")],
+            "responses": _responses("200", {"type": "array", "items": ref("Escalation")})}},
+        "/reports/kpis": {"get": {"summary": "KPIs for a date range", "parameters": [
+            {"name": "from", "in": "query", "required": True, "schema": DATE},
+            {"name": "to", "in": "query", "required": True, "schema": DATE}],
+            "responses": _responses("200", {"type": "object", "properties": {
+                name: ref("KpiGroup") for name in ("cases", "contacts", "household_contacts", "non_household_contacts")}
+                | {"escalations": {"type": "object", "properties": {"opened": {"type": "integer"},
+                                                                    "resolved": {"type": "integer"}}}},
+                "required": ["cases", "contacts", "household_contacts", "non_household_contacts", "escalations"]}, "422")}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "TTS API", "version": "1",
+                 "description": "Test, trace and support: bearer-token JSON API for integrations. Personal data: "
+                                "every read is audited."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                       "schemas": {"PersonIn": PERSON_IN, "Person": PERSON, "Contact": CONTACT, "Case": CASE,
+                                   "WorkItem": WORK_ITEM, "Escalation": ESCALATION, "KpiGroup": KPI_GROUP}},
+        "paths": paths,
+    }
+
+
+@bp.get("/openapi.json", endpoint="openapi")
+def openapi_json():
+    return jsonify(spec())
+
+
+def register_docs(app) -> None:
+    from tts.permissions import require
+
+    @app.route("/api/docs")
+    @require()
+    def api_docs():
+        return render_template("api/docs.html", spec=spec())
