@@ -3,19 +3,13 @@ from flask import jsonify, render_template
 
 from tts.api import bp
 
-DATE = {"type": "string", "format": "date", "example": "2026-11-21"}
-ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+from tts.api.schemas import COMPONENTS, DATE, ID, NULLABLE_DATE
+
 DATETIME = {"type": "string", "format": "date-time"}
-NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
 ERRORS = {"type": "object", "properties": {"errors": {"type": "object", "additionalProperties": {
     "type": "array", "items": {"type": "string"}}}}, "required": ["errors"]}
 ERROR = {"type": "object", "properties": {"error": {"type": "string"}}}
 
-PERSON_IN = {"type": "object", "properties": {
-    "first_name": {"type": "string", "example": "Ione"}, "last_name": {"type": "string", "example": "Sallow"},
-    "date_of_birth": NULLABLE_DATE, "phone": {"type": ["string", "null"], "example": "07700 900321"},
-    "email": {"type": ["string", "null"]}, "address": {"type": ["string", "null"]},
-    "postcode": {"type": ["string", "null"], "example": "S11 8YA"}}}
 PERSON = {"type": "object", "properties": {
     "id": {"type": "integer"}, "first_name": {"type": "string"}, "last_name": {"type": "string"},
     "date_of_birth": NULLABLE_DATE, "phone": {"type": ["string", "null"]}, "email": {"type": ["string", "null"]},
@@ -68,20 +62,19 @@ def _id(name: str) -> dict:
             "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
 
 
+def body(name: str) -> dict:
+    return {"required": True, **_json({"$ref": f"#/components/schemas/{name}"})}
+
+
 def spec() -> dict:
     ref = lambda name: {"$ref": f"#/components/schemas/{name}"}  # noqa: E731
     paths = {
-        "/cases": {"post": {"summary": "Log a case", "requestBody": {"required": True, **_json({
-            "type": "object", "properties": {"person": ref("PersonIn"), "test_date": DATE,
-                                             "symptom_onset_date": NULLABLE_DATE},
-            "required": ["person", "test_date"]})}, "responses": _responses("201", ref("Case"), "422")}},
+        "/cases": {"post": {"summary": "Log a case", "requestBody": body("CaseIn"),
+                            "responses": _responses("201", ref("Case"), "422")}},
         "/cases/{case_id}": {"get": {"summary": "A case with its contacts (audited)", "parameters": [_id("case_id")],
                                      "responses": _responses("200", ref("Case"), "404")}},
         "/cases/{case_id}/contacts": {"post": {
-            "summary": "Add a contact", "parameters": [_id("case_id")], "requestBody": {"required": True, **_json({
-                "type": "object", "properties": {"person": ref("PersonIn"), "relationship": {
-                    "type": "string", "enum": ["household", "close", "setting"]}, "last_exposure_date": DATE},
-                "required": ["person", "relationship", "last_exposure_date"]})},
+            "summary": "Add a contact", "parameters": [_id("case_id")], "requestBody": body("ContactIn"),
             "responses": _responses("201", ref("Contact"), "404", "422")}},
         "/people/{person_id}": {"get": {"summary": "A person with their cases and contact records (audited)",
                                         "parameters": [_id("person_id")], "responses": _responses("200", ref("Person"), "404")}},
@@ -95,17 +88,20 @@ def spec() -> dict:
         "/work-items/{item_id}/release": {"post": {"summary": "Give a claim back", "parameters": [_id("item_id")],
                                                     "responses": _responses("200", {"type": "object"}, "404", "409")}},
         "/work-items/{item_id}/attempts": {"post": {
-            "summary": "Record a call outcome", "parameters": [_id("item_id")], "requestBody": {"required": True, **_json({
-                "type": "object", "properties": {"outcome": {"type": "string", "enum": [
-                    "reached", "no_answer", "voicemail", "busy", "wrong_number", "refused", "callback_requested",
-                    "language_barrier"]}, "notes": {"type": ["string", "null"]}, "callback_at": {"type": ["string", "null"]},
-                    "language": {"type": ["string", "null"]}, "claim_token": {"type": ["string", "null"]}},
-                "required": ["outcome"]})}, "responses": _responses("201", {"type": "object"}, "404", "409", "422")}},
+            "summary": "Record a call outcome", "parameters": [_id("item_id")], "requestBody": body("AttemptIn"),
+            "responses": _responses("201", {"type": "object"}, "404", "409", "422")}},
         "/work-items/reassign": {"post": {
-            "summary": "Reassign items (supervisors)", "requestBody": {"required": True, **_json({
-                "type": "object", "properties": {"work_item_ids": {"type": "array", "items": ID},
-                                                 "assignee_id": {"oneOf": [ID, {"type": "null"}]}},
-                "required": ["work_item_ids", "assignee_id"]})}, "responses": _responses("200", {"type": "object"}, "422")}},
+            "summary": "Reassign items (supervisors)", "requestBody": body("ReassignIn"),
+            "responses": _responses("200", {"type": "object"}, "422")}},
+        "/escalations/{escalation_id}/visits": {"post": {
+            "summary": "Record a doorstep visit", "parameters": [_id("escalation_id")], "requestBody": body("VisitIn"),
+            "responses": _responses("201", {"type": "object"}, "404", "422")}},
+        "/people/{person_id}/support-needs": {"post": {
+            "summary": "Log a support need", "parameters": [_id("person_id")], "requestBody": body("SupportIn"),
+            "responses": _responses("201", {"type": "object"}, "404", "422")}},
+        "/support-needs/{need_id}": {"patch": {
+            "summary": "Move a support need on (supervisors)", "parameters": [_id("need_id")],
+            "requestBody": body("SupportPatch"), "responses": _responses("200", {"type": "object"}, "404", "422")}},
         "/escalations": {"get": {"summary": "Escalations", "parameters": [
             {"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in ("status", "reason", "district")],
             "responses": _responses("200", {"type": "array", "items": ref("Escalation")})}},
@@ -126,7 +122,7 @@ def spec() -> dict:
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-                       "schemas": {"PersonIn": PERSON_IN, "Person": PERSON, "Contact": CONTACT, "Case": CASE,
+                       "schemas": {**COMPONENTS, "Person": PERSON, "Contact": CONTACT, "Case": CASE,
                                    "WorkItem": WORK_ITEM, "Escalation": ESCALATION, "KpiGroup": KPI_GROUP}},
         "paths": paths,
     }

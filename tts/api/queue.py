@@ -5,6 +5,7 @@ from flask import abort, g, jsonify, request
 
 from tts.api import bp
 from tts.api.auth import api_require
+from tts.api.schemas import check_body
 from tts.api.serializers import attempt_json, escalation_json, work_item_json
 from tts.callqueue.models import WorkItem
 from tts.callqueue.services import (
@@ -74,11 +75,8 @@ def work_item_release(item_id: int):
 @api_require("queue.work")
 def work_item_attempt(item_id: int):
     item = _item(item_id)
-    body = request.get_json(silent=True)
     errors = ErrorCollector()
-    if not isinstance(body, dict):
-        errors.add("body", "Send a JSON object with Content-Type: application/json")
-        errors.raise_if_any()
+    body = check_body("AttemptIn", request.get_json(silent=True), errors)
     callback_at = None
     if body.get("callback_at"):
         try:

@@ -3,6 +3,7 @@ from flask import abort, g, jsonify, request
 
 from tts.api import bp
 from tts.api.auth import api_require
+from tts.api.schemas import check_body
 from tts.api.serializers import _d, escalation_json
 from tts.errors import DomainError, ErrorCollector
 from tts.escalation.models import Escalation
@@ -15,12 +16,11 @@ from tts.support.models import SupportNeed
 from tts.support.services import create_support_need, update_support_need
 
 
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        errors = ErrorCollector()
-        errors.add("body", "Send a JSON object with Content-Type: application/json")
-        errors.raise_if_any()
+def _body(schema: str) -> dict:
+    """The JSON body, checked against its request schema (422 naming each bad field)."""
+    errors = ErrorCollector()
+    body = check_body(schema, request.get_json(silent=True), errors)
+    errors.raise_if_any()
     return body
 
 
@@ -38,7 +38,7 @@ def support_json(need: SupportNeed) -> dict:
 @bp.post("/work-items/reassign")
 @api_require("supervise")
 def reassign():
-    body = _body()
+    body = _body("ReassignIn")
     errors = ErrorCollector()
     ids = body.get("work_item_ids")
     if not isinstance(ids, list) or not all(is_record_id(i) for i in ids):
@@ -64,7 +64,7 @@ def visit(escalation_id: int):
     user = g.api_user
     if not (has_permission(user, "escalation.view") or (user.is_field_officer and escalation.assignee_id == user.id)):
         return jsonify({"error": "Only a supervisor or the assigned field officer may record this visit"}), 403
-    body = _body()
+    body = _body("VisitIn")
     visit = record_visit(user, escalation, outcome=body.get("outcome"), notes=body.get("notes"))
     db.session.commit()
     return jsonify({"visit": {"id": visit.id, "outcome": visit.outcome, "notes": visit.notes,
@@ -76,7 +76,7 @@ def visit(escalation_id: int):
 @api_require("support.create")
 def create_support(person_id: int):
     person = db.session.get(Person, person_id) or abort(404)
-    body = _body()
+    body = _body("SupportIn")
     need = create_support_need(g.api_user, person, kind=body.get("kind"), urgency=body.get("urgency") or "routine",
                                notes=body.get("notes"))
     db.session.commit()
@@ -87,7 +87,7 @@ def create_support(person_id: int):
 @api_require("support.manage")
 def update_support(need_id: int):
     need = db.session.get(SupportNeed, need_id) or abort(404)
-    body = _body()
+    body = _body("SupportPatch")
     update_support_need(g.api_user, need, status=body.get("status", need.status), referred_to=body.get("referred_to"),
                         notes=body.get("notes"), notify=bool(body.get("notify")))
     db.session.commit()

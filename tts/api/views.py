@@ -5,6 +5,7 @@ from flask import abort, g, jsonify, request
 
 from tts.api import bp
 from tts.api.auth import api_require
+from tts.api.schemas import check_body
 from tts.api.serializers import case_json, contact_json, person_json
 from tts.audit.services import record_event
 from tts.cases.models import Case, CaseSource
@@ -15,15 +16,6 @@ from tts.people.models import Person
 from tts.people.validation import PersonData
 
 PERSON_FIELDS = ("first_name", "last_name", "date_of_birth", "phone", "email", "address", "postcode")
-
-
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        errors = ErrorCollector()
-        errors.add("body", "Send a JSON object with Content-Type: application/json")
-        errors.raise_if_any()
-    return body
 
 
 def _date(errors: ErrorCollector, body: dict, key: str, field: str) -> date | None:
@@ -42,13 +34,10 @@ def _bad(_value):
 
 
 def _person(errors: ErrorCollector, body: dict) -> PersonData:
+    """The person's details; their types were already checked against the request schema."""
     raw = body.get("person")
     if not isinstance(raw, dict):
-        errors.add("person", "Give the person's details as an object")
         return PersonData()
-    for key in PERSON_FIELDS:
-        if key != "date_of_birth" and raw.get(key) is not None and not isinstance(raw.get(key), str):
-            errors.add(f"person.{key}", "Must be a string")
     data = {k: raw.get(k) for k in PERSON_FIELDS if k != "date_of_birth" and isinstance(raw.get(k), str)}
     return PersonData(**data, date_of_birth=_date(errors, raw, "date_of_birth", "person.date_of_birth"))
 
@@ -73,8 +62,10 @@ def _with_parse_errors(errors: ErrorCollector, service, *args, **kwargs):
 @bp.post("/cases")
 @api_require("case.create")
 def create_case_endpoint():
-    body = _json_body()
     errors = ErrorCollector()
+    body = check_body("CaseIn", request.get_json(silent=True), errors)
+    if "body" in errors:
+        errors.raise_if_any()
     person = _person(errors, body)
     test_date = _date(errors, body, "test_date", "test_date")
     onset = _date(errors, body, "symptom_onset_date", "symptom_onset_date")
@@ -98,8 +89,10 @@ def get_case(case_id: int):
 @api_require("case.create")
 def create_contact_endpoint(case_id: int):
     case = db.session.get(Case, case_id) or abort(404)
-    body = _json_body()
     errors = ErrorCollector()
+    body = check_body("ContactIn", request.get_json(silent=True), errors)
+    if "body" in errors:
+        errors.raise_if_any()
     person = _person(errors, body)
     exposure = _date(errors, body, "last_exposure_date", "last_exposure_date")
     relationship = body.get("relationship")
