@@ -7,6 +7,9 @@ PY=.venv/bin/python
 PG_URL="${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}"
 export TTS_SCREENSHOT_DIR="${TTS_SCREENSHOT_DIR:-$PWD/test-artifacts/screenshots}"
 
+echo "== Lint (pyflakes rules: unused imports, undefined names) =="
+.venv/bin/ruff check --select F,E9 tts tests config.py wsgi.py scripts bench || exit 1
+
 echo "== Test suite on SQLite =="
 env -u TEST_DATABASE_URL "$PY" -m pytest "$@"
 sqlite_rc=$?

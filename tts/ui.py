@@ -6,10 +6,8 @@ from typing import TypeVar
 from flask import Flask, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from markupsafe import Markup
 from wtforms import Field
 from wtforms.utils import unset_value
-from wtforms.validators import StopValidation
 
 from tts.clock import to_london
 from tts.errors import ValidationFailed
@@ -51,17 +49,6 @@ class GovDateField(Field):
             self.data = date(year, int(parts["month"]), int(parts["day"]))
         except ValueError:
             self.process_errors.append(f"{self.label.text} must be a real date")
-
-
-class DateRequired:
-    """Like DataRequired for GovDateField, without doubling up on 'must be a real date'."""
-
-    def __init__(self, message: str):
-        self.message = message
-
-    def __call__(self, form, field):
-        if field.data is None and not field.process_errors:
-            raise StopValidation(self.message)
 
 
 def apply_errors(form: FlaskForm, exc: ValidationFailed, prefix: str = "person.") -> None:
@@ -155,6 +142,3 @@ def _navigation() -> list[dict]:
         nav.insert(0, {"href": url_for("escalation.visits"), "text": "My visits",
                        "active": endpoint == "escalation.visits"})
     return nav
-
-
-__all__ = ["GovDateField", "DateRequired", "apply_errors", "submit", "Markup"]

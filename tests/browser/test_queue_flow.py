@@ -1,5 +1,4 @@
 """A tracer works the queue: Next, record no answer, Next again, record reached."""
-from datetime import timedelta
 
 import pytest
 import time_machine

@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 from tts.callqueue.models import WorkItem
 from tts.cases.models import Case, Contact
 from tts.extensions import db
-from tts.imports.models import ImportBatch
 from tts.imports.services import COLUMNS, create_batch, import_now_or_later, run_import, run_pending_imports
 from tts.people.models import Person
 

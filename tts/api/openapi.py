@@ -3,7 +3,7 @@ from flask import jsonify, render_template
 
 from tts.api import bp
 
-from tts.api.schemas import COMPONENTS, DATE, ID, NULLABLE_DATE
+from tts.api.schemas import COMPONENTS, DATE, NULLABLE_DATE
 
 DATETIME = {"type": "string", "format": "date-time"}
 ERRORS = {"type": "object", "properties": {"errors": {"type": "object", "additionalProperties": {

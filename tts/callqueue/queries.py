@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from tts.callqueue.models import QUEUE_STATUSES, CallAttempt, ItemKind, ItemStatus, WorkItem
+from tts.callqueue.models import QUEUE_STATUSES, CallAttempt, ItemKind, WorkItem
 from tts.clock import london_midnight, to_london
 from tts.people.models import Person
 
@@ -50,7 +50,3 @@ def household_items(person: Person):
 
 def person_items(person_id: int):
     return select(WorkItem).where(WorkItem.person_id == person_id).order_by(WorkItem.created_at.desc())
-
-
-__all__ = ["ItemStatus", "my_callbacks_today", "my_assigned_items", "my_attempts_today", "waiting_count",
-           "household_items", "person_items"]

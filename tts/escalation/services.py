@@ -5,7 +5,7 @@ from sqlalchemy import Select, func, select
 
 from tts.audit.services import record_event
 from tts.clock import utcnow
-from tts.errors import DomainError, ErrorCollector
+from tts.errors import ErrorCollector
 from tts.escalation.models import VISIT_OUTCOMES, Escalation, Visit
 from tts.extensions import db
 from tts.people.models import Person
@@ -117,8 +117,3 @@ def filtered_escalations(*, status: str | None = None, reason: str | None = None
         stmt = stmt.join(Person, Person.id == Escalation.person_id).where(
             Person.postcode.startswith(district.strip().upper() + " "))
     return stmt
-
-
-def require_open(escalation: Escalation) -> None:
-    if escalation.status == "resolved":
-        raise DomainError("This escalation is already resolved")

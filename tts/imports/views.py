@@ -1,5 +1,5 @@
 """Uploading referral files, the import history, and a batch's report (with a live progress bar)."""
-from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tts.api import bp as api_bp

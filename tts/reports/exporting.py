@@ -2,7 +2,6 @@
 import csv
 import hashlib
 import hmac
-import io
 import os
 import tempfile
 from collections.abc import Iterator
@@ -11,14 +10,14 @@ from datetime import date
 
 from flask import current_app
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import aliased
 
 from tts.audit.services import record_event
-from tts.callqueue.models import CallAttempt, WorkItem
+from tts.callqueue.models import CallAttempt
 from tts.cases.models import Case, Contact
 from tts.escalation.models import Escalation
 from tts.extensions import db
 from tts.people.models import Person
+from tts.people.validation import postcode_district
 from tts.reports.kpis import Filters
 from tts.support.models import SupportNeed
 
@@ -71,8 +70,7 @@ def _person_values(person: Person, identifiable: bool, on: date) -> list:
     if identifiable:
         return [person.id, person.first_name, person.last_name, _iso(person.date_of_birth), person.phone,
                 person.email, person.address, person.postcode]
-    district = person.postcode.split(" ")[0] if person.postcode else None
-    return [pseudonym(person.id), age_band(person.date_of_birth, on), district]
+    return [pseudonym(person.id), age_band(person.date_of_birth, on), postcode_district(person.postcode)]
 
 
 def dataset(name: str, f: Filters, identifiable: bool) -> Dataset:
@@ -172,6 +170,3 @@ def audit_export(actor, name: str, f: Filters, identifiable: bool, row_count: in
     record_event(actor, "export.create", None, {"dataset": name, "from": f.date_from.isoformat(),
                                                 "to": f.date_to.isoformat(), "identifiable": identifiable,
                                                 "rows": row_count, "format": fmt})
-
-
-__all__ = ["DATASETS", "aliased", "io"]

@@ -1,7 +1,7 @@
 """Export downloads, from the reports pages and the API; both audited."""
 import os
 
-from flask import Response, abort, current_app, g, render_template, request, send_file, stream_with_context
+from flask import Response, abort, g, render_template, request, send_file, stream_with_context
 from flask_login import current_user
 
 from tts.api import bp as api_bp
@@ -9,7 +9,7 @@ from tts.api.auth import api_require
 from tts.clock import today
 from tts.errors import ErrorCollector
 from tts.extensions import db
-from tts.permissions import can, require
+from tts.permissions import require
 from tts.reports import bp
 from tts.reports.exporting import DATASETS, audit_export, count_rows, csv_chunks, dataset, xlsx_file
 from tts.reports.views import parse_filters
@@ -65,6 +65,3 @@ def export_api(name: str, fmt: str):
     if response is None:
         return {"error": "Identifiable exports need the export_identifiable permission"}, 403
     return response
-
-
-__all__ = ["can", "current_app"]

@@ -3,12 +3,12 @@ import csv
 import io
 from datetime import date, timedelta
 
-from flask import Response, current_app, g, jsonify, render_template, request
+from flask import Response, current_app, jsonify, render_template, request
 
 from tts.api import bp as api_bp
 from tts.api.auth import api_require
 from tts.clock import today
-from tts.errors import ErrorCollector, ValidationFailed
+from tts.errors import ErrorCollector
 from tts.reports import bp
 from tts.reports.charts import LABELS, bar_chart, reach_chart
 from tts.reports.kpis import NATIONAL_REFERENCE, Filters, compute, publication_rows
@@ -86,6 +86,3 @@ def kpis_api():
     body["messages"] = data["messages"]
     body["from"], body["to"] = f.date_from.isoformat(), f.date_to.isoformat()
     return jsonify(body)
-
-
-__all__ = ["ValidationFailed", "g"]

@@ -9,7 +9,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from tts.audit.services import record_event
-from tts.clock import LONDON, to_london, utcnow
+from tts.clock import LONDON, utcnow
 from tts.errors import DomainError, ErrorCollector
 from tts.extensions import db
 from tts.people.models import Person
@@ -482,7 +482,3 @@ def link_call_to_attempt(attempt, item) -> None:
 
 def person_messages(person_id: int):
     return select(Message).where(Message.person_id == person_id).order_by(Message.created_at.desc(), Message.id.desc())
-
-
-def message_when(message: Message) -> str:
-    return to_london(message.created_at).strftime("%-d %b %H:%M")
