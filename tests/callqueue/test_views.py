@@ -21,7 +21,8 @@ def household(ctx, daytime):
         add_contact(None, case, person_data(2, address=None, postcode=None, first_name="Sam", last_name="Taylor"),
                     relationship="household", last_exposure_date=today())
         db.session.flush()
-        return {"case_id": case.id, "case_item": db.session.scalar(select(WorkItem.id).where(WorkItem.case_id == case.id))}
+        return {"case_id": case.id, "reference": case.reference,
+                "case_item": db.session.scalar(select(WorkItem.id).where(WorkItem.case_id == case.id))}
 
 
 def outcome(item_id, value, **extra):
@@ -83,6 +84,8 @@ def test_release_and_claim_a_specific_item(app, client, make_user, household):
     client.post("/queue/next")
     client.post("/logout")
     sign_in(client, second)
+    assert client.get(f"/queue/items/{item_id}").status_code == 403  # not on their work: find them first
+    client.post("/search", data={"reference": household["reference"]})
     page = client.get(f"/queue/items/{item_id}").get_data(as_text=True)
     assert "is calling Bram now" in page and "Record the outcome" not in page
     refused = client.post(f"/queue/items/{item_id}/claim", follow_redirects=True).get_data(as_text=True)

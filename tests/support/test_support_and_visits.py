@@ -119,8 +119,9 @@ def test_support_from_person_page_then_supervisor_refers(app, client, make_user,
     with ctx():
         case = create_case(None, person_data(1), test_date=today(), symptom_onset_date=None)
         db.session.flush()
-        person_id = case.person_id
+        person_id, reference = case.person_id, case.reference
     sign_in(client, make_user("tracer"))
+    client.post("/search", data={"reference": reference})
     page = client.post(f"/people/{person_id}/support-needs", data={"kind": "medicine", "urgency": "today"},
                        follow_redirects=True).get_data(as_text=True)
     assert "Support need logged for Bram: medicine or prescriptions" in page

@@ -119,7 +119,7 @@ def test_tracers_cannot_edit_templates(tracer_client):
 
 
 def test_api_lists_a_persons_messages(client, api_token, ctx, daytime):
-    headers, _ = api_token("tracer")
+    headers, _ = api_token("supervisor")
     with ctx():
         case = create_case(None, person_data(1), test_date=today(), symptom_onset_date=None)
         db.session.flush()

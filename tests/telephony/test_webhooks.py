@@ -185,3 +185,10 @@ def test_voice_callbacks_apply_in_sequence_order_and_bridge_dials_the_person(cli
     assert "+447700900950" not in body  # the tracer's own number is never handed to the person
     wrong = signed_post(client, app, f"/twilio/voice/bridge?call={call_id}", {"CallSid": "CAother"})
     assert "<Hangup" in wrong.get_data(as_text=True) and "<Number>" not in wrong.get_data(as_text=True)
+
+
+def test_inbound_without_a_sid_does_not_break_the_next_one(client, app, sent):
+    for body in ("first", "second"):
+        response = signed_post(client, app, "/twilio/sms/inbound", {"MessageSid": "", "From": "+447700900001",
+                                                                    "Body": body})
+        assert response.status_code == 200

@@ -12,6 +12,7 @@ from tts.cases.models import Case, CaseSource
 from tts.cases.services import add_contact, create_case, view_case
 from tts.errors import ErrorCollector, ValidationFailed
 from tts.extensions import db
+from tts.people.access import may_view_case, may_view_person
 from tts.people.models import Person
 from tts.people.validation import PersonData
 
@@ -80,6 +81,8 @@ def create_case_endpoint():
 @api_require("case.view")
 def get_case(case_id: int):
     case = db.session.get(Case, case_id) or abort(404)
+    if not may_view_case(g.api_user, case):
+        return jsonify({"error": "This case is not on your work"}), 403
     view_case(g.api_user, case)
     db.session.commit()
     return jsonify(case_json(case, with_contacts=True))
@@ -106,6 +109,8 @@ def create_contact_endpoint(case_id: int):
 @api_require("person.view")
 def get_person(person_id: int):
     person = db.session.get(Person, person_id) or abort(404)
+    if not may_view_person(g.api_user, person.id):
+        return jsonify({"error": "This person is not on your work"}), 403
     record_event(g.api_user, "person.view", person)
     db.session.commit()
     data = person_json(person)
@@ -121,6 +126,8 @@ def person_messages_endpoint(person_id: int):
     from tts.telephony.services import person_messages
 
     person = db.session.get(Person, person_id) or abort(404)
+    if not may_view_person(g.api_user, person.id):
+        return jsonify({"error": "This person is not on your work"}), 403
     record_event(g.api_user, "person.view", person, {"for": "messages"})
     db.session.commit()
     return jsonify([message_json(m) for m in db.session.scalars(person_messages(person.id).limit(500))])

@@ -30,6 +30,7 @@ from tts.callqueue.services import (
 from tts.clock import to_london, utcnow
 from tts.escalation.models import REASON_LABELS
 from tts.extensions import db
+from tts.people.access import may_view_person
 from tts.permissions import require
 from tts.ui import submit
 
@@ -96,6 +97,8 @@ def call(item_id: int):
     item = load_item_or_404(item_id)
     now = utcnow()
     holding = item.is_claimed_by(current_user, now)
+    if not holding and not may_view_person(current_user, item.person_id):
+        abort(403)
     record_event(current_user, "person.view", item.person, {"work_item_id": item.id, "for": "call"})
     db.session.commit()
     companions = []

@@ -7,6 +7,7 @@ from tts.cases.forms import RELATIONSHIP_CHOICES, CaseForm, ContactForm
 from tts.cases.models import Case
 from tts.cases.services import add_contact, create_case, recent_cases, view_case
 from tts.extensions import db
+from tts.people.access import may_view_case
 from tts.permissions import can, require
 from tts.ui import submit
 
@@ -15,7 +16,7 @@ def load_case_or_403(case_id: int) -> Case:
     case = db.session.get(Case, case_id)
     if case is None:
         abort(404)
-    if not can("case.view"):
+    if not can("case.view") or not may_view_case(current_user, case):
         abort(403)
     return case
 

@@ -14,6 +14,7 @@ from tts.telephony.services import person_messages
 from tts.extensions import db
 from tts.people import bp
 from tts.people.forms import PersonEditForm, SearchForm
+from tts.people.access import may_view_person, remember_found
 from tts.people.models import Person
 from tts.people.services import search_people, update_person
 from tts.people.timeline import person_timeline
@@ -30,7 +31,7 @@ def load_person_or_403(person_id: int) -> Person:
     person = db.session.get(Person, person_id)
     if person is None:
         abort(404)
-    if not can("person.view"):
+    if not can("person.view") or not may_view_person(current_user, person.id):
         abort(403)
     return person
 
@@ -77,5 +78,6 @@ def search():
                                                  name=form.name.data, date_of_birth=form.date_of_birth.data),
                      prefix="")
     if results is not None:
+        remember_found(results)  # an exact search is how a tracer may open someone not on their work
         db.session.commit()
     return render_template("people/search.html", form=form, results=results), (400 if form.errors else 200)

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from tts.errors import ValidationFailed
 from tts.extensions import db
+from tts.people.access import may_view_person
 from tts.people.models import Person
 from tts.permissions import require
 from tts.support import bp
@@ -20,6 +21,8 @@ def _back(default: str) -> str:
 @require("support.create")
 def create(person_id: int):
     person = db.session.get(Person, person_id) or abort(404)
+    if not may_view_person(current_user, person.id):
+        abort(403)
     back = _back(url_for("people.show", person_id=person_id))
     try:
         need = create_support_need(current_user, person, kind=request.form.get("kind"),

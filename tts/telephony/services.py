@@ -319,7 +319,8 @@ def _opt_out_number(number: str | None, via: str, opt_out: bool = True) -> list[
 def receive_sms(*, sid: str, from_number: str, to_number: str | None, body: str) -> Message | None:
     """An inbound text: STOP/START/HELP are honoured; anything else lands on the timeline and asks for a
     callback; a number we do not know goes to the unmatched replies list."""
-    if db.session.scalar(select(Message.id).where(Message.twilio_sid == sid)) is not None:
+    sid = sid or None  # Twilio always sends one; an empty value must not collide in the unique column
+    if sid and db.session.scalar(select(Message.id).where(Message.twilio_sid == sid)) is not None:
         return None  # Twilio retried the webhook
     try:
         sender = phonenumbers.format_number(phonenumbers.parse(from_number, "GB"), phonenumbers.PhoneNumberFormat.E164)
