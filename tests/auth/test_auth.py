@@ -99,7 +99,7 @@ def test_tracer_cannot_manage_users(tracer_client):
 def test_users_cli_creates_a_user_and_prints_a_token_last(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["users", "create", "cli.user@tts.example", "--role", "supervisor",
-                                 "--password", "a-long-cli-password", "--name", "Cleo Cli"])
+                                 "--password", "a-long-terminal-passphrase", "--name", "Cleo Cli"])
     assert result.exit_code == 0, result.output
     bad = runner.invoke(args=["users", "create", "cli.user@tts.example", "--role", "supervisor",
                               "--password", "short", "--name", "Cleo Cli"])
@@ -126,3 +126,54 @@ def test_tracer_records_phone_and_languages_in_their_profile(app, tracer_client)
         user = db.session.get(User, tracer_client.user["id"])
         assert user.phone == "+447700900999" and user.languages == "Polish, Urdu"
         assert user.language_list == ["Polish", "Urdu"]
+
+
+def test_passwords_follow_ncsc_guidance(app):
+    from tts.auth.passwords import password_problems
+
+    assert password_problems("short") == ["Password must be at least 12 characters"]
+    assert password_problems("Password1234") == ["This password is too common: choose a few unrelated words instead"]
+    assert password_problems("zzzzzzzzzzzzzz") == ["This password is too common: choose a few unrelated words instead"]
+    assert password_problems("nell-newcomer-rocks", name="Nell Newcomer") == [
+        "Password must not contain your name or email address"]
+    assert password_problems("my-n.jones-is-secret", email="n.jones@tts.example") == [
+        "Password must not contain your name or email address"]
+    assert password_problems("purple tractor lighthouse") == []  # no composition rules
+
+
+def test_admin_form_reports_a_common_password(admin_client):
+    response = admin_client.post("/admin/users/new", data={"name": "Pat Common", "email": "pat@tts.example",
+                                                          "role": "tracer", "password": "qwerty123456"})
+    assert response.status_code == 400 and "too common" in response.get_data(as_text=True)
+
+
+def test_admin_issues_lists_and_revokes_api_tokens(app, admin_client, make_user, client):
+    tracer = make_user("tracer")
+    page = admin_client.post(f"/admin/users/{tracer['id']}/tokens", data={"days": "30"})
+    html = page.get_data(as_text=True)
+    token = html.split('data-testid="new-token">')[1].split("<")[0]
+    assert token.startswith("tts_") and "Copy it now" in html
+    assert client.get("/api/v1/people/999999", headers={"Authorization": f"Bearer {token}"}).status_code == 404
+    with app.app_context():
+        stored = db.session.scalars(select(ApiToken).where(ApiToken.user_id == tracer["id"])).one()
+        assert token not in admin_client.get(f"/admin/users/{tracer['id']}/tokens").get_data(as_text=True)
+        token_id = stored.id
+    admin_client.post(f"/admin/tokens/{token_id}/revoke")
+    assert client.get("/api/v1/people/999999", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_each_api_use_is_attributed_to_its_token(app, client, api_token, ctx):
+    from tests.factories import person_data
+    from tts.cases.services import create_case
+    from tts.clock import today
+
+    headers, user = api_token("supervisor")
+    with ctx():
+        case = create_case(None, person_data(1), test_date=today(), symptom_onset_date=None)
+        db.session.flush()
+        case_id = case.id
+    client.get(f"/api/v1/cases/{case_id}", headers=headers)
+    with app.app_context():
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "case.view")).one()
+        token_id = db.session.scalars(select(ApiToken.id).where(ApiToken.user_id == user["id"])).one()
+        assert event.details["token_id"] == token_id and event.via == "api"

@@ -16,7 +16,7 @@ from tts.extensions import db
 SCREENSHOTS = Path(os.environ.get("TTS_SCREENSHOT_DIR", ROOT / "test-artifacts" / "screenshots"))
 expect.set_options(timeout=10_000)  # a cold first page on a small CI machine can take a few seconds
 CHROMIUM = os.environ.get("TTS_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-BROWSER_PASSWORD = "browser-test-password"
+BROWSER_PASSWORD = "quiet-lantern-harbour"
 
 
 @pytest.fixture(scope="session")

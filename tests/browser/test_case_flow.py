@@ -68,7 +68,7 @@ def test_keyboard_only_sign_in(page, live_server):
     page.get_by_label("Email address").focus()
     page.keyboard.type("admin@browser.example")
     page.keyboard.press("Tab")
-    page.keyboard.type("browser-test-password")
+    page.keyboard.type("quiet-lantern-harbour")
     page.keyboard.press("Enter")
     page.wait_for_url(live_server + "/")
     expect(page.get_by_role("link", name="Staff accounts")).to_be_visible()

@@ -27,9 +27,9 @@ def test_reassign_races_record_outcome(fresh_database_url):
 
     app = make_app(fresh_database_url("reassign"))
     with time_machine.travel(NOW - timedelta(minutes=1), tick=False), app.app_context():
-        holder = create_user(None, email="holder@race.example", name="Holder", role="tracer", password="x" * 12)
-        other = create_user(None, email="other@race.example", name="Other", role="tracer", password="x" * 12)
-        boss = create_user(None, email="boss@race.example", name="Boss", role="supervisor", password="x" * 12)
+        holder = create_user(None, email="holder@race.example", name="Holder", role="tracer", password="seven-ochre-kites")
+        other = create_user(None, email="other@race.example", name="Other", role="tracer", password="seven-ochre-kites")
+        boss = create_user(None, email="boss@race.example", name="Boss", role="supervisor", password="seven-ochre-kites")
         item_ids = []
         for n in range(ROUNDS):
             case = create_case(None, person_data(n % 40, last_name=f"Race{n}", phone=f"07700 900{n:03d}",

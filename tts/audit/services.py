@@ -18,6 +18,12 @@ def _origin() -> tuple[str, str | None]:
 def record_event(actor, action: str, record=None, details: dict | None = None) -> AuditEvent:
     """Append one audit event in the caller's transaction (so it lands only if the change does)."""
     via, ip = _origin()
+    if via == "api":
+        from flask import g
+
+        token = getattr(g, "api_token", None)
+        if token is not None:
+            details = {**(details or {}), "token_id": token.id}
     event = AuditEvent(
         actor_id=getattr(actor, "id", None),
         action=action,

@@ -10,12 +10,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from tts.audit.services import record_event
 from tts.auth.models import ApiToken, User
+from tts.auth.passwords import password_problems
 from tts.clock import utcnow
 from tts.errors import DomainError, ErrorCollector
 from tts.extensions import db
 from tts.permissions import Role
 
-MIN_PASSWORD_LENGTH = 12
 # Hashing a made-up password when the account is unknown keeps sign-in timing uniform.
 _DUMMY_HASH_CACHE: dict[str, str] = {}
 
@@ -42,8 +42,8 @@ def _clean_user_fields(errors: ErrorCollector, *, email: str | None, name: str |
         clean["role"] = role
     if password or password_required:
         password = password or ""
-        if len(password) < MIN_PASSWORD_LENGTH:
-            errors.add("password", f"Password must be at least {MIN_PASSWORD_LENGTH} characters")
+        for problem in password_problems(password, name=name, email=email):
+            errors.add("password", problem)
         clean["password"] = password
     return clean
 
@@ -70,6 +70,10 @@ def update_user(actor: User, user: User, *, name: str, role: str, is_active: boo
                 is_field_officer: bool | None = None, can_export_identifiable: bool | None = None) -> User:
     errors = ErrorCollector()
     clean = _clean_user_fields(errors, email=None, name=name, role=role, password=password, password_required=False)
+    if password:
+        for problem in password_problems(password, name=name, email=user.email):
+            if problem not in errors.errors.get("password", []):
+                errors.add("password", problem)
     if actor.id == user.id and (role != user.role or not is_active):
         errors.add("role", "You cannot change your own role or deactivate yourself")
     errors.raise_if_any()
@@ -167,3 +171,10 @@ def update_profile(actor: User, *, phone: str | None, languages: str | None) -> 
     db.session.flush()
     record_event(actor, "user.profile_update", actor, {"fields": ["phone", "languages"]})
     return actor
+
+
+def revoke_api_token(actor: User, token: ApiToken) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        record_event(actor, "api_token.revoke", token.user, {"token_id": token.id})
+    return token

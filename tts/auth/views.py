@@ -9,6 +9,7 @@ from tts.audit.services import record_event
 from tts.auth import bp
 from tts.auth.forms import ROLE_CHOICES, LoginForm, ProfileForm, UserCreateForm, UserEditForm
 from tts.auth.models import User
+from tts.clock import utcnow
 from tts.auth.services import authenticate, create_user, update_profile, update_user
 from tts.extensions import db, login_manager
 from tts.permissions import require
@@ -116,3 +117,37 @@ def account():
         flash("Your details are saved", "success")
         return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/admin/users/<id:user_id>/tokens", methods=["GET", "POST"])
+@require("user.manage")
+def tokens(user_id: int):
+    """API tokens are for integrations: issued here (shown once), listed, revoked."""
+    from tts.auth.services import issue_api_token
+    from tts.errors import DomainError
+
+    user = db.session.get(User, user_id) or abort(404)
+    new_token = None
+    if request.method == "POST":
+        try:
+            _, new_token = issue_api_token(current_user, user, request.form.get("days", type=int))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "info")
+        else:
+            db.session.commit()
+    listed = sorted(user.tokens, key=lambda t: t.created_at, reverse=True)
+    return render_template("admin/tokens.html", user=user, tokens=listed, new_token=new_token, now=utcnow())
+
+
+@bp.route("/admin/tokens/<id:token_id>/revoke", methods=["POST"])
+@require("user.manage")
+def revoke_token(token_id: int):
+    from tts.auth.models import ApiToken
+    from tts.auth.services import revoke_api_token
+
+    token = db.session.get(ApiToken, token_id) or abort(404)
+    revoke_api_token(current_user, token)
+    db.session.commit()
+    flash(f"Token {token.prefix}… revoked: it no longer works", "success")
+    return redirect(url_for("auth.tokens", user_id=token.user_id))
