@@ -84,6 +84,13 @@ def submit(form: FlaskForm, action: Callable[[], T], prefix: str = "person.") ->
     return result
 
 
+def flash_errors(lead: str, exc: ValidationFailed) -> None:
+    """For pages whose forms sit in tables: report a service's field errors in one message."""
+    from flask import flash
+
+    flash(lead + ": " + "; ".join(m for messages in exc.errors.values() for m in messages), "info")
+
+
 def _datetime(value, fmt: str = "%-d %b %Y %H:%M") -> str:
     return to_london(value).strftime(fmt) if value else ""
 

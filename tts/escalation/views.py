@@ -11,6 +11,7 @@ from tts.escalation.models import REASON_LABELS, VISIT_OUTCOMES, Escalation
 from tts.escalation.services import assign_visit, close_escalation, filtered_escalations, record_visit, visit_list
 from tts.extensions import db
 from tts.permissions import can, require
+from tts.ui import flash_errors
 
 
 def field_officers() -> list[User]:
@@ -41,7 +42,7 @@ def _apply(action, success: str, back: str):
         action()
     except ValidationFailed as exc:
         db.session.rollback()
-        flash("Not saved: " + "; ".join(m for ms in exc.errors.values() for m in ms), "info")
+        flash_errors("Not saved", exc)
     else:
         db.session.commit()
         flash(success, "success")

@@ -8,6 +8,7 @@ from tts.errors import DomainError, ValidationFailed
 from tts.extensions import db
 from tts.permissions import require
 from tts.supervision import bp
+from tts.ui import flash_errors
 from tts.supervision.services import (
     QueueFilter,
     load_assignee,
@@ -78,8 +79,8 @@ def reassign():
         changed, skipped = reassign_items(current_user, ids, assignee)
     except (ValidationFailed, DomainError) as exc:
         db.session.rollback()
-        messages = exc.errors.values() if isinstance(exc, ValidationFailed) else [[str(exc)]]
-        flash("Nothing was reassigned: " + "; ".join(m for ms in messages for m in ms), "info")
+        flash_errors("Nothing was reassigned", exc if isinstance(exc, ValidationFailed)
+                     else ValidationFailed({"assignee_id": [str(exc)]}))
         return redirect(back)
     db.session.commit()
     target = assignee.name if assignee else "the shared queue"

@@ -9,6 +9,7 @@ from tts.people.models import Person
 from tts.permissions import require
 from tts.support import bp
 from tts.support.models import KIND_LABELS, REFERRAL_TARGETS, URGENCY_LABELS, SupportNeed
+from tts.ui import flash_errors
 from tts.support.services import create_support_need, support_queue, update_support_need
 
 
@@ -29,7 +30,7 @@ def create(person_id: int):
                                    urgency=request.form.get("urgency"), notes=request.form.get("notes"))
     except ValidationFailed as exc:
         db.session.rollback()
-        flash("Support need not saved: " + "; ".join(m for ms in exc.errors.values() for m in ms), "info")
+        flash_errors("Support need not saved", exc)
         return redirect(back)
     db.session.commit()
     flash(f"Support need logged for {person.first_name}: {KIND_LABELS[need.kind].lower()}", "success")
@@ -55,7 +56,7 @@ def update(need_id: int):
                             notify=request.form.get("notify") == "1")
     except ValidationFailed as exc:
         db.session.rollback()
-        flash("Not saved: " + "; ".join(m for ms in exc.errors.values() for m in ms), "info")
+        flash_errors("Not saved", exc)
     else:
         db.session.commit()
         flash(f"{KIND_LABELS[need.kind]} for {need.person.full_name}: now {need.status}"
