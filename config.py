@@ -31,6 +31,20 @@ class Config:
     TTS_API_TOKEN_DAYS = int(os.environ.get("TTS_API_TOKEN_DAYS", "90"))
     PASSWORD_HASH_METHOD = "scrypt"
 
+    # Sign-in and sessions (docs/security.md).
+    TTS_SESSION_IDLE_MINUTES = int(os.environ.get("TTS_SESSION_IDLE_MINUTES", "30"))
+    TTS_SESSION_MAX_HOURS = int(os.environ.get("TTS_SESSION_MAX_HOURS", "12"))
+    TTS_SESSION_WARN_MINUTES = int(os.environ.get("TTS_SESSION_WARN_MINUTES", "5"))  # warn before idle sign-out
+    TTS_SIGNIN_MAX_FAILURES_ACCOUNT = int(os.environ.get("TTS_SIGNIN_MAX_FAILURES_ACCOUNT", "5"))
+    TTS_SIGNIN_MAX_FAILURES_ADDRESS = int(os.environ.get("TTS_SIGNIN_MAX_FAILURES_ADDRESS", "20"))
+    TTS_SIGNIN_WINDOW_MINUTES = int(os.environ.get("TTS_SIGNIN_WINDOW_MINUTES", "15"))
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI")  # e.g. redis://127.0.0.1:6379/0
+    TTS_MFA_REPLAY_GUARD = True  # a one-time code works once
+    TTS_RETENTION_DAYS = int(os.environ.get("TTS_RETENTION_DAYS", "90"))
+    MAX_CONTENT_LENGTH = int(os.environ.get("TTS_MAX_UPLOAD_MB", "50")) * 1024 * 1024
+    PERMANENT_SESSION_LIFETIME = 12 * 3600  # the cookie's own life; the server-side session decides sooner
+    TTS_HSTS = False
+
     # The call queue (design.md "Rules that must be right").
     TTS_CALLING_HOURS = os.environ.get("TTS_CALLING_HOURS", "08:00-20:00")  # Europe/London
     TTS_CLAIM_LEASE_MINUTES = int(os.environ.get("TTS_CLAIM_LEASE_MINUTES", "20"))
@@ -76,7 +90,8 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
-    SESSION_COOKIE_NAME = "__Host-session"
+    SESSION_COOKIE_NAME = "__Host-session"  # Secure, Path=/ and no Domain: the browser enforces all three
+    TTS_HSTS = True
 
 
 CONFIGS = {

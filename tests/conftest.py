@@ -95,6 +95,12 @@ def _rollback_everything(request, app: Flask) -> Iterator[None]:
             connection.close()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttle(app: Flask) -> None:
+    """Sign-in failure counts live in memory per app: start each test from zero."""
+    app.extensions["tts_throttle"].reset()
+
+
 @pytest.fixture
 def ctx(app: Flask):
     """A short-lived app context for setting up data; don't hold it while using the test client."""
@@ -124,14 +130,30 @@ def make_user(ctx):
         with ctx():
             user = UserFactory(role=role, email=f"{role}{next(counter)}-{uuid.uuid4().hex[:6]}@tts.example", **kwargs)
             db.session.flush()
-            return {"id": user.id, "email": user.email, "role": user.role, "password": PASSWORD}
+            return {"id": user.id, "email": user.email, "role": user.role, "password": PASSWORD,
+                    "totp_secret": user.totp_secret}
 
     return make
 
 
+def totp_code(secret: str, steps_ahead: int = 0) -> str:
+    import time
+
+    import pyotp
+
+    return pyotp.TOTP(secret).at(time.time() + 30 * steps_ahead)
+
+
 def sign_in(client, user: dict) -> None:
+    """Password, then a code from the user's authenticator secret (the next step's code if this one was used)."""
     response = client.post("/login", data={"email": user["email"], "password": user["password"]})
     assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.location.endswith("/login/code"), response.location
+    for ahead in (0, 1):
+        response = client.post("/login/code", data={"code": totp_code(user["totp_secret"], ahead)})
+        if response.status_code == 302:
+            return
+    raise AssertionError(response.get_data(as_text=True))
 
 
 @pytest.fixture

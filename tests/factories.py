@@ -2,10 +2,11 @@
 from datetime import timedelta
 
 import factory
+import pyotp
 from werkzeug.security import generate_password_hash
 
 from tts.auth.models import User
-from tts.clock import today
+from tts.clock import today, utcnow
 from tts.extensions import db
 from tts.people.validation import PersonData
 
@@ -28,6 +29,9 @@ class UserFactory(BaseFactory):
     role = "tracer"
     password_hash = PASSWORD_HASH
     is_active = True
+    # Enrolled in two-factor sign-in already; tests sign in with codes from this secret.
+    totp_secret = factory.LazyFunction(pyotp.random_base32)
+    totp_enrolled_at = factory.LazyFunction(utcnow)
 
 
 _FIRST = ["Ada", "Bram", "Cleo", "Dev", "Ember", "Finn", "Gale", "Hollis", "Ione", "Jory"]

@@ -61,9 +61,14 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
 
+    from tts.auth import throttle
+    from tts.auth.cookies import SignedCookieSessionInterface
+
+    app.session_interface = SignedCookieSessionInterface()
     from tts.telephony import client
 
     client.init_app(app)
+    throttle.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -113,25 +118,35 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from tts.audit.cli import audit_cli
     from tts.auth.cli import users_cli
     from tts.callqueue.cli import queue_cli
     from tts.demo import demo_cli
     from tts.telephony.worker import serve_command, worker_command
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(audit_cli)
     app.cli.add_command(queue_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(serve_command)
 
 
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+       "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
 def register_security_headers(app: Flask) -> None:
     @app.after_request
     def _headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if response.mimetype == "text/html":
-            # Pages show personal data: never keep them in shared or back-button caches.
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config.get("TTS_HSTS"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if response.mimetype in ("text/html", "application/json"):
+            # Pages and API answers show personal data: never keep them in shared or back-button caches.
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -110,10 +110,12 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
+        from tts.auth.mfa import recovery_codes_left
         from tts.support.models import KIND_LABELS, URGENCY_LABELS
 
         return {"can": can, "role_labels": ROLE_LABELS, "Role": Role, "current_user": current_user,
-                "nav": _navigation(), "support_kinds": KIND_LABELS, "support_urgencies": URGENCY_LABELS}
+                "nav": _navigation(), "support_kinds": KIND_LABELS, "support_urgencies": URGENCY_LABELS,
+                "recovery_left": recovery_codes_left}
 
     @app.route("/assets/<path:filename>")
     def govuk_assets(filename: str):

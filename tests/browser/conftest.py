@@ -11,17 +11,21 @@ from playwright.sync_api import expect
 
 from tests.conftest import ROOT, make_app
 from tts.auth.services import create_user
+from tts.clock import utcnow
 from tts.extensions import db
 
 SCREENSHOTS = Path(os.environ.get("TTS_SCREENSHOT_DIR", ROOT / "test-artifacts" / "screenshots"))
 expect.set_options(timeout=10_000)  # a cold first page on a small CI machine can take a few seconds
 CHROMIUM = os.environ.get("TTS_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 BROWSER_PASSWORD = "quiet-lantern-harbour"
+BROWSER_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # every browser-test account's authenticator key
 
 
 @pytest.fixture(scope="session")
 def live_app(fresh_database_url):
-    return make_app(fresh_database_url("browser"))
+    # Many tests sign the same account in within one 30-second code window; the guard against reusing a
+    # code is proved in tests/auth/test_security.py.
+    return make_app(fresh_database_url("browser"), TTS_MFA_REPLAY_GUARD=False)
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +39,8 @@ def live_server(live_app):
                                password=BROWSER_PASSWORD)
             user.phone = "+447700900990"  # rung for masked calls (simulated here)
             user.is_field_officer = login == "field"
+            user.totp_secret = BROWSER_TOTP_SECRET
+            user.totp_enrolled_at = utcnow()
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -75,8 +81,12 @@ def page(browser, live_server, request):
         page.screenshot(path=str(shots / f"{next(counter):02d}-{label}.png"), full_page=True)
 
     page.snap = snap
+    blocked: list[str] = []
+    page.on("console", lambda msg: blocked.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text else None)
     yield page
     context.close()
+    assert not blocked, f"the Content-Security-Policy blocked something on a page: {blocked}"
 
 
 def sign_in(page, role: str) -> None:
@@ -84,3 +94,7 @@ def sign_in(page, role: str) -> None:
     page.get_by_label("Email address").fill(f"{role}@browser.example")
     page.get_by_label("Password").fill(BROWSER_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    import pyotp
+
+    page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(BROWSER_TOTP_SECRET).now())
+    page.get_by_role("button", name="Continue").click()

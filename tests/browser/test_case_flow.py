@@ -1,10 +1,11 @@
 """A tracer logs in, logs a case with a household contact, and sees the isolation and quarantine dates."""
 from datetime import timedelta
 
+import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import BROWSER_TOTP_SECRET, sign_in
 from tts.clock import today
 
 pytestmark = pytest.mark.browser
@@ -69,6 +70,11 @@ def test_keyboard_only_sign_in(page, live_server):
     page.keyboard.type("admin@browser.example")
     page.keyboard.press("Tab")
     page.keyboard.type("quiet-lantern-harbour")
+    page.keyboard.press("Enter")
+    page.wait_for_url(live_server + "/login/code")
+    expect(page.get_by_label("Code from your authenticator app")).to_be_visible()
+    page.get_by_label("Code from your authenticator app").focus()
+    page.keyboard.type(pyotp.TOTP(BROWSER_TOTP_SECRET).now())
     page.keyboard.press("Enter")
     page.wait_for_url(live_server + "/")
     expect(page.get_by_role("link", name="Staff accounts")).to_be_visible()

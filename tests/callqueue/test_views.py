@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from tests.conftest import sign_in
 from tests.factories import person_data
 from tts.audit.models import AuditEvent
 from tts.callqueue.models import WorkItem
@@ -107,9 +108,10 @@ def test_heartbeat_extends_claims(tracer_client, household, daytime):
     assert tracer_client.post("/queue/heartbeat").json == {"extended": 2}
 
 
-def test_outside_hours_next_says_when_calling_resumes(tracer_client, household):
+def test_outside_hours_next_says_when_calling_resumes(client, make_user, household):
     with time_machine.travel(datetime(2026, 11, 23, 21, 0, tzinfo=UTC), tick=False):
-        html = tracer_client.post("/queue/next", follow_redirects=True).get_data(as_text=True)
+        sign_in(client, make_user("tracer"))  # an evening sign-in: a morning session would have timed out
+        html = client.post("/queue/next", follow_redirects=True).get_data(as_text=True)
     assert "Calling resumes at 08:00 on 24 November" in html
 
 

@@ -23,6 +23,10 @@ class AuditEvent(db.Model):
     ip: Mapped[str | None] = mapped_column(String(45))
     # Identifiers and flags only: never names, numbers or addresses.
     details: Mapped[dict | None] = mapped_column(JSON)
+    # Tamper evidence: events are sealed into a hash chain at commit (tts/audit/chain.py).
+    chain_seq: Mapped[int | None] = mapped_column(index=True, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
     actor = relationship("User", lazy="joined")
 

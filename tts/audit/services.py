@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from flask import has_request_context, request
 from sqlalchemy import Select, select
 
+from tts.audit import chain
 from tts.audit.models import AuditEvent
 from tts.clock import london_midnight
 from tts.extensions import db
@@ -34,6 +35,7 @@ def record_event(actor, action: str, record=None, details: dict | None = None) -
         details=details or None,
     )
     db.session.add(event)
+    chain.track(db.session(), event)
     return event
 
 

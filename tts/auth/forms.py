@@ -32,3 +32,16 @@ class UserEditForm(FlaskForm):
 class ProfileForm(FlaskForm):
     phone = StringField("Your phone number")
     languages = StringField("Languages you can make calls in, besides English")
+
+
+class CodeForm(FlaskForm):
+    code = StringField("Code from your authenticator app, or a recovery code")
+
+
+class EnrolForm(FlaskForm):
+    code = StringField("Code from your authenticator app")
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField("Current password")
+    new_password = PasswordField("New password")

@@ -27,8 +27,18 @@ class User(UserMixin, db.Model):
     shift_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Two-factor sign-in (TOTP, RFC 6238). The secret must be readable to check codes; recovery codes are hashed.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    totp_last_step: Mapped[int | None]  # the last time step used: a code works once
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    recovery_codes: Mapped[list["RecoveryCode"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    @property
+    def mfa_enrolled(self) -> bool:
+        return bool(self.totp_secret and self.totp_enrolled_at)
 
     @property
     def language_list(self) -> list[str]:
@@ -51,3 +61,32 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class RecoveryCode(db.Model):
+    """A one-time code for signing in without the authenticator app; only its hash is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")
+
+
+class UserSession(db.Model):
+    """A signed-in browser session, held server-side so sign-out, idle time-out and a password change end it."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_reason: Mapped[str | None] = mapped_column(String(32))
+
+    user: Mapped[User] = relationship()

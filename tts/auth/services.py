@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from tts.audit.services import record_event
 from tts.auth.models import ApiToken, User
 from tts.auth.passwords import password_problems
+from tts.auth.sessions import end_sessions
 from tts.clock import utcnow
 from tts.errors import DomainError, ErrorCollector
 from tts.extensions import db
@@ -90,6 +91,7 @@ def update_user(actor: User, user: User, *, name: str, role: str, is_active: boo
         if not is_active:
             for token in user.tokens:
                 token.revoked_at = token.revoked_at or utcnow()
+            end_sessions(user, "deactivated")
     if is_field_officer is not None and user.is_field_officer != is_field_officer:
         changes["is_field_officer"] = is_field_officer
         user.is_field_officer = is_field_officer
@@ -98,7 +100,9 @@ def update_user(actor: User, user: User, *, name: str, role: str, is_active: boo
         user.can_export_identifiable = can_export_identifiable
     if clean.get("password"):
         user.password_hash = hash_password(clean["password"])
+        user.password_changed_at = utcnow()
         changes["password"] = True
+        end_sessions(user, "password_reset")  # an admin's reset signs the user out everywhere
     db.session.flush()
     if changes:
         record_event(actor, "user.update", user, changes)
@@ -117,9 +121,25 @@ def authenticate(email: str, password: str) -> User | None:
     if not check_password_hash(user.password_hash, password or "") or not user.is_active:
         record_event(None, "auth.login_failed", user, {"reason": "inactive" if user.is_active is False else "bad password"})
         return None
-    user.last_login_at = utcnow()
-    record_event(user, "auth.login", user)
+    record_event(user, "auth.password_ok", user)  # the sign-in completes after the second factor
     return user
+
+
+def change_password(user: User, *, current: str, new: str) -> int:
+    """A user changes their own password; every other session of theirs ends. Returns how many ended."""
+    errors = ErrorCollector()
+    if not check_password_hash(user.password_hash, current or ""):
+        errors.add("current_password", "Your current password is not right")
+    for problem in password_problems(new or "", name=user.name, email=user.email):
+        errors.add("new_password", problem)
+    if not errors.errors and check_password_hash(user.password_hash, new):
+        errors.add("new_password", "Choose a password different from your current one")
+    errors.raise_if_any()
+    user.password_hash = hash_password(new)
+    user.password_changed_at = utcnow()
+    ended = end_sessions(user, "password_changed", except_current=True)
+    record_event(user, "auth.password_change", user, {"other_sessions_ended": ended})
+    return ended
 
 
 def _hash_token(token: str) -> str:

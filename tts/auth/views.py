@@ -1,13 +1,21 @@
 """Sign-in, sign-out, home page and user administration."""
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, url_for
+import time
+
+from flask import (abort, current_app, flash, g, jsonify, make_response, redirect, render_template, request, session,
+                   url_for)
+from markupsafe import Markup
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from tts.audit.services import record_event
 from tts.auth import bp
-from tts.auth.forms import ROLE_CHOICES, LoginForm, ProfileForm, UserCreateForm, UserEditForm
+from tts.auth import mfa, sessions
+from tts.auth.forms import (ROLE_CHOICES, CodeForm, EnrolForm, LoginForm, PasswordChangeForm, ProfileForm,
+                            UserCreateForm, UserEditForm)
+from tts.auth.throttle import throttle
+from tts.errors import ValidationFailed
 from tts.auth.models import User
 from tts.clock import utcnow
 from tts.auth.services import authenticate, create_user, update_profile, update_user
@@ -18,7 +26,28 @@ from tts.ui import submit
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    """The signed-in user, but only while their server-side session is alive."""
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active:
+        return None
+    ended = sessions.check_session(user, touch=request.endpoint not in sessions.PASSIVE_ENDPOINTS)
+    if ended is not None:
+        g.session_ended = ended
+        return None
+    return user
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    ended = g.pop("session_ended", None)
+    if ended in ("idle", "expired"):
+        flash("You were signed out because the session timed out. Sign in again to carry on.", "info")
+    elif ended is not None and ended != "unknown":
+        flash("Your session has ended. Sign in again to carry on.", "info")
+    else:
+        flash("Sign in to continue", "info")
+    db.session.commit()  # keep the note that the session ended
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
 
 
 login_manager.login_view = "auth.login"
@@ -42,30 +71,155 @@ def home():
     return render_template("home.html")
 
 
+PENDING = "tts_pending_signin"  # the password step passed: {user_id, at, next}
+PENDING_SECONDS = 300
+
+
+def _client_address() -> str:
+    return request.remote_addr or ""
+
+
+def _refuse_throttled(form, account: str, template: str, **context):
+    wait = throttle().retry_after(account, _client_address())
+    if wait is None:
+        return None
+    minutes = max(1, round(wait / 60))
+    form.errors  # noqa: B018  (build the errors dict)
+    field = "email" if "email" in form else "code"
+    form[field].errors = [f"Too many failed sign-in attempts. Wait {minutes} minute{'s' if minutes != 1 else ''} "
+                          "and try again, or ask an administrator to check your account."]
+    record_event(None, "auth.login_throttled", None, {"minutes": minutes})
+    db.session.commit()
+    response = make_response(render_template(template, form=form, **context), 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def _pending_user() -> User | None:
+    pending = session.get(PENDING)
+    if not pending or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    user = db.session.get(User, pending.get("user_id"))
+    return user if user is not None and user.is_active else None
+
+
+def _finish_sign_in(user: User, method: str):
+    next_url = (session.get(PENDING) or {}).get("next")
+    sessions.start_session(user)  # clears the pending step and anything else from before
+    login_user(user)
+    user.last_login_at = utcnow()
+    throttle().succeeded(user.email)
+    record_event(user, "auth.login", user, {"second_factor": method})
+    db.session.commit()
+    return redirect(_safe_next(next_url) or url_for("auth.home"))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("auth.home"))
     form = LoginForm()
+    if request.method == "POST":
+        account = (form.email.data or "").strip().lower()
+        refused = _refuse_throttled(form, account, "auth/login.html")
+        if refused is not None:
+            return refused
     if form.validate_on_submit():
         user = authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
-            login_user(user)
+            session.clear()
+            session[PENDING] = {"user_id": user.id, "at": time.time(), "next": _safe_next(request.args.get("next"))}
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
+            return redirect(url_for("auth.login_code" if user.mfa_enrolled else "auth.enrol"))
+        throttle().failed((form.email.data or "").strip().lower(), _client_address())
         db.session.commit()  # keep the audit event of the failed attempt
         form.email.errors = ["Enter a correct email address and password"]
     return render_template("auth/login.html", form=form), (200 if not form.errors else 400)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code():
+    """The second step: a code from the authenticator app, or a one-time recovery code."""
+    user = _pending_user()
+    if user is None:
+        flash("Sign in again: enter your email address and password", "info")
+        return redirect(url_for("auth.login"))
+    if not user.mfa_enrolled:
+        return redirect(url_for("auth.enrol"))
+    form = CodeForm()
+    if request.method == "POST":
+        refused = _refuse_throttled(form, user.email, "auth/login_code.html")
+        if refused is not None:
+            return refused
+    if form.validate_on_submit():
+        method = mfa.check_code(user, form.code.data or "")
+        if method is not None:
+            if method == "recovery":
+                flash(f"You used a recovery code: {mfa.recovery_codes_left(user)} left. Each works once.", "info")
+            return _finish_sign_in(user, method)
+        throttle().failed(user.email, _client_address())
+        record_event(None, "auth.login_failed", user, {"reason": "bad second factor"})
+        db.session.commit()
+        form.code.errors = ["Enter the 6-digit code your authenticator app shows now, or an unused recovery code"]
+    return render_template("auth/login_code.html", form=form), (200 if not form.errors else 400)
+
+
+@bp.route("/login/enrol", methods=["GET", "POST"])
+def enrol():
+    """First sign-in (or after an admin reset): set up the authenticator app, then see recovery codes once."""
+    user = _pending_user()
+    if user is None:
+        flash("Sign in again: enter your email address and password", "info")
+        return redirect(url_for("auth.login"))
+    if user.mfa_enrolled:
+        return redirect(url_for("auth.login_code"))
+    secret = session.get("tts_enrol_secret") or mfa.new_secret()
+    session["tts_enrol_secret"] = secret
+    form = EnrolForm()
+    if form.validate_on_submit():
+        try:
+            codes = mfa.confirm_enrolment(user, secret, form.code.data or "")
+        except ValidationFailed as exc:
+            db.session.rollback()
+            throttle().failed(user.email, _client_address())
+            form.code.errors = exc.errors["code"]
+        else:
+            response = _finish_sign_in(user, "totp")
+            return render_template("auth/recovery_codes.html", codes=codes, next_url=response.location)
+    uri = mfa.provisioning_uri(user, secret)
+    return render_template("auth/enrol.html", form=form, secret=secret, qr=Markup(mfa.qr_svg(uri)),
+                           user=user), (200 if not form.errors else 400)
 
 
 @bp.route("/logout", methods=["POST"])
 @require()
 def logout():
     record_event(current_user, "auth.logout", current_user)
+    sessions.end_current_session("signed_out")
     db.session.commit()
     logout_user()
+    session.clear()
     flash("You have signed out", "success")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/session/extend", methods=["POST"])
+@require()
+def session_extend():
+    """The time-out warning's "Stay signed in" button."""
+    left = sessions.extend()
+    db.session.commit()
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        return jsonify({"seconds_left": left})
+    return redirect(_safe_next(request.form.get("next")) or url_for("auth.home"))
+
+
+@bp.route("/session/status")
+@require()
+def session_status():
+    """Seconds left before an idle time-out; polling this does not extend the session."""
+    return jsonify({"seconds_left": sessions.seconds_left(),
+                    "warn_seconds": current_app.config["TTS_SESSION_WARN_MINUTES"] * 60})
 
 
 @bp.route("/admin/users")
@@ -151,3 +305,43 @@ def revoke_token(token_id: int):
     db.session.commit()
     flash(f"Token {token.prefix}… revoked: it no longer works", "success")
     return redirect(url_for("auth.tokens", user_id=token.user_id))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@require()
+def password_change():
+    from tts.auth.services import change_password
+
+    form = PasswordChangeForm()
+    ended = submit(form, lambda: change_password(current_user, current=form.current_password.data or "",
+                                                 new=form.new_password.data or ""), prefix="")
+    if ended is not None:
+        db.session.commit()
+        others = f" You were signed out of {ended} other session{'s' if ended != 1 else ''}." if ended else ""
+        flash("Your password is changed." + others, "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/password.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/account/recovery-codes", methods=["POST"])
+@require()
+def recovery_codes():
+    """New recovery codes (the old ones stop working), shown once."""
+    codes = mfa.replace_recovery_codes(current_user)
+    record_event(current_user, "auth.recovery_codes_replaced", current_user)
+    db.session.commit()
+    return render_template("auth/recovery_codes.html", codes=codes, next_url=url_for("auth.account"))
+
+
+@bp.route("/admin/users/<id:user_id>/reset-mfa", methods=["POST"])
+@require("user.manage")
+def reset_mfa(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    if user.id == current_user.id:
+        flash("Ask another administrator to reset your own second factor", "info")
+        return redirect(url_for("auth.user_edit", user_id=user.id))
+    mfa.reset(current_user, user)
+    db.session.commit()
+    flash(f"Second factor reset for {user.name}: they set up their authenticator app again at their next sign-in, "
+          "and their open sessions have ended", "success")
+    return redirect(url_for("auth.user_edit", user_id=user.id))

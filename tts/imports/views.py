@@ -1,5 +1,5 @@
 """Uploading referral files, the import history, and a batch's report (with a live progress bar)."""
-from flask import Response, abort, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, jsonify, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tts.api import bp as api_bp
@@ -51,7 +51,10 @@ def show(batch_id: int):
 @require("import.run")
 def progress(batch_id: int):
     batch = db.session.get(ImportBatch, batch_id) or abort(404)
-    return render_template("imports/_progress.html", batch=batch, processed=progress_of(batch))
+    response = make_response(render_template("imports/_progress.html", batch=batch, processed=progress_of(batch)))
+    if batch.status in ("completed", "rejected") and request.headers.get("HX-Request"):
+        response.headers["HX-Refresh"] = "true"  # htmx reloads the page to show the result
+    return response
 
 
 @bp.route("/template.csv")
