@@ -61,7 +61,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from tts.auth import throttle
+    from tts.auth import sessions, throttle
     from tts.auth.cookies import SignedCookieSessionInterface
 
     app.session_interface = SignedCookieSessionInterface()
@@ -69,6 +69,7 @@ def register_extensions(app: Flask) -> None:
 
     client.init_app(app)
     throttle.init_app(app)
+    sessions.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -48,4 +48,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(403, page(403, "You do not have permission to see this page"))
     app.register_error_handler(404, page(404, "Page not found"))
     app.register_error_handler(405, page(405, "Method not allowed"))
+    app.register_error_handler(413, page(413, "The request is too large"))
+    app.register_error_handler(429, page(429, "Too many requests: wait a minute and try again"))
     app.register_error_handler(500, page(500, "Sorry, there is a problem with the service"))

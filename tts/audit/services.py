@@ -19,6 +19,8 @@ def _origin() -> tuple[str, str | None]:
 def record_event(actor, action: str, record=None, details: dict | None = None) -> AuditEvent:
     """Append one audit event in the caller's transaction (so it lands only if the change does)."""
     via, ip = _origin()
+    # current_user is a proxy: record the user it stands for (else the record type reads "localproxy").
+    record = record._get_current_object() if hasattr(record, "_get_current_object") else record
     if via == "api":
         from flask import g
 

@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app, session
+from flask import Flask, current_app, g, session
 from sqlalchemy import select, update
 
 from tts.auth.models import User, UserSession
@@ -70,6 +70,7 @@ def check_session(user: User, touch: bool = True) -> str | None:
         return "idle"
     if touch and now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
+        g.tts_session_touched = True  # committed after the request (init_app), even by read-only pages
     return None
 
 
@@ -119,3 +120,13 @@ def live_sessions(user: User) -> list[UserSession]:
     return list(db.session.scalars(select(UserSession).where(
         UserSession.user_id == user.id, UserSession.ended_at.is_(None), UserSession.last_seen_at > cutoff)
         .order_by(UserSession.created_at.desc())))
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _commit_touch(response):
+        # Read-only pages do not commit; keep the session's "last seen" anyway. Only when the request
+        # ended cleanly: a failed request's rollback takes the touch with it.
+        if g.pop("tts_session_touched", False) and response.status_code < 500 and db.session.is_active:
+            db.session.commit()
+        return response

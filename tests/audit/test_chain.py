@@ -1,0 +1,131 @@
+"""The audit log's hash chain: sealed at commit, verified by `flask audit verify`, tamper named."""
+import threading
+
+import pytest
+from sqlalchemy import func, select, text
+
+from tests.conftest import make_app
+from tts.audit.chain import verify
+from tts.audit.models import AuditEvent
+from tts.audit.services import record_event
+from tts.extensions import db
+
+
+def _unlock_for_tampering() -> None:
+    """What an attacker with database access would do; rolled back with the test's transaction."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
+    else:
+        db.session.execute(text("DROP TRIGGER audit_events_no_update"))
+        db.session.execute(text("DROP TRIGGER audit_events_no_delete"))
+
+
+def _three_events(app) -> list[int]:
+    with app.app_context():
+        for n in range(3):
+            record_event(None, "test.event", None, {"n": n})
+            db.session.commit()
+        return list(db.session.scalars(select(AuditEvent.chain_seq).where(AuditEvent.action == "test.event")
+                                       .order_by(AuditEvent.chain_seq)))
+
+
+def test_events_are_sealed_into_an_intact_chain(app):
+    seqs = _three_events(app)
+    with app.app_context():
+        events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.chain_seq)).all()
+        assert all(e.hash and len(e.hash) == 64 for e in events)
+        assert [e.chain_seq for e in events] == list(range(1, len(events) + 1))
+        assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:]))
+        assert seqs == [e.chain_seq for e in events if e.action == "test.event"]
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0 and f"{len(events)} events checked" in result.output
+
+
+def test_an_edited_event_is_named_by_verify(app):
+    seqs = _three_events(app)
+    with app.app_context():
+        _unlock_for_tampering()
+        db.session.execute(text("UPDATE audit_events SET details = :d WHERE chain_seq = :s"),
+                           {"d": '{"n": 99}', "s": seqs[1]})
+        db.session.commit()
+        verdict = verify(db.session)
+        assert not verdict.ok and verdict.broken_at == seqs[1] and "content" in verdict.reason
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and f"BROKEN at chain position {seqs[1]}" in result.output
+
+
+def test_a_deleted_event_is_named_by_verify(app):
+    seqs = _three_events(app)
+    with app.app_context():
+        _unlock_for_tampering()
+        db.session.execute(text("DELETE FROM audit_events WHERE chain_seq = :s"), {"s": seqs[1]})
+        db.session.commit()
+        verdict = verify(db.session)
+        assert not verdict.ok and verdict.broken_at == seqs[1] and "missing" in verdict.reason
+
+
+def test_an_event_written_around_the_app_is_reported(app):
+    _three_events(app)
+    with app.app_context():
+        db.session.execute(text("INSERT INTO audit_events (at, action, via) VALUES (CURRENT_TIMESTAMP, 'forged', 'cli')"))
+        db.session.commit()
+        verdict = verify(db.session)
+        assert not verdict.ok and "without being sealed" in verdict.reason
+
+
+def test_the_database_refuses_edits_but_allows_only_sealing(app):
+    _three_events(app)
+    with app.app_context():
+        with pytest.raises(Exception, match="append-only"):
+            with db.session.begin_nested():
+                db.session.execute(text("UPDATE audit_events SET action = 'x' WHERE chain_seq = 1"))
+        with pytest.raises(Exception, match="append-only"):
+            with db.session.begin_nested():
+                db.session.execute(text("UPDATE audit_events SET hash = 'f' WHERE chain_seq = 1"))  # resealing
+
+
+def test_events_from_a_rolled_back_savepoint_never_enter_the_chain(app):
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+        savepoint = db.session.begin_nested()
+        record_event(None, "test.discarded")
+        db.session.flush()
+        savepoint.rollback()
+        record_event(None, "test.kept")
+        db.session.commit()
+        actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+        assert len(actions) == before + 1 and actions[-1] == "test.kept"
+        assert verify(db.session).ok
+
+
+@pytest.mark.no_rollback
+def test_concurrent_writers_build_one_unbroken_chain(fresh_database_url):
+    app = make_app(fresh_database_url("chain"), SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 10})
+    errors: list[BaseException] = []
+    start = threading.Barrier(8, timeout=60)
+
+    def write(worker: int) -> None:
+        try:
+            start.wait()
+            for n in range(25):
+                with app.app_context():
+                    record_event(None, "test.concurrent", None, {"worker": worker, "n": n})
+                    record_event(None, "test.concurrent", None, {"worker": worker, "n": n, "second": True})
+                    db.session.commit()
+        except BaseException as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert errors == []
+        with app.app_context():
+            verdict = verify(db.session)
+            assert verdict.ok and verdict.checked == 400, verdict
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
