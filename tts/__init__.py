@@ -15,6 +15,9 @@ def create_app(config: type | str | None = None, **overrides) -> Flask:
     register_error_handlers(app)
     register_commands(app)
     register_security_headers(app)
+    from tts import access_policy
+
+    access_policy.init_app(app)
     return app
 
 
