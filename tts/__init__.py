@@ -123,6 +123,7 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from tts.audit.cli import audit_cli
+    from tts.people.retention import retention_cli
     from tts.auth.cli import users_cli
     from tts.callqueue.cli import queue_cli
     from tts.demo import demo_cli
@@ -130,6 +131,7 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(retention_cli)
     app.cli.add_command(queue_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(worker_command)

@@ -42,6 +42,9 @@ class Person(db.Model):
     accessibility_needs: Mapped[str | None] = mapped_column(String(500))
     is_vulnerable: Mapped[bool] = mapped_column(default=False)
     has_sms_opt_out: Mapped[bool] = mapped_column(default=False)
+    # Set by the retention job (tts/people/retention.py): identifying fields are gone, the age band stays.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    age_band: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -70,7 +70,8 @@ def _person_values(person: Person, identifiable: bool, on: date) -> list:
     if identifiable:
         return [person.id, person.first_name, person.last_name, _iso(person.date_of_birth), person.phone,
                 person.email, person.address, person.postcode]
-    return [pseudonym(person.id), age_band(person.date_of_birth, on), postcode_district(person.postcode)]
+    return [pseudonym(person.id), age_band(person.date_of_birth, on) or person.age_band,
+            postcode_district(person.postcode)]
 
 
 def dataset(name: str, f: Filters, identifiable: bool) -> Dataset:

@@ -3,7 +3,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import func, or_, select, union_all
 
 from tts.callqueue.models import CallAttempt, WorkItem
 from tts.cases.models import Case, Contact
@@ -91,9 +91,11 @@ def compute(f: Filters) -> dict:
                     .outerjoin(contact_reach, contact_reach.c.subject_id == Contact.id)
                     .where(Contact.created_at >= f.start, Contact.created_at < f.end))
     if f.district:
-        district = f.district.strip().upper() + " "
-        case_stmt = case_stmt.where(Person.postcode.startswith(district))
-        contact_stmt = contact_stmt.where(Person.postcode.startswith(district))
+        district = f.district.strip().upper()
+        # A full postcode in the district, or just the district (what retention leaves of a postcode).
+        in_district = or_(Person.postcode.startswith(district + " "), Person.postcode == district)
+        case_stmt = case_stmt.where(in_district)
+        contact_stmt = contact_stmt.where(in_district)
     if f.source:
         case_stmt = case_stmt.where(Case.source == f.source)
         contact_stmt = contact_stmt.where(Case.source == f.source)

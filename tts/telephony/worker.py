@@ -11,7 +11,7 @@ from tts.extensions import db
 
 log = logging.getLogger(__name__)
 # Advisory lock keys, so that with several workers only one runs each scanner at a time.
-LOCK_SWEEP, LOCK_RECONCILE = 7211, 7212
+LOCK_SWEEP, LOCK_RECONCILE, LOCK_RETENTION = 7211, 7212, 7213
 
 
 def _scanner_lock(key: int) -> bool:
@@ -23,6 +23,7 @@ def _scanner_lock(key: int) -> bool:
 def run_once() -> dict:
     from tts.callqueue.services import escalate_overdue
     from tts.imports.services import run_pending_imports
+    from tts.people import retention
     from tts.telephony.services import deliver_due, reconcile
 
     sent = deliver_due()
@@ -33,7 +34,12 @@ def run_once() -> dict:
     db.session.commit()
     reconciled = reconcile() if _scanner_lock(LOCK_RECONCILE) else 0
     db.session.commit()
-    return {"sent": sent, "escalated": swept, "reconciled": reconciled, "imports": imported}
+    anonymised = 0
+    if _scanner_lock(LOCK_RETENTION) and retention.due_today():
+        anonymised = len(retention.run().people)
+    db.session.commit()
+    return {"sent": sent, "escalated": swept, "reconciled": reconciled, "imports": imported,
+            "anonymised": anonymised}
 
 
 def run_forever(app: Flask, stop: threading.Event) -> None:
