@@ -59,6 +59,7 @@ class Config:
     # Texts and calls (docs/twilio.md). Without TWILIO_ACCOUNT_SID a simulated gateway is used.
     TTS_TEAM_PHONE = os.environ.get("TTS_TEAM_PHONE", "0114 496 0000")
     TTS_SMS_MAX_ATTEMPTS = int(os.environ.get("TTS_SMS_MAX_ATTEMPTS", "5"))
+    TTS_SMS_GIVE_UP_HOURS = int(os.environ.get("TTS_SMS_GIVE_UP_HOURS", "6"))  # and at least MAX_ATTEMPTS tries
     TTS_SMS_RETRY_BASE_SECONDS = int(os.environ.get("TTS_SMS_RETRY_BASE_SECONDS", "30"))
     TTS_RECONCILE_AFTER_MINUTES = int(os.environ.get("TTS_RECONCILE_AFTER_MINUTES", "30"))
     TTS_WORKER_INTERVAL_SECONDS = float(os.environ.get("TTS_WORKER_INTERVAL_SECONDS", "5"))

@@ -1,5 +1,10 @@
 """Domain errors raised by services, and the app's HTTP error pages."""
-from flask import Flask, jsonify, render_template, request
+import logging
+
+from flask import Flask, current_app, jsonify, make_response, render_template, request
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
@@ -51,3 +56,79 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(413, page(413, "The request is too large"))
     app.register_error_handler(429, page(429, "Too many requests: wait a minute and try again"))
     app.register_error_handler(500, page(500, "Sorry, there is a problem with the service"))
+    app.register_error_handler(DBAPIError, _database_unavailable)
+    app.wsgi_app = RetrySafeReads(app.wsgi_app)  # type: ignore[method-assign]
+
+    @app.teardown_appcontext
+    def _close_session_safely(_exc):
+        # Runs before Flask-SQLAlchemy's own teardown. If the connection died after the response was
+        # made, the closing ROLLBACK fails: the response already stands, so discard the dead session quietly.
+        from tts.extensions import db
+
+        try:
+            db.session.remove()
+        except DBAPIError as error:
+            if not is_outage(error):
+                raise
+            db.session.registry.clear()
+            log.warning("database connection lost while closing a request: discarded")
+
+
+def is_outage(exc: BaseException) -> bool:
+    """The database is unreachable, restarting, or dropped our connection (not a bad statement)."""
+    return isinstance(exc, (OperationalError, InterfaceError)) or bool(getattr(exc, "connection_invalidated", False))
+
+
+def _database_unavailable(exc: DBAPIError):
+    if not is_outage(exc):
+        raise exc  # a real bug (an integrity error, say): the 500 handler reports it
+    from flask import g
+
+    from tts.extensions import db
+
+    g.db_unavailable = True
+    g._login_user = current_app.login_manager.anonymous_user()  # rendering must not look the user up again
+    request.environ["tts.db_unavailable"] = True
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (the connection is gone; the session is discarded anyway)
+        pass
+    db.session.remove()
+    log.warning("database unavailable: %s on %s %s", type(exc.orig).__name__ if exc.orig else type(exc).__name__,
+                request.method, request.endpoint)  # no statement, no parameters: they may hold personal data
+    if _wants_json():
+        response = jsonify({"error": "The service is briefly unavailable: try again in a minute"})
+    else:
+        response = make_response(render_template("errors/unavailable.html"))
+    response.status_code = 503
+    response.headers["Retry-After"] = "30"
+    return response
+
+
+class RetrySafeReads:
+    """WSGI middleware: a GET or HEAD that failed because the database connection dropped is run once more,
+    on a fresh connection, before the user sees anything. Writes are never retried (they may have
+    committed): the user sees the friendly 503 page and can try again."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return self.wsgi_app(environ, start_response)
+        first = dict(environ)
+        captured: list = []
+
+        def hold(status, headers, exc_info=None):
+            captured[:] = [status, headers, exc_info]
+            return lambda data: None
+
+        result = self.wsgi_app(first, hold)
+        if not first.get("tts.db_unavailable"):
+            start_response(*captured)
+            return result
+        if hasattr(result, "close"):
+            result.close()
+        retry = dict(environ)
+        retry["tts.db_retried"] = True
+        return self.wsgi_app(retry, start_response)

@@ -124,7 +124,9 @@ def init_app(app: Flask) -> None:
 
 
 def _navigation() -> list[dict]:
-    if not current_user.is_authenticated:
+    from flask import g
+
+    if g.get("db_unavailable") or not current_user.is_authenticated:
         return []
     items = [
         ("supervision.dashboard", "Dashboard", "supervise"),

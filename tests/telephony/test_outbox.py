@@ -195,3 +195,54 @@ def test_reconciler_fetches_stuck_messages_and_recovers_orphans(env, fake_twilio
     assert message.status == "delivered"
     assert orphan.status == "queued" and orphan.needs_lookup
     assert any("/Messages/" in r["uri"] and r["method"] == "GET" for r in fake_twilio.requests)
+
+
+def test_a_twilio_outage_of_hours_loses_nothing_and_sends_nothing_twice(env, fake_twilio):
+    """Two hours of timeouts, 5xx answers and refused connections, then Twilio is back: every message
+    goes, exactly once, including those Twilio accepted although the answer never reached us."""
+    import itertools
+    import json
+    import uuid
+
+    from twilio.http.response import Response
+
+    accepted: list[tuple[str, str]] = []  # (to, body) of every message Twilio really took
+    real_request = fake_twilio.request
+    failures = itertools.cycle(["timeout-but-sent", "503", "refused", "timeout", "500-but-sent"])
+    state = {"down": True}
+
+    def request(method, uri, params=None, data=None, **kwargs):
+        creating = method == "POST" and uri.endswith("/Messages.json")
+        if state["down"]:
+            fake_twilio.requests.append({"method": method, "uri": uri, "params": dict(params or {}),
+                                         "data": dict(data or {})})
+            failure = next(failures)
+            if creating and failure.endswith("-but-sent"):
+                accepted.append((data["To"], data["Body"]))
+                fake_twilio.listed.append({"sid": "SM" + uuid.uuid4().hex, "status": "sent", "to": data["To"],
+                                           "body": data["Body"]})
+            if failure.startswith("timeout"):
+                raise requests.exceptions.ReadTimeout("Twilio is not answering")
+            if failure == "refused":
+                raise requests.exceptions.ConnectionError("connection refused")
+            code = int(failure[:3])
+            return Response(code, json.dumps({"code": 20000 + code, "message": "unavailable", "status": code}))
+        response = real_request(method, uri, params=params, data=data, **kwargs)
+        if creating:
+            accepted.append((data["To"], data["Body"]))
+        return response
+
+    fake_twilio.request = request
+    people = [new_case(n).person for n in range(1, 7)]
+    for _ in range(24):  # the worker keeps going every five minutes through two hours of outage
+        deliver_due()
+        env.shift(timedelta(minutes=5))
+    assert all(m.status in ("queued", "sending") or m.twilio_sid for m in messages())
+    assert not [m for m in messages() if m.status == "failed"]
+    state["down"] = False
+    for _ in range(12):
+        deliver_due()
+        env.shift(timedelta(minutes=15))
+    sent = messages()
+    assert len(sent) == len(people) and all(m.twilio_sid for m in sent)
+    assert sorted(accepted) == sorted({(m.to_number, m.body) for m in sent})  # each exactly once

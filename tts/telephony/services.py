@@ -247,7 +247,12 @@ def _record_failure(message_id: int, error: DeliveryError) -> None:
     max_attempts = current_app.config["TTS_SMS_MAX_ATTEMPTS"]
     message.error_code = error.code
     message.status_updated_at = utcnow()
-    if error.kind == "permanent" or message.attempts >= max_attempts:
+    # Transient trouble (timeouts, 5xx, refused connections, 429) is retried for as long as the give-up
+    # window lasts, however many tries that takes: a Twilio outage of a few hours loses no message.
+    window = timedelta(hours=current_app.config["TTS_SMS_GIVE_UP_HOURS"])
+    first_try = message.created_at
+    exhausted = message.attempts >= max_attempts and utcnow() - first_try >= window
+    if error.kind == "permanent" or exhausted:
         message.status = MessageStatus.FAILED
         message.next_attempt_at = None
         message.error_message = reason_for(error.code, str(error))
@@ -263,7 +268,7 @@ def _record_failure(message_id: int, error: DeliveryError) -> None:
     message.needs_lookup = message.needs_lookup or error.kind == "ambiguous"
     message.error_message = f"Will retry: {error}"
     base = current_app.config["TTS_SMS_RETRY_BASE_SECONDS"]
-    delay = min(3600, base * 2 ** (message.attempts - 1)) * random.uniform(0.8, 1.2)
+    delay = min(900, base * 2 ** (message.attempts - 1)) * random.uniform(0.8, 1.2)  # at most ~15 min apart
     message.next_attempt_at = utcnow() + timedelta(seconds=delay)
 
 
