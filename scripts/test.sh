@@ -10,6 +10,8 @@ export TTS_SCREENSHOT_DIR="${TTS_SCREENSHOT_DIR:-$PWD/test-artifacts/screenshots
 echo "== Lint (pyflakes rules: unused imports, undefined names) =="
 .venv/bin/ruff check --select F,E9 tts tests config.py wsgi.py scripts bench || exit 1
 
+bash scripts/security_checks.sh || exit 1
+
 echo "== Test suite on SQLite =="
 env -u TEST_DATABASE_URL "$PY" -m pytest "$@"
 sqlite_rc=$?

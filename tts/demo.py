@@ -1,4 +1,6 @@
 """`flask demo load`: fictional staff, cases and contacts for trying the app."""
+import base64
+import hashlib
 from datetime import date, timedelta
 
 import click
@@ -9,7 +11,7 @@ from tts.auth.models import User
 from tts.auth.services import create_user
 from tts.cases.models import Case
 from tts.cases.services import add_contact, create_case
-from tts.clock import today
+from tts.clock import today, utcnow
 from tts.extensions import db
 from tts.people.validation import PersonData
 
@@ -21,6 +23,11 @@ DEMO_USERS = [
     ("admin@tts.example", "Alex Admin", "admin"),
     ("field@tts.example", "Frankie Field", "tracer"),  # a field officer: makes doorstep visits
 ]
+
+
+def demo_totp_secret(email: str) -> str:
+    """A fixed, published authenticator key per demo account: for trying the app, never for real accounts."""
+    return base64.b32encode(hashlib.sha256(f"tts-demo-{email}".encode()).digest()).decode()[:32]
 
 
 @click.group("demo")
@@ -38,13 +45,32 @@ def load_command():
         users[email] = user = user or create_user(None, email=email, name=name, role=role, password=DEMO_PASSWORD)
         user.is_field_officer = email.startswith("field@")
         user.phone = user.phone or "+447700900990"  # rung (in simulation) for masked calls
+        if not user.mfa_enrolled:
+            user.totp_secret = demo_totp_secret(email)
+            user.totp_enrolled_at = utcnow()
     if db.session.scalar(select(Case.id).limit(1)) is None:
         _demo_cases(users["tracer@tts.example"])
     db.session.commit()
-    click.echo("\nDemo logins (password for all: %s):" % DEMO_PASSWORD)
+    click.echo("\nDemo logins (password for all: %s). Sign-in also asks for a code from an authenticator" % DEMO_PASSWORD)
+    click.echo("app: add the key shown to any TOTP app, or print the current code with")
+    click.echo("`.venv/bin/flask --app wsgi demo code EMAIL`.")
     for email, _name, role in DEMO_USERS:
         label = "field" if email.startswith("field@") else role
-        click.echo(f"  {label:<11} {email}")
+        click.echo(f"  {label:<11} {email:<24} authenticator key {demo_totp_secret(email)}")
+
+
+@demo_cli.command("code")
+@click.argument("email")
+@with_appcontext
+def code_command(email: str):
+    """Print the current sign-in code of a demo account (only demo accounts, with their published keys)."""
+    import pyotp
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or email not in {e for e, _n, _r in DEMO_USERS} or user.totp_secret != demo_totp_secret(email):
+        click.echo("Only the demo accounts' codes can be printed", err=True)
+        raise SystemExit(1)
+    click.echo(pyotp.TOTP(user.totp_secret).now())
 
 
 def _demo_cases(tracer: User) -> None:

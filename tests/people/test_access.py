@@ -51,3 +51,20 @@ def test_the_api_applies_the_same_rule(ctx, client, api_token):
     assert client.get(f"/api/v1/cases/{c['case']}", headers=tracer).status_code == 403
     supervisor, _ = api_token("supervisor")
     assert client.get(f"/api/v1/people/{c['person']}", headers=supervisor).status_code == 200
+
+
+def test_tracers_never_see_other_staffs_email_or_phone(app, tracer_client, make_user, daytime):
+    from tts.auth.models import User
+
+    colleague = make_user("supervisor")
+    with app.app_context():
+        user = db.session.get(User, colleague["id"])
+        user.phone = "+447700900977"
+        case = create_case(user, person_data(7), test_date=today(), symptom_onset_date=None)
+        db.session.commit()
+        case_id = case.id
+    tracer_client.post("/queue/shift", data={"on_shift": "1"})
+    tracer_client.post("/queue/next")
+    for url in ("/", "/queue/", f"/cases/{case_id}", "/cases/", "/account", "/search"):
+        html = tracer_client.get(url, follow_redirects=True).get_data(as_text=True)
+        assert colleague["email"] not in html and "900977" not in html and "900 977" not in html, url

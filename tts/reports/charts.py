@@ -39,7 +39,8 @@ def reach_chart(by_day: dict, references: dict, width: int = 640, height: int = 
         if len(days) <= 10 or i % max(1, len(days) // 8) == 0:
             parts.append(f'<text x="{x(i):.1f}" y="{height - 14}" text-anchor="middle" font-size="11">{d[8:]}/{d[5:7]}</text>')
     parts.append("</svg>")
-    return Markup("".join(parts))
+    # Accepted bandit B704: the markup is built from numbers and escape()d labels only.
+    return Markup("".join(parts))  # nosec B704
 
 
 def bar_chart(buckets: list[dict], title: str, width: int = 640, height: int = 220) -> Markup:
@@ -55,4 +56,5 @@ def bar_chart(buckets: list[dict], title: str, width: int = 640, height: int = 2
                      f'<text x="{bx + (bw - 12) / 2:.1f}" y="{height - bottom - bh - 4:.1f}" text-anchor="middle" font-size="11">{b["count"]}</text>'
                      f'<text x="{bx + (bw - 12) / 2:.1f}" y="{height - 14}" text-anchor="middle" font-size="11">{escape(b["label"])}</text>')
     parts.append("</svg>")
-    return Markup("".join(parts))
+    # Accepted bandit B704: the markup is built from numbers and escape()d labels only.
+    return Markup("".join(parts))  # nosec B704
