@@ -62,6 +62,7 @@ class Config:
     TTS_SMS_GIVE_UP_HOURS = int(os.environ.get("TTS_SMS_GIVE_UP_HOURS", "6"))  # and at least MAX_ATTEMPTS tries
     TTS_SMS_RETRY_BASE_SECONDS = int(os.environ.get("TTS_SMS_RETRY_BASE_SECONDS", "30"))
     TTS_RECONCILE_AFTER_MINUTES = int(os.environ.get("TTS_RECONCILE_AFTER_MINUTES", "30"))
+    TTS_SIMULATED_GATEWAY_LATENCY_MS = int(os.environ.get("TTS_SIMULATED_GATEWAY_LATENCY_MS", "0"))
     TTS_WORKER_INTERVAL_SECONDS = float(os.environ.get("TTS_WORKER_INTERVAL_SECONDS", "5"))
     TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID")
     TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN")

@@ -72,3 +72,58 @@ def test_two_workers_share_the_outbox_without_double_sending(fresh_database_url)
         assert statuses == {"sending": 120}
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.no_rollback
+def test_a_worker_killed_mid_send_leaves_nothing_lost_or_doubled(fresh_database_url, tmp_path):
+    """A real `flask worker` process is killed (SIGKILL) while it holds claimed messages; after the lease
+    (TTS_RECONCILE_AFTER_MINUTES) another worker picks them up, checks Twilio first, and sends each once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import time_machine
+
+    from tts.telephony.services import reconcile
+
+    url = fresh_database_url("killed")
+    app = make_app(url)
+    with app.app_context():
+        for n in range(4):
+            create_case(None, person_data(n, phone=f"07700 900{600 + n}"), test_date=NOW.date(),
+                        symptom_onset_date=None)
+        db.session.commit()
+        total = db.session.scalar(select(func.count()).select_from(Message))
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "worker-kill-test", "TTS_CONFIG": "development",
+           "TTS_SIMULATED_GATEWAY_LATENCY_MS": "60000", "TTS_WORKER_INTERVAL_SECONDS": "0.2"}
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], env=env,
+                              cwd=os.getcwd(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with app.app_context():
+                sending = db.session.scalar(select(func.count()).select_from(Message)
+                                            .where(Message.status == "sending"))
+                db.session.remove()
+            if sending == total:
+                break
+            time.sleep(0.2)
+        assert sending == total, "the worker never claimed the messages"
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+    with app.app_context():
+        gateway = CountingGateway()
+        app.extensions["tts_gateway"] = gateway
+        assert deliver_due() == 0  # still leased to the dead worker: nobody else touches them
+        later = datetime.now(UTC) + timedelta(minutes=app.config["TTS_RECONCILE_AFTER_MINUTES"] + 1)
+        with time_machine.travel(later, tick=False):
+            assert reconcile() == total  # the lease has run out: back in the queue, to be looked up first
+            assert deliver_due() == total
+        rows = db.session.scalars(select(Message)).all()
+        assert all(m.twilio_sid and m.status == "sending" for m in rows)
+        assert sorted(gateway.sent) == sorted(m.to_number for m in rows)  # each once
+        db.session.remove()
+        db.engine.dispose()

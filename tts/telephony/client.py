@@ -1,4 +1,5 @@
 """The one module that talks to Twilio: a real gateway over the twilio SDK, and a simulated one."""
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -113,7 +114,12 @@ class SimulatedGateway:
     is_simulated = True
     sender = "+447700900000"
 
+    def __init__(self, latency_seconds: float = 0.0):
+        self.latency_seconds = latency_seconds  # a real API call takes 100-300 ms: for benchmarks and drills
+
     def send_sms(self, *, to: str, body: str, status_callback: str) -> Sent:
+        if self.latency_seconds:
+            time.sleep(self.latency_seconds)
         return Sent("SM" + uuid.uuid4().hex, "queued")
 
     def find_sent(self, *, to: str, body: str, since: datetime) -> Sent | None:
@@ -128,7 +134,7 @@ class SimulatedGateway:
 
 def build_gateway(config) -> TwilioGateway | SimulatedGateway:
     if not config.get("TWILIO_ACCOUNT_SID"):
-        return SimulatedGateway()
+        return SimulatedGateway(latency_seconds=config.get("TTS_SIMULATED_GATEWAY_LATENCY_MS", 0) / 1000)
     return TwilioGateway(account_sid=config["TWILIO_ACCOUNT_SID"], auth_token=config.get("TWILIO_AUTH_TOKEN"),
                          api_key=config.get("TWILIO_API_KEY"), api_secret=config.get("TWILIO_API_SECRET"),
                          sms_from=config.get("TWILIO_SMS_FROM"),
