@@ -17,7 +17,8 @@ def database_url(default: str | None = None) -> str:
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = database_url()
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: a database error logged with its statement never carries the values (personal data).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the session cookie's life bounds the token instead
     SESSION_COOKIE_HTTPONLY = True
