@@ -3,6 +3,7 @@ from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import contains_eager, joinedload
 
 from tts.audit.services import record_event
 from tts.callqueue import bp
@@ -105,6 +106,8 @@ def call(item_id: int):
     others = []
     stmt = household_items(item.person)
     if stmt is not None:
+        stmt = stmt.options(contains_eager(WorkItem.person), joinedload(WorkItem.contact),
+                            joinedload(WorkItem.claimed_by))
         for other in db.session.scalars(stmt):
             (companions if other.is_claimed_by(current_user, now) else others).append(other)
     forms = {i.id: OutcomeForm(formdata=None, claim_token=i.claim_token, prefix=f"i{i.id}")

@@ -4,6 +4,7 @@ from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from tts.audit.services import record_event
 from tts.callqueue.services import queue_initial_call
@@ -119,7 +120,8 @@ def view_case(actor, case: Case) -> Case:
 
 
 def recent_cases(actor, *, see_all: bool, limit: int = 50):
-    stmt = select(Case).order_by(Case.created_at.desc(), Case.id.desc()).limit(limit)
+    stmt = (select(Case).options(joinedload(Case.person), selectinload(Case.contacts))
+            .order_by(Case.created_at.desc(), Case.id.desc()).limit(limit))
     if not see_all:
         stmt = stmt.where(Case.created_by_id == actor.id)
     return list(db.session.scalars(stmt))

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from tts.audit.models import AuditEvent
 from tts.audit.services import record_event
@@ -58,6 +59,7 @@ def overdue_cutoff(now: datetime) -> datetime:
 def queue_items(f: QueueFilter, now: datetime | None = None) -> Select:
     now = now or utcnow()
     stmt = (select(WorkItem).join(Person, Person.id == WorkItem.person_id)
+            .options(contains_eager(WorkItem.person), joinedload(WorkItem.claimed_by), joinedload(WorkItem.assignee))
             .where(WorkItem.status.in_(QUEUE_STATUSES)).order_by(WorkItem.band, WorkItem.due_at, WorkItem.id))
     if f.tracer_id:
         stmt = stmt.where(or_(WorkItem.assignee_id == f.tracer_id,

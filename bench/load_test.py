@@ -1,0 +1,321 @@
+"""Load test against the real stack: gunicorn + PostgreSQL on this machine, N simulated tracers.
+
+    .venv/bin/python bench/load_test.py --database-url URL [--tracers 10,50,200] [--seconds 30]
+                                        [--gunicorn-workers 4] [--gunicorn-threads 8] [--repeat 3]
+
+Load a preset first (bench/generate.py; national-peak gives a queue deep enough for every run). Each
+simulated tracer loops "claim next, record an outcome (reached 40%, no answer 30%, voicemail 20%,
+callback 10%), and after one reached call in ten add a contact", through the API v1 with its own bearer
+token. Two supervisors refresh the dashboard panel every 2 seconds and an analyst loads the KPI page
+every 5 seconds, signed in through the web pages (password and two-factor code). Reported per run:
+completed claim+outcome cycles per second, p50/p95/p99 latency per endpoint, errors, and the number of
+items held by two tracers at once (must be 0). Then a bare SQL loop of claim (SKIP LOCKED) plus complete
+on the same tables, with the same concurrency, gives the physical limit.
+"""
+import argparse
+import json
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.generate import BENCH_PASSWORD, bench_totp_secret  # noqa: E402
+
+OUTCOMES = ["reached"] * 4 + ["no_answer"] * 3 + ["voicemail"] * 2 + ["callback_requested"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(database_url: str, workers: int, threads: int, extra_env: dict | None = None):
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "TTS_CONFIG": "development", "SECRET_KEY": "bench-only",
+           "TTS_CALLING_HOURS": "00:00-23:59", "TTS_SIMULATED_GATEWAY_LATENCY_MS": "0", **(extra_env or {})}
+    proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "--workers", str(workers), "--threads", str(threads),
+                             "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
+                            cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if requests.get(base + "/login", timeout=2).status_code == 200:
+                return proc, base
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def api_tokens(database_url: str, count: int) -> list[str]:
+    from sqlalchemy import select
+
+    from tts import create_app
+    from tts.auth.models import ApiToken, User
+    from tts.auth.services import issue_api_token
+    from tts.extensions import db
+
+    app = create_app("development", SQLALCHEMY_DATABASE_URI=database_url)
+    with app.app_context():
+        users = db.session.scalars(select(User).where(User.email.like("bench.tracer%@bench.example"))
+                                   .order_by(User.id).limit(count)).all()
+        db.session.query(ApiToken).filter(ApiToken.user_id.in_([u.id for u in users])).delete()
+        tokens = [issue_api_token(None, u, 1)[1] for u in users]
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return tokens
+
+
+def web_session(base: str, email: str) -> requests.Session:
+    import pyotp
+
+    s = requests.Session()
+
+    def csrf(html: str) -> str:
+        return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+    page = s.get(base + "/login").text
+    r = s.post(base + "/login", data={"csrf_token": csrf(page), "email": email, "password": BENCH_PASSWORD},
+               allow_redirects=False)
+    assert r.status_code == 302, r.text[:300]
+    page = s.get(base + "/login/code").text
+    r = s.post(base + "/login/code", data={"csrf_token": csrf(page), "code": pyotp.TOTP(bench_totp_secret(email)).now()},
+               allow_redirects=False)
+    assert r.status_code == 302, r.text[:500]
+    return s
+
+
+class Recorder:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.latency: dict[str, list[float]] = defaultdict(list)
+        self.errors: dict[str, int] = defaultdict(int)
+        self.cycles = 0
+        self.empty = 0
+        self.holds: list[tuple[int, int, float, float]] = []  # item, tracer, claimed, finished
+
+    def timed(self, name: str, fn):
+        start = time.perf_counter()
+        try:
+            response = fn()
+        except requests.RequestException:
+            with self.lock:
+                self.errors[name + " (connection)"] += 1
+            return None
+        elapsed = time.perf_counter() - start
+        with self.lock:
+            self.latency[name].append(elapsed)
+            if response.status_code >= 500:
+                self.errors[f"{name} {response.status_code}"] += 1
+        return response
+
+
+def tracer_loop(base: str, token: str, n: int, rec: Recorder, stop: threading.Event, rng: random.Random) -> None:
+    s = requests.Session()
+    s.headers["Authorization"] = f"Bearer {token}"
+    while not stop.is_set():
+        claimed_at = time.monotonic()
+        r = rec.timed("POST /api/v1/queue/claim", lambda: s.post(base + "/api/v1/queue/claim", timeout=30))
+        if r is None or r.status_code != 200:
+            if r is not None and r.status_code == 204:
+                with rec.lock:
+                    rec.empty += 1
+                time.sleep(0.5)
+            elif r is not None and r.status_code not in (200, 204):
+                with rec.lock:
+                    rec.errors[f"claim answered {r.status_code}"] += 1
+            continue
+        body = r.json()
+        items = [body["work_item"], *body["also_claimed"]]
+        outcome = rng.choice(OUTCOMES)
+        ok = True
+        for item in items:
+            payload = {"outcome": outcome, "claim_token": item["claim_token"], "notes": "Benchmark call"}
+            if outcome == "callback_requested":
+                payload["callback_at"] = (datetime.now(UTC) + timedelta(hours=3)).isoformat()
+            a = rec.timed("POST /api/v1/work-items/{id}/attempts",
+                          lambda: s.post(f"{base}/api/v1/work-items/{item['id']}/attempts", json=payload, timeout=30))
+            if a is None or a.status_code != 201:
+                ok = False
+                if a is not None and a.status_code < 500:
+                    with rec.lock:
+                        rec.errors[f"attempt answered {a.status_code}"] += 1
+        finished = time.monotonic()
+        with rec.lock:
+            for item in items:
+                rec.holds.append((item["id"], n, claimed_at, finished))
+            if ok:
+                rec.cycles += 1
+        if ok and outcome == "reached" and items[0]["subject_type"] == "case" and rng.random() < 0.1:
+            contact = {"person": {"first_name": "Bench", "last_name": f"Contact{rng.randint(1, 99999)}",
+                                  "phone": f"07700 900{rng.randint(0, 999):03d}"},
+                       "relationship": "close", "last_exposure_date": datetime.now(UTC).date().isoformat()}
+            rec.timed("POST /api/v1/cases/{id}/contacts",
+                      lambda: s.post(f"{base}/api/v1/cases/{items[0]['subject_id']}/contacts", json=contact,
+                                     timeout=30))
+
+
+def page_loop(session: requests.Session, base: str, path: str, name: str, every: float, rec: Recorder,
+              stop: threading.Event) -> None:
+    while not stop.is_set():
+        r = rec.timed(name, lambda: session.get(base + path, timeout=60))
+        if r is not None and r.status_code != 200:
+            with rec.lock:
+                rec.errors[f"{name} answered {r.status_code}"] += 1
+        stop.wait(every)
+
+
+def double_holds(holds: list[tuple[int, int, float, float]]) -> int:
+    by_item = defaultdict(list)
+    for item, tracer, start, end in holds:
+        by_item[item].append((start, end, tracer))
+    doubles = 0
+    for spans in by_item.values():
+        spans.sort()
+        for (s1, e1, t1), (s2, e2, t2) in zip(spans, spans[1:]):
+            if t1 != t2 and s2 < e1:
+                doubles += 1
+    return doubles
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] * 1000
+
+
+def run(base: str, tokens: list[str], tracers: int, seconds: float, supervisors: list, analyst) -> dict:
+    rec = Recorder()
+    stop = threading.Event()
+    threads = [threading.Thread(target=tracer_loop, args=(base, tokens[i], i, rec, stop, random.Random(i)))
+               for i in range(tracers)]
+    threads += [threading.Thread(target=page_loop, args=(s, base, "/supervise/panel", "GET /supervise/panel", 2, rec,
+                                                         stop)) for s in supervisors]
+    threads.append(threading.Thread(target=page_loop, args=(analyst, base, "/reports/", "GET /reports/ (KPIs)", 5,
+                                                            rec, stop)))
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join()
+    return {
+        "tracers": tracers, "seconds": seconds, "cycles": rec.cycles,
+        "cycles_per_second": round(rec.cycles / seconds, 1),
+        "queue_empty_answers": rec.empty,
+        "errors": dict(rec.errors), "error_count": sum(rec.errors.values()),
+        "double_handouts": double_holds(rec.holds),
+        "latency_ms": {name: {"n": len(v), "p50": round(pct(v, 0.5), 1), "p95": round(pct(v, 0.95), 1),
+                              "p99": round(pct(v, 0.99), 1)} for name, v in sorted(rec.latency.items())},
+    }
+
+
+def bare_sql(database_url: str, concurrency: int, seconds: float) -> dict:
+    """The physical limit: claim (SKIP LOCKED) + complete in plain SQL, one connection per thread."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    dsn = f"host={url.host or '127.0.0.1'} port={url.port or 5432} dbname={url.database} user={url.username or 'postgres'}"
+    claim = ("UPDATE work_items SET status = 'claimed', claimed_by_id = %s, claimed_at = now(), "
+             "claimed_until = now() + interval '20 minutes' WHERE id = (SELECT id FROM work_items "
+             "WHERE status IN ('open', 'claimed') AND (status = 'open' OR claimed_until < now()) AND due_at <= now() "
+             "ORDER BY band, due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id")
+    complete = "UPDATE work_items SET status = 'done', outcome = 'reached', closed_at = now() WHERE id = %s"
+    count = [0]
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def loop(n: int) -> None:
+        with psycopg.connect(dsn, autocommit=False) as conn:
+            while not stop.is_set():
+                with conn.cursor() as cur:
+                    cur.execute(claim, (n,))
+                    row = cur.fetchone()
+                conn.commit()
+                if row is None:
+                    time.sleep(0.05)
+                    continue
+                with conn.cursor() as cur:
+                    cur.execute(complete, (row[0],))
+                conn.commit()
+                with lock:
+                    count[0] += 1
+
+    threads = [threading.Thread(target=loop, args=(1 + i % 200,)) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join()
+    return {"concurrency": concurrency, "cycles": count[0], "cycles_per_second": round(count[0] / seconds, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--tracers", default="10,50,200")
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--gunicorn-workers", type=int, default=4)
+    parser.add_argument("--gunicorn-threads", type=int, default=8)
+    parser.add_argument("--bare-sql-seconds", type=float, default=10)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "load_test.json"))
+    args = parser.parse_args()
+
+    counts = [int(n) for n in args.tracers.split(",")]
+    tokens = api_tokens(args.database_url, max(counts))
+    proc, base = start_gunicorn(args.database_url, args.gunicorn_workers, args.gunicorn_threads)
+    results = {"machine": machine(), "date": datetime.now(UTC).isoformat(timespec="seconds"),
+               "gunicorn": {"workers": args.gunicorn_workers, "threads": args.gunicorn_threads}, "runs": []}
+    try:
+        supervisors = [web_session(base, "bench.supervisor@bench.example")]
+        supervisors.append(supervisors[0])  # two refreshing tabs
+        analyst = web_session(base, "bench.reporting@bench.example")
+        for n in counts:
+            for r in range(args.repeat):
+                result = run(base, tokens, n, args.seconds, supervisors, analyst)
+                result["repeat"] = r + 1
+                results["runs"].append(result)
+                print(json.dumps({k: result[k] for k in ("tracers", "cycles_per_second", "error_count",
+                                                         "double_handouts")}), flush=True)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    results["bare_sql"] = [bare_sql(args.database_url, 50, args.bare_sql_seconds)]
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+
+
+def machine() -> dict:
+    import platform
+
+    mem = 0
+    try:
+        mem = int(open("/proc/meminfo").read().split()[1]) // 1024 // 1024
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "memory_gb": mem, "python": platform.python_version(),
+            "postgres": subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()}
+
+
+if __name__ == "__main__":
+    main()

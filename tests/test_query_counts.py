@@ -1,0 +1,118 @@
+"""No N+1: the main pages run the same number of SQL statements however many rows they show."""
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select
+
+from tests.conftest import sign_in
+from tests.factories import person_data
+from tts.callqueue.models import WorkItem
+from tts.callqueue.services import claim_item, claim_next, record_attempt
+from tts.cases.services import add_contact, create_case
+from tts.clock import today
+from tts.extensions import db
+
+
+@contextmanager
+def counting(app):
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def add_work(app, tracer_id: int, households: int, start: int) -> None:
+    """Cases with a household contact and a close contact; a few calls made on them."""
+    from tts.auth.models import User
+
+    with app.app_context():
+        tracer = db.session.get(User, tracer_id)
+        for n in range(start, start + households):
+            case = create_case(tracer, person_data(n, last_name=f"Rowcount{n}", phone=f"07700 900{n % 1000:03d}"),
+                               test_date=today(), symptom_onset_date=None)
+            add_contact(tracer, case, person_data(n + 500, address=None, postcode=None), relationship="household",
+                        last_exposure_date=today())
+            add_contact(tracer, case, person_data(n + 700, address="9 Far Rd", postcode="S10 2TN"),
+                        relationship="close", last_exposure_date=today())
+        db.session.flush()
+        for _ in range(households // 2):
+            claim = claim_next(tracer)
+            if claim is None:
+                break
+            for item in [claim.item, *claim.also_claimed]:
+                record_attempt(tracer, item, outcome="no_answer")
+        db.session.commit()
+
+
+PAGES = ["/queue/", "/supervise/", "/supervise/panel", "/supervise/queue", "/reports/", "/admin/audit/", "/cases/",
+         "/escalations/", "/support/"]
+
+
+@pytest.fixture
+def staff(app, make_user):
+    tracer = make_user("tracer")
+    supervisor = make_user("supervisor")
+    admin = make_user("admin")
+    return tracer, supervisor, admin
+
+
+def _counts(app, client, urls) -> dict[str, int]:
+    out = {}
+    for url in urls:
+        with counting(app) as statements:
+            response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        out[url] = len(statements)
+    return out
+
+
+def test_page_query_counts_do_not_grow_with_rows(app, staff, daytime):
+    tracer, supervisor, admin = staff
+    sup_client, admin_client = app.test_client(), app.test_client()
+    sign_in(sup_client, supervisor)
+    sign_in(admin_client, admin)
+    add_work(app, tracer["id"], 4, 0)
+    small = _counts(app, sup_client, [p for p in PAGES if p != "/admin/audit/"]) | \
+        _counts(app, admin_client, ["/admin/audit/"])
+    add_work(app, tracer["id"], 16, 100)
+    large = _counts(app, sup_client, [p for p in PAGES if p != "/admin/audit/"]) | \
+        _counts(app, admin_client, ["/admin/audit/"])
+    grew = {url: (small[url], large[url]) for url in small if large[url] > small[url]}
+    assert grew == {}, f"queries grew with rows (before, after): {grew}"
+
+
+def test_call_screen_and_person_page_query_counts_do_not_grow(app, staff, daytime):
+    tracer, supervisor, _ = staff
+    tracer_client = app.test_client()
+    sign_in(tracer_client, tracer)
+
+    def screen_counts(members: int) -> dict[str, int]:
+        from tts.auth.models import User
+
+        with app.app_context():
+            user = db.session.get(User, tracer["id"])
+            case = create_case(user, person_data(members, phone=f"07700 900{members:03d}"),
+                               test_date=today(), symptom_onset_date=None)
+            for k in range(members):
+                add_contact(user, case, person_data(k, address=None, postcode=None), relationship="household",
+                            last_exposure_date=today())
+            db.session.flush()
+            item = db.session.scalars(select(WorkItem).where(WorkItem.case_id == case.id)).one()
+            claim_item(user, item)  # the household comes with it: more people on the call screen
+            db.session.commit()
+            item_id, person_id = item.id, case.person_id
+        return _counts(app, tracer_client, [f"/queue/items/{item_id}", f"/people/{person_id}"])
+
+    few = screen_counts(1)
+    many = screen_counts(5)
+    grew = [(a, b) for a, b in zip(few.values(), many.values()) if b > a]
+    assert grew == [], (few, many)
