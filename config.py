@@ -95,6 +95,13 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     SESSION_COOKIE_NAME = "__Host-session"  # Secure, Path=/ and no Domain: the browser enforces all three
     TTS_HSTS = True
+    # On PostgreSQL: no statement runs longer than 30 s and no transaction sits idle over a minute, so a
+    # stuck report or a crashed request cannot hold locks the call queue needs (docs/benchmarks.md).
+    SQLALCHEMY_ENGINE_OPTIONS = {
+        **Config.SQLALCHEMY_ENGINE_OPTIONS,
+        **({"connect_args": {"options": "-c statement_timeout=30000 -c idle_in_transaction_session_timeout=60000"}}
+           if database_url().startswith("postgresql") else {}),
+    }
 
 
 CONFIGS = {

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import event as sa_event, select, text, update
+from sqlalchemy import bindparam, event as sa_event, select, text
 from sqlalchemy.orm import Session
 
 from tts.audit.models import AuditEvent
@@ -58,16 +58,21 @@ def seal_pending(session: Session) -> None:
         select(AuditEvent.chain_seq, AuditEvent.hash).where(AuditEvent.chain_seq.is_not(None))
         .order_by(AuditEvent.chain_seq.desc()).limit(1)).first()
     seq, prev = (last.chain_seq, last.hash) if last else (0, GENESIS)
+    sealed = []
     for event in sorted(events, key=lambda e: e.id):
         seq += 1
         digest = _event_hash(event, seq, prev)
-        # A Core update: the ORM refuses to modify audit events, and the database allows only this one
-        # change (sealing an unsealed row, nothing else altered).
-        session.execute(update(AuditEvent).where(AuditEvent.id == event.id, AuditEvent.hash.is_(None))
-                        .values(chain_seq=seq, prev_hash=prev, hash=digest)
-                        .execution_options(synchronize_session=False))
-        session.expire(event, ["chain_seq", "prev_hash", "hash"])
+        sealed.append({"id": event.id, "chain_seq": seq, "prev_hash": prev, "hash": digest})
         prev = digest
+    # One executemany of Core updates by primary key: the ORM refuses to modify audit events, and the
+    # database allows only this one change (sealing an unsealed row, nothing else altered).
+    table = AuditEvent.__table__
+    session.execute(table.update().where(table.c.id == bindparam("event_id"), table.c.hash.is_(None))
+                    .values(chain_seq=bindparam("seq"), prev_hash=bindparam("prev"), hash=bindparam("digest")),
+                    [{"event_id": r["id"], "seq": r["chain_seq"], "prev": r["prev_hash"], "digest": r["hash"]}
+                     for r in sealed])
+    for event in events:
+        session.expire(event, ["chain_seq", "prev_hash", "hash"])
 
 
 def discard_pending(session: Session) -> None:

@@ -1,0 +1,110 @@
+"""Server time of the pages staff use all day, with a benchmark data set loaded.
+
+    .venv/bin/python bench/page_timings.py --database-url URL [--requests 200]
+
+Each page is requested many times in-process (the Flask app against PostgreSQL, no network or browser),
+signed in as the role that uses it; reported are p50, p95 and p99 in milliseconds, and the number of SQL
+statements one request runs. Pages: the call screen, My work, the person page, the supervisor's
+dashboard (and its refreshing panel, and the queue list), the KPI page and the audit log.
+"""
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.generate import BENCH_PASSWORD, bench_totp_secret  # noqa: E402
+
+
+def sign_in(client, email: str) -> None:
+    import pyotp
+
+    r = client.post("/login", data={"email": email, "password": BENCH_PASSWORD})
+    assert r.status_code == 302, r.get_data(as_text=True)[:300]
+    r = client.post("/login/code", data={"code": pyotp.TOTP(bench_totp_secret(email)).now()})
+    assert r.status_code == 302, r.get_data(as_text=True)[:300]
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(round(q * (len(values) - 1))))] * 1000, 1)
+
+
+def measure(app, client, url: str, n: int) -> dict:
+    from sqlalchemy import event
+
+    from tts.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    client.get(url)  # warm: first use of templates and connections
+    event.listen(engine, "before_cursor_execute", count)
+    client.get(url)
+    event.remove(engine, "before_cursor_execute", count)
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200, (url, response.status_code)
+    return {"p50": percentile(times, 0.5), "p95": percentile(times, 0.95), "p99": percentile(times, 0.99),
+            "queries": len(statements), "requests": n}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "page_timings.json"))
+    args = parser.parse_args()
+
+    from sqlalchemy import func, select
+
+    from tts import create_app
+    from tts.auth.models import User
+    from tts.callqueue.services import claim_next
+    from tts.extensions import db
+    from tts.people.models import Person
+
+    app = create_app("development", SQLALCHEMY_DATABASE_URI=args.database_url, TTS_CALLING_HOURS="00:00-23:59",
+                     WTF_CSRF_ENABLED=False)
+    tracer_email = "bench.tracer199@bench.example"
+    with app.app_context():
+        tracer = db.session.scalar(select(User).where(User.email == tracer_email))
+        claim = claim_next(tracer)
+        db.session.commit()
+        item_id, person_id = claim.item.id, claim.item.person_id
+        sizes = {"people": db.session.scalar(select(func.count()).select_from(Person))}
+    tracer_client, supervisor_client, analyst_client, admin_client = (app.test_client() for _ in range(4))
+    sign_in(tracer_client, tracer_email)
+    sign_in(supervisor_client, "bench.supervisor@bench.example")
+    sign_in(analyst_client, "bench.reporting@bench.example")
+    sign_in(admin_client, "bench.admin@bench.example")
+    pages = [
+        ("call screen", tracer_client, f"/queue/items/{item_id}"),
+        ("My work", tracer_client, "/queue/"),
+        ("person page", tracer_client, f"/people/{person_id}"),
+        ("supervisor dashboard", supervisor_client, "/supervise/"),
+        ("dashboard panel (refreshes)", supervisor_client, "/supervise/panel"),
+        ("supervisor queue list", supervisor_client, "/supervise/queue"),
+        ("KPI page", analyst_client, "/reports/"),
+        ("audit log", admin_client, "/admin/audit/"),
+    ]
+    results = {"data": sizes, "pages": {}}
+    for label, client, url in pages:
+        results["pages"][label] = {"url": url, **measure(app, client, url, args.requests)}
+        print(f"{label:<30} {json.dumps(results['pages'][label])}", flush=True)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
