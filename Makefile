@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install install-test assets browser db demo check clean
+.PHONY: run test install install-test assets browser db demo check clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,24 @@ run: demo
 
 test: install-test
 	@bash scripts/test.sh
+
+# Benchmarks (docs/benchmarks.md): PostgreSQL on BENCH_SERVER; PRESET=council|city-peak|national-peak.
+PRESET       ?= national-peak
+BENCH_SERVER ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+BENCH_DB      = postgresql+psycopg://postgres@127.0.0.1:5432/tts_bench_$(subst -,_,$(PRESET))
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@ $(VENV)/.installed $(VENV)/.installed-test
+
+bench: $(VENV)/.installed-bench assets
+	$(BIN)/python bench/generate.py --preset $(PRESET) --server $(BENCH_SERVER)
+	$(BIN)/python bench/page_timings.py --database-url $(BENCH_DB)
+	$(BIN)/python bench/export_import.py export --database-url $(BENCH_DB)
+	$(BIN)/python bench/load_test.py --database-url $(BENCH_DB) --tracers 10,50,200 --seconds 30 --repeat 3
+	$(BIN)/python bench/export_import.py import --database-url $(BENCH_DB) --rows 100000
+	$(BIN)/python bench/export_import.py worker --database-url $(BENCH_DB) --messages 20000
+	@echo "Results: bench/results/*.json (docs/benchmarks.md explains them)"
 
 check: install
 	$(FLASK) db check

@@ -154,10 +154,12 @@ def test_memory_stays_flat_for_200k_rows(fresh_database_url):
         ds = dataset("cases", Filters(date(2026, 11, 23), date(2026, 11, 23)), identifiable=False)
         marks = {}
         n = 0
-        for _chunk in csv_chunks(ds, date(2026, 11, 23)):
-            n += 1
-            if n in (20_001, 200_001):
-                marks[n] = rss_bytes()
+        for chunk in csv_chunks(ds, date(2026, 11, 23)):
+            before = n
+            n += chunk.count("\n")
+            for mark in (20_001, 200_001):
+                if before < mark <= n:
+                    marks[mark] = rss_bytes()
         db.session.remove()
         db.engine.dispose()
     assert n == 200_001  # the header and every row
