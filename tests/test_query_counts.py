@@ -86,6 +86,11 @@ def test_page_query_counts_do_not_grow_with_rows(app, staff, daytime):
     add_work(app, tracer["id"], 16, 100)
     large = _counts(app, sup_client, [p for p in PAGES if p != "/admin/audit/"]) | \
         _counts(app, admin_client, ["/admin/audit/"])
+    tracer_client = app.test_client()
+    sign_in(tracer_client, tracer)
+    small["/queue/ (tracer)"] = _counts(app, tracer_client, ["/queue/"])["/queue/"]
+    add_work(app, tracer["id"], 16, 120)
+    large["/queue/ (tracer)"] = _counts(app, tracer_client, ["/queue/"])["/queue/"]
     grew = {url: (small[url], large[url]) for url in small if large[url] > small[url]}
     assert grew == {}, f"queries grew with rows (before, after): {grew}"
 

@@ -23,6 +23,9 @@ def _date(name: str):
         return None
 
 
+PER_PAGE = 50
+
+
 @bp.route("/")
 @require("audit.view")
 def index():
@@ -34,10 +37,15 @@ def index():
         "date_from": _date("from"),
         "date_to": _date("to"),
     }
-    page = db.paginate(audit_query(**filters), per_page=50, error_out=False)
+    # No total count: over millions of events it would cost more than the page. One row more than a page
+    # says whether there is an older page.
+    number = max(1, _int("page") or 1)
+    rows = db.session.scalars(audit_query(**filters).offset((number - 1) * PER_PAGE).limit(PER_PAGE + 1)).all()
+    items, has_next = rows[:PER_PAGE], len(rows) > PER_PAGE
     staff = db.session.scalars(select(User).order_by(User.name)).all()
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    prev_url = url_for("audit.index", page=page.prev_num, **args) if page.has_prev else None
-    next_url = url_for("audit.index", page=page.next_num, **args) if page.has_next else None
-    return render_template("audit/index.html", page=page, staff=staff, args=request.args,
+    prev_url = url_for("audit.index", page=number - 1, **args) if number > 1 else None
+    next_url = url_for("audit.index", page=number + 1, **args) if has_next else None
+    first = (number - 1) * PER_PAGE + 1
+    return render_template("audit/index.html", items=items, first=first, staff=staff, args=request.args,
                            prev_url=prev_url, next_url=next_url)

@@ -2,6 +2,7 @@
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from tts.callqueue.models import QUEUE_STATUSES, CallAttempt, ItemKind, WorkItem
 from tts.clock import london_midnight, to_london
@@ -10,19 +11,22 @@ from tts.people.models import Person
 
 def my_callbacks_today(user_id: int, now: datetime):
     end_of_day = london_midnight(to_london(now).date() + timedelta(days=1))
-    return (select(WorkItem).where(WorkItem.assignee_id == user_id, WorkItem.kind == ItemKind.CALLBACK,
-                                   WorkItem.status.in_(QUEUE_STATUSES), WorkItem.due_at < end_of_day)
+    return (select(WorkItem).options(joinedload(WorkItem.person))
+            .where(WorkItem.assignee_id == user_id, WorkItem.kind == ItemKind.CALLBACK,
+                   WorkItem.status.in_(QUEUE_STATUSES), WorkItem.due_at < end_of_day)
             .order_by(WorkItem.due_at))
 
 
 def my_assigned_items(user_id: int):
-    return (select(WorkItem).where(WorkItem.assignee_id == user_id, WorkItem.status.in_(QUEUE_STATUSES))
+    return (select(WorkItem).options(joinedload(WorkItem.person))
+            .where(WorkItem.assignee_id == user_id, WorkItem.status.in_(QUEUE_STATUSES))
             .order_by(WorkItem.band, WorkItem.due_at))
 
 
 def my_attempts_today(user_id: int, now: datetime):
     start = london_midnight(to_london(now).date())
-    return (select(CallAttempt).where(CallAttempt.tracer_id == user_id, CallAttempt.created_at >= start)
+    return (select(CallAttempt).options(joinedload(CallAttempt.person))
+            .where(CallAttempt.tracer_id == user_id, CallAttempt.created_at >= start)
             .order_by(CallAttempt.created_at.desc()))
 
 

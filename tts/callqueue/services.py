@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from tts.audit.services import record_event
 from tts.callqueue.hours import calling_day_end, is_calling_time, next_calling_start, retry_at
@@ -255,7 +255,7 @@ def extend_claims(user, now: datetime | None = None) -> int:
 
 def held_items(user, now: datetime | None = None) -> list[WorkItem]:
     now = now or utcnow()
-    return list(db.session.scalars(select(WorkItem).where(
+    return list(db.session.scalars(select(WorkItem).options(joinedload(WorkItem.person)).where(
         WorkItem.claimed_by_id == user.id, WorkItem.status == ItemStatus.CLAIMED, WorkItem.claimed_until >= now)
         .order_by(WorkItem.claimed_at, WorkItem.id)))
 
