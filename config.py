@@ -41,6 +41,8 @@ class Config:
     TTS_SIGNIN_WINDOW_MINUTES = int(os.environ.get("TTS_SIGNIN_WINDOW_MINUTES", "15"))
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI")  # e.g. redis://127.0.0.1:6379/0
     TTS_MFA_REPLAY_GUARD = True  # a one-time code works once
+    TTS_DASHBOARD_CACHE_SECONDS = int(os.environ.get("TTS_DASHBOARD_CACHE_SECONDS", "20"))
+    TTS_KPI_CACHE_SECONDS = int(os.environ.get("TTS_KPI_CACHE_SECONDS", "300"))
     TTS_RETENTION_DAYS = int(os.environ.get("TTS_RETENTION_DAYS", "90"))
     MAX_CONTENT_LENGTH = int(os.environ.get("TTS_MAX_UPLOAD_MB", "50")) * 1024 * 1024
     PERMANENT_SESSION_LIFETIME = 12 * 3600  # the cookie's own life; the server-side session decides sooner
@@ -90,6 +92,8 @@ class TestingConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashes keep the suite quick
+    TTS_DASHBOARD_CACHE_SECONDS = 0  # tests see every change at once
+    TTS_KPI_CACHE_SECONDS = 0
 
 
 class ProductionConfig(Config):

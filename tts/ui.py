@@ -1,6 +1,6 @@
 """Shared UI pieces: the GOV.UK date field, mapping service errors onto forms, template helpers."""
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import TypeVar
 
 from flask import Flask, request
@@ -104,6 +104,8 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["datetime"] = _datetime
     app.jinja_env.filters["date"] = _date
+    app.jinja_env.filters["iso_london"] = lambda text: _datetime(datetime.fromisoformat(text), "%H:%M, %-d %B") \
+        if text else ""
     app.jinja_env.filters["phone"] = format_phone
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

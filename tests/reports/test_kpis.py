@@ -135,3 +135,26 @@ def test_kpi_page_for_reporting_staff(client, make_user, scenario):
     assert "cases,[c],[c]" in publication
     bad = client.get("/reports/?from=yesterday").get_data(as_text=True)
     assert "Use a date in the form YYYY-MM-DD" in bad
+
+
+def test_kpis_are_cached_for_a_few_minutes_and_say_when_they_were_worked_out(app, scenario):
+    from tts.cache import clear
+    from tts.reports.kpis import compute_cached
+
+    app.config["TTS_KPI_CACHE_SECONDS"] = 300
+    clear()
+    try:
+        with app.app_context():
+            f = Filters(date(2026, 3, 28), date(2026, 3, 28))
+            first = compute_cached(f)
+            with time_machine.travel(SAT + 3 * H, tick=False):
+                create_case(None, person_data(9), test_date=date(2026, 3, 28), symptom_onset_date=None)
+            db.session.flush()
+            assert compute_cached(f) == first  # within the five minutes: the same figures
+            app.config["TTS_KPI_CACHE_SECONDS"] = 0
+            fresh = compute_cached(f)
+            assert fresh["cases"]["total"] == first["cases"]["total"] + 1  # worked out again: the new case
+            assert fresh["computed_at"] >= first["computed_at"]
+    finally:
+        app.config["TTS_KPI_CACHE_SECONDS"] = 0
+        clear()

@@ -80,6 +80,18 @@ def _reached_at(subject_column):
             .where(both.c.subject_id.is_not(None)).group_by(both.c.subject_id).subquery())
 
 
+def compute_cached(f: Filters) -> dict:
+    """compute(f), shared for TTS_KPI_CACHE_SECONDS (5 minutes) between requests for the same filters;
+    the answer's `computed_at` says how fresh it is."""
+    from datetime import UTC
+
+    from tts.cache import cached
+
+    value, at = cached(("kpis", f.date_from, f.date_to, f.district, f.source), "TTS_KPI_CACHE_SECONDS",
+                       lambda: compute(f))
+    return {**value, "computed_at": datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")}
+
+
 def compute(f: Filters) -> dict:
     case_reach = _reached_at(WorkItem.case_id)
     contact_reach = _reached_at(WorkItem.contact_id)

@@ -11,7 +11,7 @@ from tts.clock import today
 from tts.errors import ErrorCollector
 from tts.reports import bp
 from tts.reports.charts import LABELS, bar_chart, reach_chart
-from tts.reports.kpis import NATIONAL_REFERENCE, Filters, compute, publication_rows
+from tts.reports.kpis import NATIONAL_REFERENCE, Filters, compute_cached, publication_rows
 from tts.permissions import require
 
 PUBLIC_KEYS = ("total", "reached", "reached_pct", "reached_within_24h_pct", "median_hours_to_reach")
@@ -45,7 +45,7 @@ def parse_filters(args, errors: ErrorCollector) -> Filters:
 def kpis():
     errors = ErrorCollector()
     f = parse_filters(request.args, errors)
-    data = compute(f)
+    data = compute_cached(f)
     charts = {"reach": reach_chart(data["by_day"], NATIONAL_REFERENCE),
               "hours": {name: bar_chart(data["hours_to_reach"][name], f"Hours to reach: {LABELS[name].lower()}")
                         for name in ("cases", "household_contacts", "non_household_contacts")}}
@@ -63,7 +63,7 @@ def publication():
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([f"TTS KPIs {f.date_from} to {f.date_to}; counts below {threshold} suppressed as [c]"])
-    writer.writerows(publication_rows(compute(f), threshold))
+    writer.writerows(publication_rows(compute_cached(f), threshold))
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="tts-kpis-{f.date_from}-{f.date_to}.csv"'})
 
@@ -78,10 +78,11 @@ def kpis_api():
     if not request.args.get("to"):
         errors.add("to", "Give the end date, YYYY-MM-DD")
     errors.raise_if_any()
-    data = compute(f)
+    data = compute_cached(f)
     body = {name: {k: data[name][k] for k in PUBLIC_KEYS}
             for name in ("cases", "contacts", "household_contacts", "non_household_contacts")}
     body["escalations"] = data["escalations"]
+    body["computed_at"] = data["computed_at"]
     body["support_needs"] = data["support_needs"]
     body["messages"] = data["messages"]
     body["from"], body["to"] = f.date_from.isoformat(), f.date_to.isoformat()

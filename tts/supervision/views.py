@@ -26,9 +26,15 @@ BAND_LABELS = {1: "Band 1: callbacks and raised", 2: "Band 2: cases and househol
 
 
 def _figures():
+    from tts.cache import cached
+
     now = utcnow()
-    return {"now": now, "depth": queue_depth(now), "oldest": oldest_waiting(now), "overdue": overdue_count(now),
-            "sla": sla_today(now), "activity": tracer_activity(now), "band_labels": BAND_LABELS}
+    # The queue counts and today's first-call figures scan many rows: shared for a few seconds between
+    # supervisors (plain data only). Who is on a call, and the oldest waiting item, are always live.
+    (depth, overdue, sla), _at = cached("dashboard", "TTS_DASHBOARD_CACHE_SECONDS",
+                                        lambda: (queue_depth(now), overdue_count(now), sla_today(now)))
+    return {"now": now, "depth": depth, "oldest": oldest_waiting(now), "overdue": overdue,
+            "sla": sla, "activity": tracer_activity(now), "band_labels": BAND_LABELS}
 
 
 @bp.route("/")
