@@ -126,6 +126,8 @@ class WorkItem(db.Model):
 
 class CallAttempt(db.Model):
     __tablename__ = "call_attempts"
+    # A tracer's calls today (My work): one range scan instead of all of that tracer's calls ever.
+    __table_args__ = (Index("ix_call_attempts_tracer_created", "tracer_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     work_item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id"), index=True)

@@ -3,8 +3,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from tts.audit.models import AuditEvent
 from tts.audit.services import record_event
@@ -58,8 +58,8 @@ def overdue_cutoff(now: datetime) -> datetime:
 
 def queue_items(f: QueueFilter, now: datetime | None = None) -> Select:
     now = now or utcnow()
-    stmt = (select(WorkItem).join(Person, Person.id == WorkItem.person_id)
-            .options(contains_eager(WorkItem.person), joinedload(WorkItem.claimed_by), joinedload(WorkItem.assignee))
+    stmt = (select(WorkItem).options(joinedload(WorkItem.person), joinedload(WorkItem.claimed_by),
+                                     joinedload(WorkItem.assignee))
             .where(WorkItem.status.in_(QUEUE_STATUSES)).order_by(WorkItem.band, WorkItem.due_at, WorkItem.id))
     if f.tracer_id:
         stmt = stmt.where(or_(WorkItem.assignee_id == f.tracer_id,
@@ -68,8 +68,9 @@ def queue_items(f: QueueFilter, now: datetime | None = None) -> Select:
         stmt = stmt.where(WorkItem.band == f.band)
     if f.kind:
         stmt = stmt.where(WorkItem.kind == f.kind)
-    if f.district:
-        stmt = stmt.where(Person.postcode.startswith(f.district.strip().upper() + " "))
+    if f.district:  # a join only when it filters: counting the whole queue then needs no people rows
+        stmt = stmt.where(WorkItem.person_id.in_(
+            select(Person.id).where(Person.postcode.startswith(f.district.strip().upper() + " "))))
     if f.older_than_hours:
         stmt = stmt.where(WorkItem.created_at <= now - timedelta(hours=f.older_than_hours))
     if f.waiting_only or f.overdue_only:
@@ -201,19 +202,26 @@ class TracerActivity:
     is_idle: bool
 
 
-def tracer_activity(now: datetime) -> list[TracerActivity]:
+def activity_counts(now: datetime) -> tuple[dict, dict]:
+    """Today's calls (count, reached, last) and claims per tracer: plain data, safe to cache briefly."""
     start = today_start(now)
-    staff = db.session.scalars(select(User).where(User.is_active.is_(True), User.role.in_(STAFF_WHO_CALL))
-                               .order_by(User.is_on_shift.desc(), User.name)).all()
-    calls = {uid: (n, reached, last) for uid, n, reached, last in db.session.execute(
+    calls = {uid: (n, int(reached or 0), last) for uid, n, reached, last in db.session.execute(
         select(CallAttempt.tracer_id, func.count(), func.sum(func.cast(CallAttempt.outcome == "reached", db.Integer)),
                func.max(CallAttempt.created_at))
         .where(CallAttempt.created_at >= start).group_by(CallAttempt.tracer_id))}
     claims = dict(db.session.execute(select(AuditEvent.actor_id, func.count()).where(
         AuditEvent.action == "work_item.claim", AuditEvent.at >= start).group_by(AuditEvent.actor_id)).all())
+    return calls, claims
+
+
+def tracer_activity(now: datetime, counts: tuple[dict, dict] | None = None) -> list[TracerActivity]:
+    start = today_start(now)
+    staff = db.session.scalars(select(User).where(User.is_active.is_(True), User.role.in_(STAFF_WHO_CALL))
+                               .order_by(User.is_on_shift.desc(), User.name)).all()
+    calls, claims = counts if counts is not None else activity_counts(now)
     holding = dict(db.session.execute(select(WorkItem.claimed_by_id, func.count()).where(
         WorkItem.status == ItemStatus.CLAIMED, WorkItem.claimed_until >= now).group_by(WorkItem.claimed_by_id)).all())
-    work_waiting = bool(sum(queue_depth(now).values()))
+    work_waiting = bool(db.session.scalar(select(exists().where(waiting_clause(now)))))
     idle_after = timedelta(minutes=current_app.config["TTS_IDLE_MINUTES"])
     out = []
     for user in staff:

@@ -1,8 +1,9 @@
 """The supervisor dashboard (refreshes itself), the filterable queue and bulk reassignment."""
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import func, select
 
-from tts.callqueue.models import KIND_LABELS, ItemKind
+from tts.callqueue.models import KIND_LABELS, ItemKind, WorkItem
 from tts.clock import utcnow
 from tts.errors import DomainError, ValidationFailed
 from tts.extensions import db
@@ -11,6 +12,7 @@ from tts.supervision import bp
 from tts.ui import flash_errors
 from tts.supervision.services import (
     QueueFilter,
+    activity_counts,
     load_assignee,
     oldest_waiting,
     overdue_count,
@@ -31,10 +33,11 @@ def _figures():
     now = utcnow()
     # The queue counts and today's first-call figures scan many rows: shared for a few seconds between
     # supervisors (plain data only). Who is on a call, and the oldest waiting item, are always live.
-    (depth, overdue, sla), _at = cached("dashboard", "TTS_DASHBOARD_CACHE_SECONDS",
-                                        lambda: (queue_depth(now), overdue_count(now), sla_today(now)))
+    (depth, overdue, sla, counts), _at = cached(
+        "dashboard", "TTS_DASHBOARD_CACHE_SECONDS",
+        lambda: (queue_depth(now), overdue_count(now), sla_today(now), activity_counts(now)))
     return {"now": now, "depth": depth, "oldest": oldest_waiting(now), "overdue": overdue,
-            "sla": sla, "activity": tracer_activity(now), "band_labels": BAND_LABELS}
+            "sla": sla, "activity": tracer_activity(now, counts), "band_labels": BAND_LABELS}
 
 
 @bp.route("/")
@@ -67,8 +70,11 @@ def _filter_from_args(args) -> QueueFilter:
 @require("supervise")
 def queue():
     f = _filter_from_args(request.args)
-    page = db.paginate(queue_items(f), per_page=100, error_out=False)
-    return render_template("supervision/queue.html", page=page, f=f, staff=staff_who_call(), now=utcnow(),
+    stmt = queue_items(f)
+    items = db.session.scalars(stmt.limit(100)).unique().all()
+    total = db.session.scalar(select(func.count()).select_from(
+        stmt.with_only_columns(WorkItem.id).order_by(None).subquery())) or 0
+    return render_template("supervision/queue.html", items=items, total=total, f=f, staff=staff_who_call(), now=utcnow(),
                            kinds=[(k.value, KIND_LABELS[k]) for k in ItemKind], band_labels=BAND_LABELS,
                            args=request.args)
 
