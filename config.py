@@ -50,6 +50,7 @@ class Config:
 
     # The call queue (design.md "Rules that must be right").
     TTS_CALLING_HOURS = os.environ.get("TTS_CALLING_HOURS", "08:00-20:00")  # Europe/London
+    TTS_MAX_COMPANIONS = int(os.environ.get("TTS_MAX_COMPANIONS", "5"))  # others claimed with one call
     TTS_CLAIM_LEASE_MINUTES = int(os.environ.get("TTS_CLAIM_LEASE_MINUTES", "20"))
     TTS_MAX_FAILED_ATTEMPTS = int(os.environ.get("TTS_MAX_FAILED_ATTEMPTS", "3"))
     TTS_ESCALATE_AFTER_HOURS = int(os.environ.get("TTS_ESCALATE_AFTER_HOURS", "24"))

@@ -47,6 +47,14 @@ LAST = ["Fairweather", "Kestrel", "Moorcroft", "Nettlefold", "Quillon", "Rookwoo
 STREETS = ["Pretend Place", "Sample Street", "Fictional Road", "Example Avenue", "Imaginary Lane", "Model Row"]
 DISTRICTS = [f"S{n}" for n in range(1, 21)] + ["S35", "S36", "S60", "S61", "S62", "S63", "S64", "S65", "S66", "S70"]
 REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+# Ofcom's ranges for drama (never allocated to anyone): a UK mobile range and one per big city, in E.164.
+DRAMA_NUMBERS = (
+    [f"+447700900{n:03d}" for n in range(1000)]
+    + [f"+44{area}4960{n:03d}" for area in ("113", "114", "115", "116", "117", "118", "121", "131", "141", "151",
+                                            "161") for n in range(1000)]
+    + [f"+441914980{n:03d}" for n in range(1000)] + [f"+442079460{n:03d}" for n in range(1000)]
+    + [f"+442920180{n:03d}" for n in range(1000)] + [f"+441632960{n:03d}" for n in range(1000)]
+)
 
 
 @dataclass
@@ -94,8 +102,10 @@ class Generator:
         return self.ids[table]
 
     def phone(self) -> str:
+        """The next number from Ofcom's drama ranges: ~16,000 numbers in all, so at national scale they
+        repeat (people sharing a number are called together, as a family sharing a phone would be)."""
         self.phone_counter += 1
-        return f"+447700900{self.phone_counter % 1000:03d}"  # Ofcom's drama range only: numbers repeat
+        return DRAMA_NUMBERS[self.phone_counter % len(DRAMA_NUMBERS)]
 
     def audit(self, out: Tables, at: datetime, actor: int | None, action: str, record_type: str, record_id: int,
               details: dict | None = None) -> None:

@@ -312,6 +312,16 @@ def test_household_and_shared_phone_are_claimed_together_for_one_call(env):
     assert [item_for(s).status for s in (case, member, same_phone)] == ["done", "done", "open"]
 
 
+def test_one_call_takes_at_most_a_households_worth_of_companions(env, app):
+    me = tracer()
+    case = new_case(1)
+    for n in range(8):  # eight other people give the case's number (an office phone, say)
+        close_contact(case, 20 + n, phone="07700 900001")
+    claim = claim_next(me)
+    assert len(claim.also_claimed) == app.config["TTS_MAX_COMPANIONS"] == 5
+    assert len(claim_next(tracer()).also_claimed) == 2  # the rest go to the next tracer's call
+
+
 def test_a_person_on_another_tracers_call_is_never_handed_out(env):
     me, other = tracer(), tracer()
     first_case = new_case(1)

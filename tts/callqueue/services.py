@@ -165,10 +165,13 @@ def _claim_companions(item: WorkItem, user, now: datetime) -> list[WorkItem]:
         same.append(WorkItem.person_id.in_(select(Person.id).where(Person.household_id == person.household_id)))
     if person.phone:
         same.append(WorkItem.person_id.in_(select(Person.id).where(Person.phone == person.phone)))
+    # One call reaches at most a household's worth of people (TTS_MAX_COMPANIONS, default 5): a number
+    # shared far more widely (a care home's office phone, say) must not hand one tracer dozens of calls.
     stmt = (select(WorkItem).join(Person, Person.id == WorkItem.person_id)
             .where(_claimable(now), WorkItem.id != item.id, or_(*same),
                    or_(_pool_filter(now), _mine_filter(user.id, now)), ~_person_held_by_other(user.id, now))
             .order_by(WorkItem.band, WorkItem.due_at, WorkItem.id)
+            .limit(current_app.config["TTS_MAX_COMPANIONS"])
             .with_for_update(skip_locked=True, of=[WorkItem, Person]))
     taken = []
     for other in db.session.scalars(stmt).all():
