@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pyotp
+import pytest
 from sqlalchemy import select
 
 from tests.conftest import PASSWORD, ROOT, sign_in, totp_code
@@ -279,3 +280,33 @@ def test_demo_accounts_are_enrolled_and_their_keys_printed(app, client, make_use
     real = make_user("tracer")
     refused = runner.invoke(args=["demo", "code", real["email"]])
     assert refused.exit_code == 1 and real["totp_secret"] not in refused.output
+
+
+@pytest.mark.no_rollback
+def test_throttling_counts_are_shared_through_redis_when_configured(fresh_database_url):
+    """Two web processes (two apps here) with RATELIMIT_STORAGE_URI pointing at one Redis share the count."""
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    from tests.conftest import make_app
+
+    url = fresh_database_url("throttle")
+    uri = "redis://127.0.0.1:6379/15"
+    first, second = make_app(url, RATELIMIT_STORAGE_URI=uri), make_app(url, RATELIMIT_STORAGE_URI=uri)
+    first.extensions["tts_throttle"].reset()
+    try:
+        for _ in range(3):
+            first.test_client().post("/login", data={"email": "shared@tts.example", "password": "wrong-password-x"})
+        for _ in range(2):
+            second.test_client().post("/login", data={"email": "shared@tts.example", "password": "wrong-password-x"})
+        refused = first.test_client().post("/login", data={"email": "shared@tts.example", "password": "x" * 12})
+        assert refused.status_code == 429
+    finally:
+        first.extensions["tts_throttle"].reset()
+        for app in (first, second):
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
