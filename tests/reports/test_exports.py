@@ -165,3 +165,14 @@ def test_memory_stays_flat_for_200k_rows(fresh_database_url):
     assert n == 200_001  # the header and every row
     growth = marks[200_001] - marks[20_001]
     assert growth < 40 * 1024 * 1024, f"resident memory grew {growth / 1e6:.1f} MB from 20k to 200k rows"
+
+
+def test_xlsx_larger_than_one_excel_sheet_is_refused_with_a_reason(client, api_token, data, monkeypatch):
+    import tts.reports.exports as exports
+
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 2)  # Excel's real limit is 1,048,576 rows
+    headers, _ = api_token("supervisor")
+    response = client.get(f"/api/v1/exports/cases.xlsx?from={today()}&to={today()}", headers=headers)
+    assert response.status_code == 422 and "download CSV" in response.json["errors"]["to"][0]
+    ok = client.get(f"/api/v1/exports/cases.csv?from={today()}&to={today()}", headers=headers)
+    assert ok.status_code == 200

@@ -149,19 +149,31 @@ def csv_chunks(ds: Dataset, on: date, rows_per_chunk: int = 500) -> Iterator[str
 
 
 def xlsx_file(ds: Dataset, on: date) -> str:
-    """Write an XLSX with openpyxl's write-only mode (rows go to disk as written); returns its path.
-    The caller deletes it once sent."""
-    from openpyxl import Workbook
+    """Write an XLSX with XlsxWriter's constant-memory mode (each row goes to disk as it is written);
+    returns its path, which the caller deletes once sent. Text is always written as text, so a cell can
+    never become a formula."""
+    import xlsxwriter
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("data")
-    sheet.append(ds.columns)
-    for values in rows(ds, on):
-        sheet.append(values)
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
-    workbook.save(path)
+    book = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_formulas": False,
+                                      "strings_to_urls": False, "strings_to_numbers": False})
+    sheet = book.add_worksheet("data")
+    sheet.write_row(0, 0, ds.columns)
+    for n, values in enumerate(rows(ds, on), start=1):
+        if n >= XLSX_MAX_ROWS:
+            raise ExportTooLarge(f"More than {XLSX_MAX_ROWS - 1:,} rows: Excel cannot hold them in one sheet. "
+                                 "Choose a shorter date range, or download CSV.")
+        sheet.write_row(n, 0, values)
+    book.close()
     return path
+
+
+XLSX_MAX_ROWS = 1_048_576  # Excel's limit per sheet, the header row included
+
+
+class ExportTooLarge(Exception):
+    pass
 
 
 def audit_export(actor, name: str, f: Filters, identifiable: bool, row_count: int, fmt: str) -> None:

@@ -11,7 +11,8 @@ from tts.errors import ErrorCollector
 from tts.extensions import db
 from tts.permissions import require
 from tts.reports import bp
-from tts.reports.exporting import DATASETS, audit_export, count_rows, csv_chunks, dataset, xlsx_file
+from tts.reports.exporting import (DATASETS, XLSX_MAX_ROWS, audit_export, count_rows, csv_chunks, dataset,
+                                   xlsx_file)
 from tts.reports.views import parse_filters
 
 
@@ -26,6 +27,10 @@ def _export(user, name: str, fmt: str):
         return None  # the caller answers 403
     ds = dataset(name, f, identifiable)
     total = count_rows(ds)
+    if fmt == "xlsx" and total >= XLSX_MAX_ROWS:
+        errors.add("to", f"{total:,} rows: more than one Excel sheet holds ({XLSX_MAX_ROWS - 1:,}). "
+                         "Choose a shorter date range, or download CSV.")
+        errors.raise_if_any()
     audit_export(user, name, f, identifiable, total, fmt)
     db.session.commit()
     filename = f"tts-{name}-{f.date_from}-{f.date_to}{'-identifiable' if identifiable else ''}.{fmt}"
