@@ -50,6 +50,7 @@ def load_command():
             user.totp_enrolled_at = utcnow()
     if db.session.scalar(select(Case.id).limit(1)) is None:
         _demo_cases(users["tracer@tts.example"])
+        _demo_follow_up(users["supervisor@tts.example"], users["field@tts.example"])
     db.session.commit()
     click.echo("\nDemo logins (password for all: %s). Sign-in also asks for a code from an authenticator" % DEMO_PASSWORD)
     click.echo("app: add the key shown to any TOTP app, or print the current code with")
@@ -71,6 +72,23 @@ def code_command(email: str):
         click.echo("Only the demo accounts' codes can be printed", err=True)
         raise SystemExit(1)
     click.echo(pyotp.TOTP(user.totp_secret).now())
+
+
+def _demo_follow_up(supervisor: User, field_officer: User) -> None:
+    """Something on every list: the contact with no phone number is visited, the case needs food, and a text
+    arrived from a number nobody recognises."""
+    from tts.escalation.models import Escalation
+    from tts.escalation.services import assign_visit
+    from tts.support.services import create_support_need
+    from tts.telephony.services import receive_sms
+
+    for escalation in db.session.scalars(select(Escalation).where(Escalation.status == "open")):
+        assign_visit(supervisor, escalation, field_officer)
+    case = db.session.scalar(select(Case).order_by(Case.id).limit(1))
+    create_support_need(supervisor, case.person, kind="food", urgency="today",
+                        notes="Lives alone with two children; no one to shop for them")
+    receive_sms(sid="SMdemo0000000000000000000000000001", from_number="+447700900999", to_number=None,
+                body="Hi, I got a text asking me to isolate but I don't know who this is")
 
 
 def _demo_cases(tracer: User) -> None:

@@ -51,11 +51,14 @@ class GovDateField(Field):
             self.process_errors.append(f"{self.label.text} must be a real date")
 
 
-def apply_errors(form: FlaskForm, exc: ValidationFailed, prefix: str = "person.") -> None:
-    """Show a service's field errors on the form's fields (`person.phone` -> the `phone` field).
-    A field the form already faulted (an impossible date, say) keeps its own, more precise message."""
+def apply_errors(form: FlaskForm, exc: ValidationFailed, prefix: str = "person.",
+                 aliases: dict[str, str] | None = None) -> None:
+    """Show a service's field errors on the form's fields (`person.phone` -> the `phone` field; `aliases`
+    names the field for a service key the form has no field for). A field the form already faulted (an
+    impossible date, say) keeps its own, more precise message."""
     for key, messages in exc.errors.items():
         name = key.removeprefix(prefix)
+        name = (aliases or {}).get(name, name)
         field = form._fields.get(name)
         if field is None:
             form.form_errors.extend(messages)
@@ -63,7 +66,8 @@ def apply_errors(form: FlaskForm, exc: ValidationFailed, prefix: str = "person."
             field.errors = list(messages)
 
 
-def submit(form: FlaskForm, action: Callable[[], T], prefix: str = "person.") -> T | None:
+def submit(form: FlaskForm, action: Callable[[], T], prefix: str = "person.",
+           aliases: dict[str, str] | None = None) -> T | None:
     """Validate a posted form and run the service `action`, showing every problem at once.
 
     The service runs even when the form itself found a problem, so that its rules report too;
@@ -76,7 +80,7 @@ def submit(form: FlaskForm, action: Callable[[], T], prefix: str = "person.") ->
         result = action()
     except ValidationFailed as exc:
         db.session.rollback()
-        apply_errors(form, exc, prefix)
+        apply_errors(form, exc, prefix, aliases)
         return None
     if not form_ok:
         db.session.rollback()
@@ -88,7 +92,7 @@ def flash_errors(lead: str, exc: ValidationFailed) -> None:
     """For pages whose forms sit in tables: report a service's field errors in one message."""
     from flask import flash
 
-    flash(lead + ": " + "; ".join(m for messages in exc.errors.values() for m in messages), "info")
+    flash(lead + ": " + "; ".join(m for messages in exc.errors.values() for m in messages), "error")
 
 
 def _datetime(value, fmt: str = "%-d %b %Y %H:%M") -> str:

@@ -1,3 +1,4 @@
+import pytest
 """Signing in and out, user administration, CSRF, and the users CLI."""
 from sqlalchemy import select
 
@@ -166,6 +167,17 @@ def test_admin_issues_lists_and_revokes_api_tokens(app, admin_client, make_user,
         token_id = stored.id
     admin_client.post(f"/admin/tokens/{token_id}/revoke")
     assert client.get("/api/v1/people/999999", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+@pytest.mark.parametrize("days", ["-3", "0", "abc", "367", ""])
+def test_a_token_lifetime_outside_1_to_366_days_is_refused_on_its_field(app, admin_client, make_user, days):
+    tracer = make_user("tracer")
+    response = admin_client.post(f"/admin/users/{tracer['id']}/tokens", data={"days": days})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "<title>Error: " in html
+    assert '<a href="#days">Enter a whole number of days from 1 to 366</a>' in html and 'id="days-error"' in html
+    with app.app_context():
+        assert db.session.scalars(select(ApiToken).where(ApiToken.user_id == tracer["id"])).all() == []
 
 
 def test_each_api_use_is_attributed_to_its_token(app, client, api_token, ctx):

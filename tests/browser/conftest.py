@@ -98,3 +98,30 @@ def sign_in(page, role: str) -> None:
 
     page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(BROWSER_TOTP_SECRET).now())
     page.get_by_role("button", name="Continue").click()
+
+
+# --- Accessibility: axe-core (the npm package) run inside the page ------------------------------------------
+
+AXE_SOURCE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.0, 2.1 and 2.2 at levels A and AA; axe's "best-practice" rules are reported by it separately.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+
+
+def axe_violations(page) -> list[str]:
+    """Run axe-core in the page as it is now and describe each violation (rule, impact, the elements)."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        # Evaluated through the DevTools protocol, so the page's Content-Security-Policy stays as strict as ever.
+        page.evaluate(AXE_SOURCE.read_text(encoding="utf-8") + "\n;void 0")
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+                           AXE_TAGS)
+    found = []
+    for violation in result["violations"]:
+        targets = ", ".join(" ".join(node["target"]) if isinstance(node["target"], list) else str(node["target"])
+                            for node in violation["nodes"][:5])
+        found.append(f"{violation['id']} ({violation['impact']}): {violation['help']} — {targets}")
+    return found
+
+
+def assert_accessible(page, what: str) -> None:
+    found = axe_violations(page)
+    assert not found, f"axe-core found WCAG 2.2 A/AA problems on {what} ({page.url}):\n  " + "\n  ".join(found)

@@ -68,7 +68,22 @@ def test_callback_form_needs_a_date_and_time(tracer_client, household):
     response = tracer_client.post(f"/queue/items/{item_id}/attempts",
                                   data=outcome(item_id, "callback_requested", **{"callback_time": "half past"}),
                                   follow_redirects=True)
-    assert "The outcome for Bram Kestrel was not saved" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<title>Error: Call Bram Kestrel" in html
+    assert "The outcome for Bram Kestrel was not saved" in html
+    # The summary links to the field, the field says what is wrong, and the answers given are kept.
+    assert re.search(r'<a href="#i%d-callback_date-day">[^<]+</a>' % item_id, html)
+    assert 'id="i%d-callback_date-error"' % item_id in html
+    assert re.search(r'value="callback_requested"\s+checked', html)
+    assert 'value="half past"' in html
+    response = tracer_client.post(f"/queue/items/{item_id}/attempts", data=outcome(
+        item_id, "callback_requested", callback_time="half past",
+        **{"callback_date-day": "23", "callback_date-month": "11", "callback_date-year": "2026"}))
+    assert 'id="i%d-callback_time-error"' % item_id in response.get_data(as_text=True)
+    response = tracer_client.post(f"/queue/items/{item_id}/attempts", data=outcome(item_id, None))
+    html = response.get_data(as_text=True)
+    assert re.search(r'<a href="#i%d-outcome-reached">Choose what happened on the call</a>' % item_id, html)
+    assert "govuk-form-group--error" in html
     response = tracer_client.post(f"/queue/items/{item_id}/attempts", follow_redirects=True, data=outcome(
         item_id, "callback_requested", callback_time="4:15pm",
         **{"callback_date-day": "23", "callback_date-month": "11", "callback_date-year": "2026"}))

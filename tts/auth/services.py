@@ -13,7 +13,7 @@ from tts.auth.models import ApiToken, User
 from tts.auth.passwords import password_problems
 from tts.auth.sessions import end_sessions
 from tts.clock import utcnow
-from tts.errors import DomainError, ErrorCollector
+from tts.errors import DomainError, ErrorCollector, ValidationFailed
 from tts.extensions import db
 from tts.permissions import Role
 
@@ -146,12 +146,17 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+MAX_TOKEN_DAYS = 366  # a token outlives nobody's review: re-issue at least yearly
+
+
 def issue_api_token(actor: User | None, user: User, days: int | None = None) -> tuple[ApiToken, str]:
     """A new bearer token for `user`; only its hash is stored, so the plain text is returned once."""
     if not user.is_active:
         raise DomainError("Cannot issue a token to a deactivated user")
+    days = current_app.config["TTS_API_TOKEN_DAYS"] if days is None else days
+    if not isinstance(days, int) or not 1 <= days <= MAX_TOKEN_DAYS:
+        raise ValidationFailed({"days": [f"Enter a whole number of days from 1 to {MAX_TOKEN_DAYS}"]})
     plain = "tts_" + secrets.token_urlsafe(32)
-    days = days or current_app.config["TTS_API_TOKEN_DAYS"]
     token = ApiToken(user=user, token_hash=_hash_token(plain), prefix=plain[:10],
                      expires_at=utcnow() + timedelta(days=days))
     db.session.add(token)

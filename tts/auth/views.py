@@ -279,20 +279,26 @@ def account():
 def tokens(user_id: int):
     """API tokens are for integrations: issued here (shown once), listed, revoked."""
     from tts.auth.services import issue_api_token
-    from tts.errors import DomainError
+    from tts.errors import DomainError, ValidationFailed
 
     user = db.session.get(User, user_id) or abort(404)
-    new_token = None
+    new_token, errors, days = None, {}, "90"
     if request.method == "POST":
+        days = request.form.get("days", "").strip()
         try:
-            _, new_token = issue_api_token(current_user, user, request.form.get("days", type=int))
+            _, new_token = issue_api_token(current_user, user, int(days) if days.isdigit() else -1)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.errors
         except DomainError as exc:
             db.session.rollback()
             flash(str(exc), "info")
         else:
             db.session.commit()
+            days = "90"
     listed = sorted(user.tokens, key=lambda t: t.created_at, reverse=True)
-    return render_template("admin/tokens.html", user=user, tokens=listed, new_token=new_token, now=utcnow())
+    return render_template("admin/tokens.html", user=user, tokens=listed, new_token=new_token, now=utcnow(),
+                           errors=errors, days=days), 400 if errors else 200
 
 
 @bp.route("/admin/tokens/<id:token_id>/revoke", methods=["POST"])

@@ -95,7 +95,11 @@ def _hours_text() -> str:
 @bp.route("/items/<id:item_id>")
 @require("queue.work")
 def call(item_id: int):
-    item = load_item_or_404(item_id)
+    return _render_call(load_item_or_404(item_id))
+
+
+def _render_call(item: WorkItem, posted: OutcomeForm | None = None):
+    """The call screen; `posted` is an outcome form that failed, shown with its answers and errors."""
     now = utcnow()
     holding = item.is_claimed_by(current_user, now)
     if not holding and not may_view_person(current_user, item.person_id):
@@ -112,7 +116,10 @@ def call(item_id: int):
             (companions if other.is_claimed_by(current_user, now) else others).append(other)
     forms = {i.id: OutcomeForm(formdata=None, claim_token=i.claim_token, prefix=f"i{i.id}")
              for i in [item, *companions] if i.is_claimed_by(current_user, now)}
+    if posted is not None and item.id in forms:
+        forms[item.id] = posted
     return render_template("callqueue/call.html", item=item, holding=holding, companions=companions,
+                           failed_form=posted,
                            others=others, forms=forms, now=now, outcome_choices=OUTCOME_CHOICES,
                            kind_labels=KIND_LABELS, reason_labels=REASON_LABELS)
 
@@ -156,15 +163,15 @@ def record(item_id: int):
         result = submit(form, lambda: record_attempt(
             current_user, item, outcome=form.outcome.data or None, notes=form.notes.data,
             callback_at=form.callback_at(), language=form.language.data, claim_token=form.claim_token.data or None),
-            prefix="")
+            prefix="", aliases={"callback_at": "callback_date"})
     except NotClaimHolder as exc:
         db.session.rollback()
         flash(str(exc), "info")
         return redirect(url_for("callqueue.my_work"))
     if result is None:
-        flash(f"The outcome for {name} was not saved: " + "; ".join(
-            m for messages in form.errors.values() for m in messages), "info")
-        return redirect(url_for("callqueue.call", item_id=item_id))
+        # Back to the call screen, answers kept and problems listed; for a companion's form, the screen is
+        # shown from that person's side (the others on the call are still listed with their own forms).
+        return _render_call(item, posted=form)
     db.session.commit()
     flash(_outcome_message(name, result), "success")
     # People claimed with this one for the same call come first; then, if asked, the next in the queue.

@@ -72,3 +72,58 @@ if (timeout) {
   });
   check();
 }
+
+// Conditional reveals on radios: show the fields that belong to the chosen answer. Done here rather than by
+// govuk-frontend so that no radio carries aria-expanded, which ARIA does not allow on a radio
+// (govuk-frontend#979); the fields follow their radio in reading order and are announced when reached.
+document.querySelectorAll("[data-tts-reveals]").forEach((group) => {
+  const inputs = group.querySelectorAll("input[type=radio]");
+  const sync = () => inputs.forEach((input) => {
+    const target = input.dataset.ttsReveal && document.getElementById(input.dataset.ttsReveal);
+    if (target) target.classList.toggle("govuk-radios__conditional--hidden", !input.checked);
+  });
+  inputs.forEach((input) => {
+    if (input.dataset.ttsReveal) input.setAttribute("aria-controls", input.dataset.ttsReveal);
+    input.addEventListener("change", sync);
+  });
+  window.addEventListener("pageshow", sync);
+  sync();
+});
+
+// Keyboard shortcuts (call screen, My work): one key, no modifier, only when the user is not typing in a box,
+// and they can be turned off (WCAG 2.1.4). The keys are listed on the page.
+const shortcutArea = document.querySelector("[data-shortcuts]");
+if (shortcutArea) {
+  const OFF = "tts-shortcuts-off";
+  const isOff = () => { try { return localStorage.getItem(OFF) === "1"; } catch (e) { return false; } };
+  const offBox = shortcutArea.querySelector("[data-shortcuts-off]");
+  if (offBox) {
+    offBox.checked = isOff();
+    offBox.addEventListener("change", () => {
+      try { localStorage.setItem(OFF, offBox.checked ? "1" : "0"); } catch (e) { /* private browsing */ }
+    });
+  }
+  const typing = (el) => el && (el.isContentEditable ||
+    el.matches("textarea, select, input:not([type=radio]):not([type=checkbox]):not([type=submit]):not([type=button])"));
+  document.addEventListener("keydown", (event) => {
+    if (isOff() || event.defaultPrevented || event.ctrlKey || event.altKey || event.metaKey || typing(event.target)) return;
+    const dialog = document.getElementById("session-timeout");
+    if (dialog && !dialog.hidden) return;
+    const key = event.key.length === 1 ? event.key.toLowerCase() : "";
+    if (!key || !/^[a-z0-9]$/.test(key)) return;
+    const el = shortcutArea.querySelector(`[data-shortcut="${key}"]`);
+    if (!el) return;
+    event.preventDefault();
+    if (el.matches("input[type=radio], input[type=checkbox]")) {
+      el.checked = true;
+      el.dispatchEvent(new Event("change", { bubbles: true }));
+      el.focus();
+    } else if (el.matches("details")) {
+      el.open = true;
+      const target = el.querySelector(el.dataset.shortcutFocus || "summary");
+      if (target) target.focus();
+    } else {
+      el.click();
+    }
+  });
+}

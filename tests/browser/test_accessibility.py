@@ -1,0 +1,213 @@
+"""axe-core finds no WCAG 2.2 A/AA problem on any page, for every role, on the demo data set, including the
+forms in their error state; and every page reflows at 320 CSS pixels without scrolling sideways.
+
+The pages are not listed by hand: every GET route in the access policy table that a role may open and that
+answers with a page is visited, so a new page is checked the day it is added (the test fails if a page has
+no example address below)."""
+import threading
+
+import pyotp
+import pytest
+import time_machine
+from flask import url_for
+from playwright.sync_api import expect
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from tests.browser.conftest import SCREENSHOTS, assert_accessible
+from tests.conftest import make_app
+from tts.access_policy import PUBLIC, ROUTES
+from tts.auth.models import User
+from tts.auth.services import create_user, issue_api_token
+from tts.callqueue.services import claim_next
+from tts.cases.models import Case
+from tts.demo import DEMO_PASSWORD, demo_totp_secret
+from tts.extensions import db
+from tts.imports.services import create_batch, run_import
+from tts.telephony.models import MessageTemplate
+
+pytestmark = pytest.mark.browser
+DAY = "2026-11-23T10:00:00+00:00"  # a Monday morning, inside calling hours
+LOGINS = {"tracer": "tracer@tts.example", "field": "field@tts.example", "supervisor": "supervisor@tts.example",
+          "reporting": "reporting@tts.example", "admin": "admin@tts.example"}
+# Routes that answer with something other than a page (files, fragments htmx swaps in, JSON).
+NOT_PAGES = {"static", "govuk_assets", "auth.session_status", "reports.download", "reports.publication",
+             "imports.template", "imports.progress", "supervision.panel", "api.openapi"}
+
+
+@pytest.fixture(scope="module")
+def demo(fresh_database_url):
+    """The app with `flask demo load` data, a call in progress, a failed import and an API token."""
+    with time_machine.travel(DAY, tick=True):
+        app = make_app(fresh_database_url("a11y"), TTS_MFA_REPLAY_GUARD=False)
+        result = app.test_cli_runner().invoke(args=["demo", "load"])
+        assert result.exit_code == 0, result.output
+        with app.app_context():
+            users = {role: db.session.scalar(select(User).where(User.email == email)) for role, email in LOGINS.items()}
+            claim = claim_next(users["tracer"])
+            field_claim = claim_next(users["field"])
+            assert claim is not None and field_claim is not None
+            bad = "first_name,last_name\nQuinn,\n"
+            batch = run_import(users["admin"], create_batch(users["admin"], "referrals.csv", bad))
+            issue_api_token(users["admin"], users["tracer"])
+            newcomer = create_user(None, email="newcomer@tts.example", name="Nell Newcomer", role="tracer",
+                                   password=DEMO_PASSWORD)
+            db.session.commit()
+            case = db.session.scalar(select(Case).order_by(Case.id).limit(1))
+            ids = {"case_id": case.id, "person_id": case.person_id, "item_id": claim.item.id,
+                   "user_id": users["tracer"].id, "batch_id": batch.id, "newcomer": newcomer.email,
+                   "template_id": db.session.scalar(select(MessageTemplate.id).limit(1)),
+                   "field": {"item_id": field_claim.item.id, "person_id": field_claim.item.person_id,
+                             "case_id": field_claim.item.case_id or field_claim.item.contact.case_id}}
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield app, f"http://127.0.0.1:{server.server_port}", ids
+        finally:
+            server.shutdown()
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+def pages_for(app, audience: str | None, ids: dict) -> list[tuple[str, str]]:
+    """(endpoint, path) of every page this audience may open (None: the public ones)."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        allowed = ROUTES[rule.endpoint]
+        if rule.endpoint in NOT_PAGES or "GET" not in rule.methods or rule.endpoint.startswith(("twilio", "api.")):
+            continue
+        if (allowed == PUBLIC) != (audience is None) or (audience and audience not in allowed):
+            continue
+        missing = [arg for arg in rule.arguments if arg not in ids]
+        assert not missing, f"give {rule.endpoint} an example {missing} in this test"
+        with app.test_request_context():
+            found.append((rule.endpoint, url_for(rule.endpoint, **{a: ids[a] for a in rule.arguments})))
+    return sorted(found)
+
+
+def sign_in(page, email: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(demo_totp_secret(email)).now())
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+@pytest.fixture
+def demo_page(browser, demo, request):
+    app, base_url, ids = demo
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    shots = SCREENSHOTS / request.node.name
+    shots.mkdir(parents=True, exist_ok=True)
+    page.snap = lambda label: page.screenshot(path=str(shots / f"{label}.png"), full_page=True)
+    with time_machine.travel(DAY, tick=True):
+        yield page
+    context.close()
+
+
+def check_page(page, label: str) -> None:
+    assert_accessible(page, label)
+    page.snap(label.replace(" ", "-").replace("/", "-").strip("-"))
+
+
+@pytest.mark.parametrize("audience", ["tracer", "field", "supervisor", "reporting", "admin"])
+def test_every_page_a_role_can_open_passes_axe(demo, demo_page, audience):
+    app, _base, ids = demo
+    page = demo_page
+    sign_in(page, LOGINS[audience])
+    pages = pages_for(app, audience, {**ids, **ids.get(audience, {})})
+    assert len(pages) >= 5
+    for endpoint, path in pages:
+        response = page.goto(path)
+        assert response.status < 400, f"{path} answered {response.status} for {audience}"
+        check_page(page, f"{audience} {endpoint}")
+
+
+def test_the_public_pages_pass_axe(demo, demo_page):
+    app, _base, ids = demo
+    page = demo_page
+    for endpoint, path in pages_for(app, None, ids):
+        if endpoint.startswith("auth.login_code") or endpoint == "auth.enrol":
+            continue  # they need a password first: below
+        page.goto(path)
+        check_page(page, f"public {endpoint}")
+    # The sign-in form in its error state, then the code page, the enrolment page and their error states.
+    page.goto("/login")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    check_page(page, "login errors")
+    page.get_by_label("Email address").fill(LOGINS["tracer"])
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    check_page(page, "login code")
+    page.get_by_label("Code from your authenticator app").fill("12")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    check_page(page, "login code errors")
+
+    page.context.clear_cookies()
+    page.goto("/login")
+    page.get_by_label("Email address").fill(ids["newcomer"])
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up two-factor sign-in")
+    check_page(page, "enrol")
+    page.get_by_role("button", name="Confirm and sign in").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    check_page(page, "enrol errors")
+
+
+def test_error_pages_pass_axe(demo, demo_page):
+    page = demo_page
+    sign_in(page, LOGINS["tracer"])
+    for path, status in (("/no-such-page", 404), ("/admin/users", 403), ("/people/2000000000", 404)):
+        assert page.goto(path).status == status
+        check_page(page, f"error {status}")
+
+
+# (role, page, what to type first as (label, value), the button, where the problem is shown): "summary" is the
+# GOV.UK error summary at the top (focused, linked to the fields); forms that sit in the rows of a table
+# report in the notification banner instead, naming the row.
+ERROR_STATES = [
+    ("tracer", "/cases/new", [], "Save case", "summary"),
+    ("tracer", "/cases/{case_id}/contacts/new", [], "Add contact", "summary"),
+    ("tracer", "/people/{person_id}/edit", [("Phone number", "12345")], "Save changes", "summary"),
+    ("tracer", "/queue/items/{item_id}", [], "Save outcome", "summary"),
+    ("tracer", "/account", [("Your phone number", "12345")], "Save", "summary"),
+    ("tracer", "/account/password", [], "Change password", "summary"),
+    ("supervisor", "/supervise/queue", [], "Move selected", "banner"),
+    ("supervisor", "/messages/unmatched", [], "Attach", "summary"),
+    ("field", "/escalations/visits", [], "Record visit", "banner"),
+    ("reporting", "/reports/", [("From (YYYY-MM-DD)", "2026-02-31")], "Show", "summary"),
+    ("reporting", "/reports/exports", [("From (YYYY-MM-DD)", "not a date")], "Set dates", "summary"),
+    ("admin", "/admin/users/new", [], "Create account", "summary"),
+    ("admin", "/admin/users/{user_id}/tokens", [("Expires after (days)", "-3")], "Create a token", "summary"),
+    ("admin", "/admin/templates/{template_id}", [("Message", "")], "Save", "summary"),
+    ("admin", "/admin/policies/", [("Contacts quarantine for this many days after last contact", "0")],
+     "Save new version", "summary"),
+    ("admin", "/imports/", [], "Upload and import", "summary"),
+]
+
+
+@pytest.mark.parametrize("audience", ["tracer", "supervisor", "field", "reporting", "admin"])
+def test_forms_in_their_error_state_pass_axe(demo, demo_page, audience):
+    _app, _base, ids = demo
+    ids = {**ids, **ids.get(audience, {})}
+    page = demo_page
+    sign_in(page, LOGINS[audience])
+    for role, path, typing, button, shown in ERROR_STATES:
+        if role != audience:
+            continue
+        page.goto(path.format(**ids))
+        for label, value in typing:
+            page.get_by_label(label, exact=True).first.fill(value)
+        page.get_by_role("button", name=button).first.click()
+        problem = page.locator(".govuk-error-summary" if shown == "summary" else ".govuk-notification-banner")
+        expect(problem).to_be_visible()
+        expect(problem).to_be_focused()
+        check_page(page, f"{audience} errors {path.split('/')[1]} {button}")
