@@ -127,3 +127,6 @@ if (shortcutArea) {
     }
   });
 }
+
+// Everything above is wired up (the browser tests wait for this before pressing shortcut keys).
+document.documentElement.dataset.ttsReady = "1";
