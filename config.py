@@ -43,6 +43,7 @@ class Config:
     TTS_MFA_REPLAY_GUARD = True  # a one-time code works once
     TTS_DASHBOARD_CACHE_SECONDS = int(os.environ.get("TTS_DASHBOARD_CACHE_SECONDS", "20"))
     TTS_KPI_CACHE_SECONDS = int(os.environ.get("TTS_KPI_CACHE_SECONDS", "300"))
+    TTS_DASHBOARD_REFRESH_SECONDS = int(os.environ.get("TTS_DASHBOARD_REFRESH_SECONDS", "30"))
     TTS_RETENTION_DAYS = int(os.environ.get("TTS_RETENTION_DAYS", "90"))
     MAX_CONTENT_LENGTH = int(os.environ.get("TTS_MAX_UPLOAD_MB", "50")) * 1024 * 1024
     PERMANENT_SESSION_LIFETIME = 12 * 3600  # the cookie's own life; the server-side session decides sooner
@@ -59,6 +60,11 @@ class Config:
     TTS_IDLE_MINUTES = int(os.environ.get("TTS_IDLE_MINUTES", "30"))  # on shift, no call, work waiting
     TTS_IMPORT_INLINE_MAX_ROWS = int(os.environ.get("TTS_IMPORT_INLINE_MAX_ROWS", "2000"))  # larger: background
     TTS_SUPPRESSION_THRESHOLD = int(os.environ.get("TTS_SUPPRESSION_THRESHOLD", "5"))  # published tables
+
+    # The accessibility statement (/accessibility): who runs this service and how to report a problem.
+    TTS_ORGANISATION_NAME = os.environ.get("TTS_ORGANISATION_NAME", "the council's public health team")
+    TTS_ACCESSIBILITY_EMAIL = os.environ.get("TTS_ACCESSIBILITY_EMAIL", "accessibility@council.example")
+    TTS_ACCESSIBILITY_STATEMENT_DATE = os.environ.get("TTS_ACCESSIBILITY_STATEMENT_DATE", "23 November 2026")
 
     # Texts and calls (docs/twilio.md). Without TWILIO_ACCOUNT_SID a simulated gateway is used.
     TTS_TEAM_PHONE = os.environ.get("TTS_TEAM_PHONE", "0114 496 0000")

@@ -100,12 +100,13 @@ def register_blueprints(app: Flask) -> None:
     from tts.telephony import bp as telephony_bp
     from tts.telephony import webhooks_bp
     from tts.policies import bp as policies_bp
+    from tts.about import bp as about_bp
 
     from tts.api.openapi import register_docs
 
     register_docs(app)
     for bp in (auth_bp, cases_bp, people_bp, callqueue_bp, supervision_bp, escalation_bp, support_bp, telephony_bp,
-               webhooks_bp, reports_bp, imports_bp, policies_bp, audit_bp, api_bp):
+               webhooks_bp, reports_bp, imports_bp, policies_bp, audit_bp, api_bp, about_bp):
         app.register_blueprint(bp)
 
 

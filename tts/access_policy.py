@@ -45,6 +45,7 @@ ROUTES: dict[str, frozenset[str] | str] = {
     "auth.session_extend": STAFF,
     "auth.session_status": STAFF,
     "static": PUBLIC,
+    "about.accessibility": PUBLIC,
     "govuk_assets": PUBLIC,
     # Administration
     "auth.users": holders("user.manage"),

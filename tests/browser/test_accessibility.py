@@ -113,6 +113,26 @@ def demo_page(browser, demo, request):
 def check_page(page, label: str) -> None:
     assert_accessible(page, label)
     page.snap(label.replace(" ", "-").replace("/", "-").strip("-"))
+    assert_reflows(page, label)
+
+
+def assert_reflows(page, label: str) -> None:
+    """WCAG 1.4.10: at 320 CSS pixels wide nothing makes the page scroll sideways (a wide table may scroll
+    inside its own focusable region, which is allowed)."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": 320, "height": 800})
+    try:
+        wide = page.evaluate("""() => {
+          const width = document.documentElement.clientWidth;
+          if (document.documentElement.scrollWidth <= width) return null;
+          const culprits = [...document.querySelectorAll('body *')].filter(
+            (el) => el.getBoundingClientRect().right > width + 1 && !el.closest('.tts-scroll'));
+          return culprits.slice(-3).map((el) => el.tagName.toLowerCase() + '.' + [...el.classList].join('.')).join(', ');
+        }""")
+        assert wide is None, f"{label} ({page.url}) scrolls sideways at 320px: {wide}"
+        assert_accessible(page, label + " at 320px")  # tables that now scroll are named, focusable regions
+    finally:
+        page.set_viewport_size(size)
 
 
 @pytest.mark.parametrize("audience", ["tracer", "field", "supervisor", "reporting", "admin"])

@@ -96,3 +96,29 @@ def test_tracer_logs_support_that_a_supervisor_refers(page, live_app):
         row.get_by_role("button", name="Update").click()
         expect(page.get_by_text("Food for Mika Eldridge: now referred (Food bank)")).to_be_visible()
         page.snap("support-referred")
+
+
+def test_the_dashboard_updates_itself_and_can_be_paused(page, live_app):
+    live_app.config["TTS_DASHBOARD_REFRESH_SECONDS"] = 1
+    try:
+        with time_machine.travel(DAY, tick=True):
+            sign_in(page, "supervisor")
+            page.goto("/supervise/")
+            expect(page.get_by_label("Update the figures every 1 seconds")).to_be_checked()
+            stamp = page.get_by_test_id("updated")
+            first = stamp.inner_text()
+            expect(stamp).not_to_have_text(first, timeout=5_000)  # fetched again by itself
+            page.get_by_label("Update the figures every 1 seconds").uncheck()  # WCAG 2.2.2: it can be stopped
+            page.wait_for_timeout(1_500)  # let a request already under way land
+            paused = stamp.inner_text()
+            page.wait_for_timeout(2_500)
+            assert stamp.inner_text() == paused
+            # Focus inside the panel also holds it still, so a keyboard user never loses their place.
+            page.get_by_label("Update the figures every 1 seconds").check()
+            page.get_by_test_id("overdue").focus()
+            held = stamp.inner_text()
+            page.wait_for_timeout(2_500)
+            assert stamp.inner_text() == held
+            expect(page.get_by_test_id("overdue")).to_be_focused()
+    finally:
+        live_app.config["TTS_DASHBOARD_REFRESH_SECONDS"] = 30

@@ -128,5 +128,49 @@ if (shortcutArea) {
   });
 }
 
+// Tables on narrow screens (WCAG 1.4.10 reflow): each table sits in its own region that scrolls sideways, so the
+// page never does. When a table is wider than the screen its region can be focused and scrolled with the arrow
+// keys, and is named after the table's caption.
+let tableCount = 0;
+function wrapTables(root) {
+  root.querySelectorAll("table.govuk-table").forEach((table) => {
+    if (table.parentElement.classList.contains("tts-scroll")) return;
+    const index = tableCount++;
+    const region = document.createElement("div");
+    region.className = "tts-scroll";
+    table.parentNode.insertBefore(region, table);
+    region.appendChild(table);
+    const caption = table.querySelector("caption");
+    const sync = () => {
+      if (region.scrollWidth > region.clientWidth + 1) {
+        region.setAttribute("tabindex", "0");
+        region.setAttribute("role", "region");
+        if (caption) {
+          caption.id = caption.id || `table-caption-${index}`;
+          region.setAttribute("aria-labelledby", caption.id);
+        } else {
+          region.setAttribute("aria-label", "Table");
+        }
+      } else {
+        ["tabindex", "role", "aria-labelledby", "aria-label"].forEach((name) => region.removeAttribute(name));
+      }
+    };
+    sync();
+    window.addEventListener("resize", sync);
+  });
+}
+wrapTables(document);
+document.body.addEventListener("htmx:afterSwap", (event) => wrapTables(event.target));
+
+// Self-updating panels (the supervisor dashboard): refreshed every few seconds while their checkbox is ticked,
+// never while the keyboard focus is inside them (a swap would lose the user's place).
+document.querySelectorAll("[data-refresh-target]").forEach((box) => {
+  const panel = document.querySelector(box.dataset.refreshTarget);
+  const seconds = parseInt(box.dataset.refreshSeconds || "30", 10);
+  setInterval(() => {
+    if (box.checked && window.htmx && !panel.contains(document.activeElement)) window.htmx.trigger(panel, "tts:refresh");
+  }, seconds * 1000);
+});
+
 // Everything above is wired up (the browser tests wait for this before pressing shortcut keys).
 document.documentElement.dataset.ttsReady = "1";

@@ -1,5 +1,5 @@
 """The supervisor dashboard (refreshes itself), the filterable queue and bulk reassignment."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -43,13 +43,14 @@ def _figures():
 @bp.route("/")
 @require("supervise")
 def dashboard():
-    return render_template("supervision/dashboard.html", **_figures())
+    return render_template("supervision/dashboard.html", **_figures(),
+                           refresh_seconds=current_app.config["TTS_DASHBOARD_REFRESH_SECONDS"])
 
 
 @bp.route("/panel")
 @require("supervise")
 def panel():
-    """The part of the dashboard that htmx re-fetches every 30 seconds."""
+    """The part of the dashboard that is fetched again every TTS_DASHBOARD_REFRESH_SECONDS."""
     return render_template("supervision/_panel.html", **_figures())
 
 
