@@ -231,3 +231,43 @@ def test_forms_in_their_error_state_pass_axe(demo, demo_page, audience):
         expect(problem).to_be_visible()
         expect(problem).to_be_focused()
         check_page(page, f"{audience} errors {path.split('/')[1]} {button}")
+
+
+TOUR = SCREENSHOTS / "tour"  # the README's tour: copy these to docs/screenshots/ when the pages change
+
+
+def test_tour_of_the_app_for_the_readme(demo, demo_page):
+    """A short walk through the demo data, saving the screenshots the README shows (each page also checked)."""
+    page = demo_page
+    TOUR.mkdir(parents=True, exist_ok=True)
+
+    def shot(name: str) -> None:
+        assert_accessible(page, name)
+        page.screenshot(path=str(TOUR / f"{name}.png"), full_page=True)
+
+    sign_in(page, LOGINS["tracer"])
+    page.get_by_role("link", name="My work").click()
+    shot("1-my-work")
+    page.locator(".tts-outcome-form, table a.govuk-link").first.wait_for(state="attached")
+    page.get_by_role("link", name="Morgan Ashdown").first.click()  # the call already claimed in the fixture
+    expect(page.get_by_role("heading", level=1)).to_have_text("Call Morgan Ashdown")
+    shot("2-call-screen")
+    page.get_by_label("Went to voicemail").first.check()
+    page.get_by_role("button", name="Save outcome").first.click()
+    expect(page.get_by_text("Call with Morgan Ashdown recorded: went to voicemail.")).to_be_visible()
+    shot("3-after-the-call")
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, LOGINS["supervisor"])
+    page.get_by_role("link", name="Dashboard").click()
+    shot("4-supervisor-dashboard")
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, LOGINS["field"])
+    page.get_by_role("link", name="My visits").click()
+    shot("5-field-officer-visits")
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, LOGINS["reporting"])
+    page.get_by_role("link", name="How we are doing").click()
+    shot("6-how-we-are-doing")
