@@ -39,7 +39,7 @@ def test_simulated_call_and_messages(page, live_app):
             run_once()  # what the worker does every few seconds: sends the introduction and the advice
 
         page.get_by_role("link", name="Rhea Quartermain").first.click()
-        rows = page.locator("#messages + table tbody tr")
+        rows = page.get_by_test_id("messages").locator("tbody tr")
         expect(rows).to_have_count(3)  # introduction, isolation advice, and the scheduled welfare check
         expect(page.get_by_test_id("message-status").nth(0)).to_have_text("Queued")  # welfare check: later
         expect(page.get_by_test_id("message-status").nth(2)).to_have_text("Sending")
