@@ -51,6 +51,7 @@ class Config:
 
     # The call queue (design.md "Rules that must be right").
     TTS_CALLING_HOURS = os.environ.get("TTS_CALLING_HOURS", "08:00-20:00")  # Europe/London
+    TTS_QUEUE_POLICY = os.environ.get("TTS_QUEUE_POLICY", "tts")  # or fifo: no bands, household calls or raise
     TTS_MAX_COMPANIONS = int(os.environ.get("TTS_MAX_COMPANIONS", "5"))  # others claimed with one call
     TTS_CLAIM_LEASE_MINUTES = int(os.environ.get("TTS_CLAIM_LEASE_MINUTES", "20"))
     TTS_MAX_FAILED_ATTEMPTS = int(os.environ.get("TTS_MAX_FAILED_ATTEMPTS", "3"))
@@ -72,6 +73,7 @@ class Config:
     TTS_SMS_GIVE_UP_HOURS = int(os.environ.get("TTS_SMS_GIVE_UP_HOURS", "6"))  # and at least MAX_ATTEMPTS tries
     TTS_SMS_RETRY_BASE_SECONDS = int(os.environ.get("TTS_SMS_RETRY_BASE_SECONDS", "30"))
     TTS_RECONCILE_AFTER_MINUTES = int(os.environ.get("TTS_RECONCILE_AFTER_MINUTES", "30"))
+    TTS_RECONCILE_MAX_HOURS = int(os.environ.get("TTS_RECONCILE_MAX_HOURS", "72"))  # then "sent" is left as is
     TTS_SIMULATED_GATEWAY_LATENCY_MS = int(os.environ.get("TTS_SIMULATED_GATEWAY_LATENCY_MS", "0"))
     TTS_WORKER_INTERVAL_SECONDS = float(os.environ.get("TTS_WORKER_INTERVAL_SECONDS", "5"))
     TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID")

@@ -343,3 +343,30 @@ def test_a_person_on_another_tracers_call_is_never_handed_out(env):
 
 def test_callback_kind_label_and_kinds():
     assert {k.value for k in ItemKind} >= {"initial_call", "follow_up", "callback", "welfare_check", "doorstep_visit"}
+
+
+def test_the_fifo_policy_hands_out_in_arrival_order_one_person_per_call(app, env):
+    """TTS_QUEUE_POLICY=fifo (the capacity planner's baseline): no bands, no household on the same call,
+    no household raise."""
+    case = new_case(41)
+    close = close_contact(case, 42)
+    env.shift(M)
+    later_case = new_case(43)
+    household = add_contact(None, later_case, person_data(44, address=None, postcode=None),
+                            relationship="household", last_exposure_date=today())
+    db.session.flush()
+    user = tracer()
+    app.config["TTS_QUEUE_POLICY"] = "fifo"
+    try:
+        order = []
+        for _ in range(4):
+            claim = claim_next(user)
+            assert claim.also_claimed == []
+            order.append(claim.item.person_id)
+            result = record_attempt(user, claim.item, outcome="reached", claim_token=claim.item.claim_token)
+            assert result.raised == []
+        assert order == [case.person_id, close.person_id, later_case.person_id, household.person_id]
+    finally:
+        app.config["TTS_QUEUE_POLICY"] = "tts"
+    # The app's own rules for the same queue: the household contact is called with the later case.
+    assert item_for(close).band == 3

@@ -197,6 +197,19 @@ def test_reconciler_fetches_stuck_messages_and_recovers_orphans(env, fake_twilio
     assert any("/Messages/" in r["uri"] and r["method"] == "GET" for r in fake_twilio.requests)
 
 
+def test_a_text_never_confirmed_is_looked_up_for_72_hours_then_left_as_sent(env, fake_twilio):
+    case = new_case(1)
+    deliver_due()
+    (message,) = messages(case.person_id)
+    fake_twilio.requests.clear()
+    env.shift(timedelta(hours=73))
+    message.status, message.status_updated_at = "sent", utcnow() - timedelta(hours=1)
+    db.session.flush()
+    assert reconcile() == 0  # older than TTS_RECONCILE_MAX_HOURS: not fetched again
+    assert not [r for r in fake_twilio.requests if r["method"] == "GET"]
+    assert message.status == "sent"
+
+
 def test_a_twilio_outage_of_hours_loses_nothing_and_sends_nothing_twice(env, fake_twilio):
     """Two hours of timeouts, 5xx answers and refused connections, then Twilio is back: every message
     goes, exactly once, including those Twilio accepted although the answer never reached us."""

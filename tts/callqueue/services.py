@@ -127,13 +127,23 @@ def _mine_filter(me_id: int, now: datetime):
     return and_(WorkItem.assignee_id == me_id, or_(WorkItem.assigned_until.is_(None), WorkItem.assigned_until >= now))
 
 
+def fifo() -> bool:
+    """TTS_QUEUE_POLICY=fifo: a plain first-come-first-served queue (no priority bands, no household calls,
+    no household raise): the national call centre's way, kept as a baseline for the capacity planner."""
+    return current_app.config.get("TTS_QUEUE_POLICY", "tts") == "fifo"
+
+
+def _queue_order():
+    return (WorkItem.due_at, WorkItem.id) if fifo() else (WorkItem.band, WorkItem.due_at, WorkItem.id)
+
+
 def _locked_candidate(where, me_id: int, now: datetime, exclude_people: set[int]) -> WorkItem | None:
     # One row, locked with its person. On PostgreSQL, SKIP LOCKED passes over rows another claim is
     # taking right now; the statement is SELECT ... LIMIT 1 FOR UPDATE (never id IN (subquery ...)).
     # On SQLite with_for_update is dropped, and BEGIN IMMEDIATE serialises claims instead.
     stmt = (select(WorkItem).join(Person, Person.id == WorkItem.person_id)
             .where(_claimable(now), where, ~_person_held_by_other(me_id, now))
-            .order_by(WorkItem.band, WorkItem.due_at, WorkItem.id).limit(1)
+            .order_by(*_queue_order()).limit(1)
             .with_for_update(skip_locked=True, of=[WorkItem, Person]))
     if exclude_people:
         stmt = stmt.where(WorkItem.person_id.not_in(exclude_people))
@@ -159,6 +169,8 @@ def _take(item: WorkItem, user, now: datetime) -> None:
 def _claim_companions(item: WorkItem, user, now: datetime) -> list[WorkItem]:
     """Other due items reachable on the same call: the same person, their household, their phone number.
     Each is locked and taken in the claim's own transaction, or skipped if someone else has it."""
+    if fifo() or current_app.config["TTS_MAX_COMPANIONS"] <= 0:
+        return []
     person = item.person
     # The people first (two index lookups), then their queued items: one plan the database gets right,
     # instead of a join it may drive from the whole queue.
@@ -202,7 +214,7 @@ def claim_next(user, now: datetime | None = None) -> Claim | None:
         if not options:
             return None
         # An item assigned to this tracer comes before pool items of the same band.
-        item = min(options, key=lambda c: (c.band, 0 if c is mine else 1, c.due_at, c.id))
+        item = min(options, key=lambda c: ((0 if fifo() else c.band), 0 if c is mine else 1, c.due_at, c.id))
         if not _person_is_free(item.person_id, user.id, now):
             excluded.add(item.person_id)
             continue
@@ -375,7 +387,7 @@ def _hand_to_speaker(user, item: WorkItem, language: str | None, now: datetime):
 
 def raise_household(person: Person) -> list[WorkItem]:
     """Household first: once one member is reached, the others' queued items move up a band."""
-    if person.household_id is None:
+    if person.household_id is None or fifo():
         return []
     stmt = (select(WorkItem).join(Person, Person.id == WorkItem.person_id)
             .where(Person.household_id == person.household_id, WorkItem.person_id != person.id,

@@ -126,7 +126,7 @@ class SimulatedGateway:
         return None
 
     def fetch_message(self, sid: str) -> tuple[str, int | None]:
-        return "sent", None
+        return "delivered", None  # in the simulated world every accepted text arrives
 
     def start_call(self, *, to: str, url: str, status_callback: str) -> Sent:
         return Sent("CA" + uuid.uuid4().hex, "queued")

@@ -392,9 +392,12 @@ def reconcile(now: datetime | None = None, limit: int = 100) -> int:
         message.status = MessageStatus.QUEUED
         message.needs_lookup = True
         message.next_attempt_at = now
+    # A text some networks never confirm stays "sent": after TTS_RECONCILE_MAX_HOURS it is left as it is,
+    # instead of being looked up again every half hour for ever.
+    too_old = now - timedelta(hours=current_app.config["TTS_RECONCILE_MAX_HOURS"])
     stuck = db.session.scalars(select(Message).where(
         Message.status.in_((MessageStatus.SENDING, MessageStatus.SENT)), Message.twilio_sid.is_not(None),
-        Message.status_updated_at < stale).limit(limit)).all()
+        Message.status_updated_at < stale, Message.created_at >= too_old).limit(limit)).all()
     sids = [m.twilio_sid for m in stuck]
     db.session.commit()
     for sid in sids:
