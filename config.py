@@ -59,6 +59,7 @@ class Config:
     TTS_RETRY_DELAYS_HOURS = os.environ.get("TTS_RETRY_DELAYS_HOURS", "2,4")  # then next morning
     TTS_OVERDUE_MINUTES = int(os.environ.get("TTS_OVERDUE_MINUTES", "60"))  # waiting this long = overdue
     TTS_IDLE_MINUTES = int(os.environ.get("TTS_IDLE_MINUTES", "30"))  # on shift, no call, work waiting
+    TTS_PLANNER_MAX_CASES = int(os.environ.get("TTS_PLANNER_MAX_CASES", "2000"))  # cases a day, planner page
     TTS_IMPORT_INLINE_MAX_ROWS = int(os.environ.get("TTS_IMPORT_INLINE_MAX_ROWS", "2000"))  # larger: background
     TTS_SUPPRESSION_THRESHOLD = int(os.environ.get("TTS_SUPPRESSION_THRESHOLD", "5"))  # published tables
 

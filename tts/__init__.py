@@ -101,12 +101,13 @@ def register_blueprints(app: Flask) -> None:
     from tts.telephony import webhooks_bp
     from tts.policies import bp as policies_bp
     from tts.about import bp as about_bp
+    from tts.simulation import bp as simulation_bp
 
     from tts.api.openapi import register_docs
 
     register_docs(app)
     for bp in (auth_bp, cases_bp, people_bp, callqueue_bp, supervision_bp, escalation_bp, support_bp, telephony_bp,
-               webhooks_bp, reports_bp, imports_bp, policies_bp, audit_bp, api_bp, about_bp):
+               webhooks_bp, reports_bp, imports_bp, policies_bp, audit_bp, api_bp, about_bp, simulation_bp):
         app.register_blueprint(bp)
 
 
@@ -137,6 +138,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(serve_command)
+    from tts.simulation.cli import simulate_command
+
+    app.cli.add_command(simulate_command)
 
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "

@@ -98,6 +98,9 @@ ROUTES: dict[str, frozenset[str] | str] = {
     "reports.publication": holders("reports.view"),
     "reports.exports": holders("reports.export"),
     "reports.download": holders("reports.export"),  # identifiable columns also need the per-user grant
+    "simulation.planner": holders("reports.view"),
+    "simulation.show": holders("reports.view"),
+    "simulation.progress": holders("reports.view"),
     "imports.index": holders("import.run"),
     "imports.show": holders("import.run"),
     "imports.progress": holders("import.run"),

@@ -137,6 +137,7 @@ def _navigation() -> list[dict]:
     items = [
         ("supervision.dashboard", "Dashboard", "supervise"),
         ("reports.kpis", "How we are doing", "reports.view"),
+        ("simulation.planner", "Capacity planner", "reports.view"),
         ("callqueue.my_work", "My work", "queue.work"),
         ("cases.index", "Cases", "case.create"),
         ("people.search", "Find a person", "person.search"),

@@ -31,7 +31,7 @@ DAY = "2026-11-23T10:00:00+00:00"  # a Monday morning, inside calling hours
 LOGINS = {"tracer": "tracer@tts.example", "field": "field@tts.example", "supervisor": "supervisor@tts.example",
           "reporting": "reporting@tts.example", "admin": "admin@tts.example"}
 # Routes that answer with something other than a page (files, fragments htmx swaps in, JSON).
-NOT_PAGES = {"static", "govuk_assets", "auth.session_status", "reports.download", "reports.publication",
+NOT_PAGES = {"static", "govuk_assets", "auth.session_status", "simulation.progress", "reports.download", "reports.publication",
              "imports.template", "imports.progress", "supervision.panel", "api.openapi"}
 
 
@@ -50,13 +50,18 @@ def demo(fresh_database_url):
             bad = "first_name,last_name\nQuinn,\n"
             batch = run_import(users["admin"], create_batch(users["admin"], "referrals.csv", bad))
             issue_api_token(users["admin"], users["tracer"])
+            from tts.simulation.services import create_run, run_pending_simulations
+
+            planned = create_run(users["supervisor"], cases_per_day="4", contacts_per_case="2", tracers="1")
+            db.session.commit()
+            run_pending_simulations()
             newcomer = create_user(None, email="newcomer@tts.example", name="Nell Newcomer", role="tracer",
                                    password=DEMO_PASSWORD)
             db.session.commit()
             case = db.session.scalar(select(Case).order_by(Case.id).limit(1))
             ids = {"case_id": case.id, "person_id": case.person_id, "item_id": claim.item.id,
                    "user_id": users["tracer"].id, "batch_id": batch.id, "newcomer": newcomer.email,
-                   "template_id": db.session.scalar(select(MessageTemplate.id).limit(1)),
+                   "template_id": db.session.scalar(select(MessageTemplate.id).limit(1)), "run_id": planned.id,
                    "field": {"item_id": field_claim.item.id, "person_id": field_claim.item.person_id,
                              "case_id": field_claim.item.case_id or field_claim.item.contact.case_id}}
         server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -211,6 +216,7 @@ ERROR_STATES = [
     ("admin", "/admin/policies/", [("Contacts quarantine for this many days after last contact", "0")],
      "Save new version", "summary"),
     ("admin", "/imports/", [], "Upload and import", "summary"),
+    ("reporting", "/planner/", [("Tracers on shift through the calling hours", "0")], "Run the simulation", "summary"),
 ]
 
 

@@ -113,3 +113,24 @@ def test_a_supervisor_works_the_escalations(page, live_app):
         page.get_by_role("button", name="Assign visit to Quentin Hartley").click()
         expect(page.get_by_text("Visit to Quentin Hartley assigned to Browser Field")).to_be_visible()
         page.snap("visit-assigned")
+
+
+def test_an_analyst_plans_staffing_with_the_capacity_planner(page, live_app):
+    from tts.simulation.services import run_pending_simulations
+
+    sign_in(page, "reporting")
+    page.get_by_role("link", name="Capacity planner").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Capacity planner")
+    page.get_by_label("Positive cases expected each day").fill("5")
+    page.get_by_label("Contacts named per case, on average").fill("2")
+    page.get_by_label("Tracers on shift through the calling hours").fill("2")
+    page.snap("planner")
+    page.get_by_role("button", name="Run the simulation").click()
+    expect(page.get_by_text("Waiting for the worker to start it")).to_be_visible()
+    page.snap("planner-waiting")
+    with live_app.app_context():
+        assert run_pending_simulations() == 1  # what the worker process does on its next pass
+    # The page polls its progress and shows the figures by itself once the run is done.
+    expect(page.get_by_test_id("headline")).to_be_visible(timeout=15_000)
+    expect(page.get_by_test_id("staffing").locator("tbody tr")).to_have_count(3)  # 1, 2 and 3 tracers
+    page.snap("planner-results")

@@ -23,11 +23,13 @@ def _scanner_lock(key: int) -> bool:
 def run_once() -> dict:
     from tts.callqueue.services import escalate_overdue
     from tts.imports.services import run_pending_imports
+    from tts.simulation.services import run_pending_simulations
     from tts.people import retention
     from tts.telephony.services import deliver_due, reconcile
 
     sent = deliver_due()
     imported = run_pending_imports()
+    simulated = 0 if current_app.config.get("TTS_SIMULATION_SCRATCH") else run_pending_simulations()
     swept = 0
     if _scanner_lock(LOCK_SWEEP):
         swept = escalate_overdue()
@@ -38,7 +40,7 @@ def run_once() -> dict:
     if _scanner_lock(LOCK_RETENTION) and retention.due_today():
         anonymised = len(retention.run().people)
     db.session.commit()
-    return {"sent": sent, "escalated": swept, "reconciled": reconciled, "imports": imported,
+    return {"sent": sent, "escalated": swept, "reconciled": reconciled, "imports": imported, "simulations": simulated,
             "anonymised": anonymised}
 
 

@@ -1,0 +1,43 @@
+"""The capacity planner page: checked inputs, a background run through the worker, the figures shown."""
+from sqlalchemy import select
+
+from tts.extensions import db
+from tts.simulation.models import SimulationRun
+from tts.simulation.services import run_pending_simulations
+from tts.telephony.worker import run_once
+
+
+def test_the_planner_refuses_bad_inputs_naming_each_field(client, make_user):
+    from tests.conftest import sign_in
+
+    sign_in(client, make_user("reporting"))
+    response = client.post("/planner/", data={"cases_per_day": "lots", "contacts_per_case": "-1", "tracers": "0",
+                                              "days": "9", "seed": "1"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "<title>Error: Capacity planner" in html
+    for field in ("cases_per_day", "contacts_per_case", "tracers", "days"):
+        assert f'href="#{field}"' in html and f'id="{field}-error"' in html
+
+
+def test_a_run_goes_through_the_worker_and_shows_its_figures(app, client, make_user):
+    from tests.conftest import sign_in
+
+    sign_in(client, make_user("supervisor"))
+    response = client.post("/planner/", data={"cases_per_day": "6", "contacts_per_case": "2", "tracers": "1",
+                                              "days": "1", "seed": "4"})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Waiting for the worker to start it" in page and 'hx-get="/planner/' in page
+    with app.app_context():
+        run = db.session.scalars(select(SimulationRun)).one()
+        assert run.inputs["levels"] == [1, 2] and run.status == "pending"
+        assert run_once()["simulations"] == 1  # the worker's own pass runs it
+        db.session.refresh(run)
+        assert run.status == "done" and run.progress == 100
+        assert [s["tracers"] for s in run.results["staffing"]] == [1, 2]
+        assert run_pending_simulations() == 0
+    page = client.get(f"/planner/{run.id}").get_data(as_text=True)
+    assert "Reach over time" in page and page.count("<svg") >= 2 and "national cases 78%" in page
+    assert 'data-testid="staffing"' in page
+    progress = client.get(f"/planner/{run.id}/progress")
+    assert progress.headers.get("HX-Refresh") == "true"

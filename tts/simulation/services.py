@@ -1,0 +1,106 @@
+"""The capacity planner page's runs: checked inputs, run by the worker, figures kept for the page."""
+import logging
+
+from flask import current_app
+from sqlalchemy import select
+
+from tts.audit.services import record_event
+from tts.clock import utcnow
+from tts.errors import ErrorCollector
+from tts.extensions import db
+from tts.simulation.models import SimulationRun
+from tts.simulation.params import Params, Scenario
+
+log = logging.getLogger(__name__)
+_progress_here: dict[int, int] = {}  # finer progress of runs in this process
+
+
+def progress_of(run: SimulationRun) -> int:
+    return run.progress if run.status in ("done", "failed") else max(run.progress, _progress_here.get(run.id, 0))
+
+
+LEVELS = (0.5, 0.75, 1.0, 1.25, 1.5)  # staffing levels tried around the number entered, for the chart
+
+
+def _number(errors: ErrorCollector, raw, field: str, label: str, low: float, high: float, whole: bool = True):
+    try:
+        value = int(str(raw).strip()) if whole else float(str(raw).strip())
+    except (TypeError, ValueError):
+        errors.add(field, f"Enter {label} as a {'whole ' if whole else ''}number")
+        return None
+    if not low <= value <= high:
+        errors.add(field, f"Enter {label} from {low:g} to {high:,g}")
+        return None
+    return value
+
+
+def create_run(actor, *, cases_per_day, contacts_per_case, tracers, days="1", seed="1") -> SimulationRun:
+    """Queue a planner run for the worker: the scenario at the staffing entered and at levels around it."""
+    errors = ErrorCollector()
+    cases = _number(errors, cases_per_day, "cases_per_day", "the cases expected each day", 1,
+                    current_app.config["TTS_PLANNER_MAX_CASES"])
+    contacts = _number(errors, contacts_per_case, "contacts_per_case", "the contacts per case", 0, 20, whole=False)
+    staff = _number(errors, tracers, "tracers", "the tracers on shift", 1, 500)
+    length = _number(errors, days, "days", "the days to simulate", 1, 3)
+    chosen_seed = _number(errors, seed or "1", "seed", "the seed", 0, 2**31 - 1)
+    errors.raise_if_any()
+    levels = sorted({max(1, round(staff * f)) for f in LEVELS})
+    run = SimulationRun(created_by_id=getattr(actor, "id", None), status="pending", progress=0,
+                        inputs={"cases_per_day": cases, "contacts_per_case": contacts, "tracers": staff,
+                                "days": length, "seed": chosen_seed, "levels": levels})
+    db.session.add(run)
+    db.session.flush()
+    record_event(actor, "simulation.create", run, {"inputs": run.inputs})
+    return run
+
+
+def run_pending_simulations() -> int:
+    """In the worker: take one pending run (SKIP LOCKED) and simulate each staffing level in turn."""
+    from tts.simulation import engine
+
+    run = db.session.scalars(select(SimulationRun).where(SimulationRun.status == "pending")
+                             .order_by(SimulationRun.id).limit(1).with_for_update(skip_locked=True)).first()
+    if run is None:
+        return 0
+    run.status = "running"
+    run_id, inputs = run.id, dict(run.inputs)
+    db.session.commit()
+    live_url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    levels = inputs["levels"]
+
+    def report(level_index: int):
+        def progress(fraction: float) -> None:  # within a level: this process only (the page polls it here)
+            _progress_here[run_id] = int(100 * (level_index + fraction) / len(levels))
+        return progress
+
+    by_level = {}
+    try:
+        for i, tracers in enumerate(levels):
+            scenario = Scenario(cases_per_day=inputs["cases_per_day"], contacts_per_case=inputs["contacts_per_case"],
+                                tracers=tracers, days=inputs["days"], seed=inputs["seed"], params=Params())
+            by_level[tracers] = engine.run(scenario, live_database_url=live_url, progress=report(i))
+            db.session.get(SimulationRun, run_id).progress = int(100 * (i + 1) / len(levels))
+            db.session.commit()  # between levels: seen by every process
+    except Exception as exc:  # a failed run is reported on its page, and the worker carries on
+        log.exception("simulation run %s failed", run_id)
+        db.session.rollback()
+        run = db.session.get(SimulationRun, run_id)
+        run.status, run.error, run.finished_at = "failed", type(exc).__name__, utcnow()
+        db.session.commit()
+        return 1
+    db.session.rollback()
+    run = db.session.get(SimulationRun, run_id)
+    main = by_level[inputs["tracers"]]
+    run.results = {
+        "main": {k: main[k] for k in ("results", "reach_curves_hours", "per_day", "scenario", "run")},
+        "staffing": [{"tracers": t, "cases_within_24h": f["results"]["cases"]["reached_within_24h"],
+                      "contacts_within_24h": f["results"]["contacts"]["reached_within_24h"],
+                      "household_contacts_within_24h": f["results"]["household_contacts"]["reached_within_24h"],
+                      "utilisation": f["results"]["tracer_utilisation"]}
+                     for t, f in sorted(by_level.items())],
+        "params": main["params"],
+    }
+    run.status, run.progress, run.finished_at = "done", 100, utcnow()
+    _progress_here.pop(run_id, None)
+    db.session.commit()
+    return 1
