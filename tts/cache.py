@@ -39,3 +39,28 @@ def cached(key: Hashable, ttl_setting: str, compute: Callable[[], T]) -> tuple[T
 def clear() -> None:
     with _lock:
         _values.clear()
+
+
+def for_transaction(key: Hashable, compute: Callable[[], T]) -> T:
+    """A value looked up once per database transaction (a request, a worker step): for rows that change
+    rarely but are read several times in one transaction, such as SMS templates. The next transaction
+    reads them afresh, so an admin's change applies at once; ORM objects are fine here (same session)."""
+    from tts.extensions import db
+
+    session = db.session()
+    transaction = session.get_transaction() or session.begin()  # begin: what the first query would do
+    held = session.info.get("tts_tx_cache")
+    if held is None or held[0] is not transaction:
+        held = (transaction, {})
+        session.info["tts_tx_cache"] = held
+    values = held[1]
+    if key not in values:
+        values[key] = compute()
+    return values[key]  # type: ignore[return-value]
+
+
+def forget_for_transaction() -> None:
+    """Drop this transaction's looked-up values (call after changing a row they came from)."""
+    from tts.extensions import db
+
+    db.session().info.pop("tts_tx_cache", None)

@@ -1,4 +1,5 @@
 """The queue's rules: creating work, claiming it (leases), recording call outcomes, retries, escalation."""
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,6 +25,14 @@ from tts.escalation.models import EscalationReason
 from tts.escalation.services import open_escalation
 from tts.extensions import db
 from tts.people.models import Person
+
+
+@functools.cache
+def _other_item():
+    """Another of the same table, for "is this person on someone else's claim". Built once (on first use,
+    after the mappers are configured): constructing an alias per statement costs more than the query."""
+    return aliased(WorkItem, name="other_item")
+
 
 # Priority bands, lowest first (design.md): callbacks; cases and household contacts; other contacts.
 BAND_CALLBACK, BAND_PRIORITY, BAND_OTHER = 1, 2, 3
@@ -114,7 +123,7 @@ def _claimable(now: datetime):
 
 def _person_held_by_other(me_id: int, now: datetime):
     """True for a work item whose person is on a live claim of another tracer (any of their items)."""
-    other = aliased(WorkItem)
+    other = _other_item()
     return exists().where(other.person_id == WorkItem.person_id, other.status == ItemStatus.CLAIMED,
                           other.claimed_until >= now, other.claimed_by_id != me_id)
 
@@ -152,7 +161,7 @@ def _locked_candidate(where, me_id: int, now: datetime, exclude_people: set[int]
 
 def _person_is_free(person_id: int, me_id: int, now: datetime) -> bool:
     """Re-checked after the person's row is locked, in a new statement that sees every committed claim."""
-    other = aliased(WorkItem)
+    other = _other_item()
     return db.session.scalar(select(func.count()).select_from(other).where(
         other.person_id == person_id, other.status == ItemStatus.CLAIMED, other.claimed_until >= now,
         other.claimed_by_id != me_id)) == 0

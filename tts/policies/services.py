@@ -4,6 +4,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from tts.audit.services import record_event
+from tts.cache import for_transaction, forget_for_transaction
 from tts.clock import london_midnight, today, utcnow
 from tts.errors import ErrorCollector
 from tts.extensions import db
@@ -14,7 +15,8 @@ DEFAULTS = {"case_isolation_days": 10, "contact_quarantine_days": 14, "infectiou
 
 def policy_in_force(at: datetime | None = None) -> IsolationPolicy:
     """The latest version whose effective time has passed at `at` (default now)."""
-    at = at or utcnow()
+    if at is None:  # "now": the same for the whole of one transaction (a request, a worker step)
+        return for_transaction("policy_in_force", lambda: policy_in_force(utcnow()))
     policy = db.session.scalar(
         select(IsolationPolicy)
         .where(IsolationPolicy.effective_from <= at)
@@ -60,6 +62,7 @@ def create_policy_version(actor, *, effective_date: date | None, case_isolation_
                              note=(note or "").strip() or None, created_by_id=getattr(actor, "id", None))
     db.session.add(policy)
     db.session.flush()
+    forget_for_transaction()
     record_event(actor, "policy.create", policy, {"effective_from": effective_from.isoformat(),
                                                   "case_isolation_days": case_isolation_days,
                                                   "contact_quarantine_days": contact_quarantine_days})

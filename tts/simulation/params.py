@@ -13,6 +13,9 @@ class Params:
     answer_by_hour: tuple[tuple[int, float], ...] = ((8, 0.85), (10, 1.0), (12, 0.9), (14, 0.95), (17, 1.15))
     presms_multiplier: float = 1.25  # an introduction text arrived before the call
     household_reached_multiplier: float = 1.3  # someone in their household has already spoken to the team
+    # On a call that reaches several people of one household (household calls), the next member after one who
+    # answered is usually in the same room: the chance they come to the phone (assumption).
+    handed_phone_answer: float = 0.8
     max_answer: float = 0.95
     # Of answered calls: asked to be called back, refused; of unanswered: went to voicemail, line busy.
     callback_share: float = 0.05

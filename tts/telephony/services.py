@@ -9,6 +9,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from tts.audit.services import record_event
+from tts.cache import for_transaction, forget_for_transaction
 from tts.clock import LONDON, utcnow
 from tts.errors import DomainError, ErrorCollector
 from tts.extensions import db
@@ -66,7 +67,9 @@ def is_mobile(e164: str) -> bool:
 
 
 def get_template(trigger: str) -> MessageTemplate | None:
-    return db.session.scalar(select(MessageTemplate).where(MessageTemplate.trigger == trigger))
+    """The template for a trigger, read once per transaction (queueing a call's texts reads it several times)."""
+    return for_transaction(("template", trigger), lambda: db.session.scalar(
+        select(MessageTemplate).where(MessageTemplate.trigger == trigger)))
 
 
 def list_templates() -> list[MessageTemplate]:
@@ -86,6 +89,7 @@ def update_template(actor, template: MessageTemplate, *, body: str, is_enabled: 
         template.welfare_day = welfare_day
     template.updated_by_id = getattr(actor, "id", None)
     db.session.flush()
+    forget_for_transaction()
     record_event(actor, "template.update", template, {"trigger": template.trigger, "is_enabled": is_enabled})
     return template
 
