@@ -3,17 +3,19 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, or_, select, union_all
 
 from tts.callqueue.models import CallAttempt, WorkItem
 from tts.cases.models import Case, Contact
-from tts.clock import london_midnight, to_london
+from tts.clock import london_midnight, to_london, utcnow
 from tts.escalation.models import Escalation, Visit
 from tts.extensions import db
 from tts.people.models import Person
 from tts.support.models import SupportNeed
 from tts.telephony.models import Message
 
+LOCK_KPI = 7214  # advisory lock class for KPI computations (the worker's scanners use 7211-7213)
 NATIONAL_REFERENCE = {"cases": 78.0, "contacts": 72.0, "household_contacts": 50.0}
 
 
@@ -80,16 +82,107 @@ def _reached_at(subject_column):
             .where(both.c.subject_id.is_not(None)).group_by(both.c.subject_id).subquery())
 
 
+def snapshot_key(f: Filters) -> str:
+    return f"kpis:{f.date_from}:{f.date_to}:{(f.district or '').strip().upper()}:{f.source or ''}"
+
+
+def default_filters(on: date | None = None) -> Filters:
+    """What the KPI page shows when opened: the last 14 days."""
+    from tts.clock import today
+
+    end = on or today()
+    return Filters(end - timedelta(days=13), end)
+
+
 def compute_cached(f: Filters) -> dict:
-    """compute(f), shared for TTS_KPI_CACHE_SECONDS (5 minutes) between requests for the same filters;
-    the answer's `computed_at` says how fresh it is."""
-    from datetime import UTC
+    """compute(f), shared between every web and worker process for TTS_KPI_CACHE_SECONDS (5 minutes)
+    through a snapshot row; the answer's `computed_at` says how fresh it is.
 
-    from tts.cache import cached
+    At national scale one computation takes tens of seconds of a core, so it must not run once per
+    process, nor several times at once: one process computes (a PostgreSQL advisory lock per set of
+    filters) while the others show the previous snapshot, or wait for it when there is none yet. The
+    worker keeps the page's default view fresh (`refresh_default_kpis`), so it is rarely computed in a
+    request at all."""
+    ttl = current_app.config.get("TTS_KPI_CACHE_SECONDS", 0)
+    if ttl <= 0:
+        return {**compute(f), "computed_at": utcnow().isoformat(timespec="seconds")}
+    key = snapshot_key(f)
+    snapshot = _read_snapshot(key)
+    if snapshot is not None and _age(snapshot) < ttl:
+        return _answer(snapshot)
+    if not _take_compute_lock(key, wait=snapshot is None):
+        return {**_answer(snapshot), "refreshing": True}  # another process is computing: the last figures
+    fresh = _read_snapshot(key)  # it may have been computed while this one waited for the lock
+    if fresh is not None and _age(fresh) < ttl:
+        return _answer(fresh)
+    return _answer(_store(key, f))
 
-    value, at = cached(("kpis", f.date_from, f.date_to, f.district, f.source), "TTS_KPI_CACHE_SECONDS",
-                       lambda: compute(f))
-    return {**value, "computed_at": datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")}
+
+def refresh_default_kpis() -> bool:
+    """The worker's step: recompute the KPI page's default view once half its cache time has passed, so
+    that analysts opening the page get figures at once. False when nothing needed doing."""
+    ttl = current_app.config.get("TTS_KPI_CACHE_SECONDS", 0)
+    if ttl <= 0 or not current_app.config.get("TTS_KPI_REFRESH_IN_WORKER", True):
+        return False
+    f = default_filters()
+    key = snapshot_key(f)
+    snapshot = _read_snapshot(key)
+    if snapshot is not None and _age(snapshot) < ttl / 2:
+        return False
+    if not _take_compute_lock(key, wait=False):
+        return False
+    _store(key, f)
+    return True
+
+
+def _age(snapshot: dict) -> float:
+    return (utcnow() - snapshot["computed_at"]).total_seconds()
+
+
+def _answer(snapshot: dict) -> dict:
+    return {**snapshot["value"], "computed_at": snapshot["computed_at"].isoformat(timespec="seconds")}
+
+
+def _read_snapshot(key: str) -> dict | None:
+    from tts.reports.models import ReportSnapshot
+
+    table = ReportSnapshot.__table__
+    row = db.session.execute(select(table.c.computed_at, table.c.value).where(table.c.key == key)).first()
+    if row is None:
+        return None
+    return {"computed_at": _aware(row.computed_at), "value": row.value}
+
+
+def _store(key: str, f: Filters) -> dict:
+    """Compute and keep the figures. Commits: the snapshot is for every process, and it ends the long
+    read transaction of the computation at once (callers are GET views and the worker: nothing else of
+    theirs is pending)."""
+    import time
+
+    from tts.reports.models import ReportSnapshot
+
+    started = time.perf_counter()
+    value = compute(f)
+    at = utcnow()
+    table = ReportSnapshot.__table__
+    # This set of filters, and any other nobody has asked for in a day (ad hoc ranges and districts).
+    db.session.execute(table.delete().where(or_(table.c.key == key, table.c.computed_at < at - timedelta(days=1))))
+    db.session.execute(table.insert().values(key=key, computed_at=at, value=value,
+                                             seconds=round(time.perf_counter() - started, 3)))
+    db.session.commit()
+    return {"computed_at": at, "value": value}
+
+
+def _take_compute_lock(key: str, *, wait: bool) -> bool:
+    """One computation per set of filters at a time, across processes: a PostgreSQL advisory lock held
+    by this transaction (so released by the commit that stores the snapshot, or when the request ends).
+    False when another holds it and `wait` is False. SQLite (one machine, development) needs none."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return True
+    if wait:
+        db.session.execute(select(func.pg_advisory_xact_lock(LOCK_KPI, func.hashtext(key))))
+        return True
+    return bool(db.session.scalar(select(func.pg_try_advisory_xact_lock(LOCK_KPI, func.hashtext(key)))))
 
 
 def compute(f: Filters) -> dict:

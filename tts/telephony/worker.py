@@ -25,6 +25,7 @@ def run_once() -> dict:
     from tts.imports.services import run_pending_imports
     from tts.simulation.services import run_pending_simulations
     from tts.people import retention
+    from tts.reports.kpis import refresh_default_kpis
     from tts.telephony.services import deliver_due, reconcile
 
     sent = deliver_due()
@@ -40,8 +41,10 @@ def run_once() -> dict:
     if _scanner_lock(LOCK_RETENTION) and retention.due_today():
         anonymised = len(retention.run().people)
     db.session.commit()
+    kpis = refresh_default_kpis()  # the KPI page's default view, kept fresh for analysts (own lock)
+    db.session.commit()
     return {"sent": sent, "escalated": swept, "reconciled": reconciled, "imports": imported, "simulations": simulated,
-            "anonymised": anonymised}
+            "anonymised": anonymised, "kpis_refreshed": int(kpis)}
 
 
 def run_forever(app: Flask, stop: threading.Event) -> None:
