@@ -254,8 +254,10 @@ def claim_item(user, item: WorkItem, now: datetime | None = None) -> Claim:
 
 
 def _lock_held(user, item: WorkItem, claim_token: str | None, now: datetime) -> WorkItem:
-    locked = db.session.scalars(select(WorkItem).where(WorkItem.id == item.id).with_for_update()).one()
-    db.session.refresh(locked)
+    # Locked and read afresh in one statement (populate_existing: the row as committed, not as this
+    # session last saw it).
+    locked = db.session.scalars(select(WorkItem).where(WorkItem.id == item.id).with_for_update()
+                                .execution_options(populate_existing=True)).one()
     if (locked.status != ItemStatus.CLAIMED or locked.claimed_by_id != user.id
             or (claim_token is not None and claim_token != locked.claim_token)):
         raise NotClaimHolder("You no longer hold this item: it was reassigned, or taken after your claim expired")
