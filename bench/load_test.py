@@ -1,13 +1,14 @@
 """Load test against the real stack: gunicorn + PostgreSQL on this machine, N simulated tracers.
 
     .venv/bin/python bench/load_test.py --database-url URL [--tracers 10,50,200] [--seconds 30]
-                                        [--gunicorn-workers 4] [--gunicorn-threads 8] [--repeat 3]
+                                        [--gunicorn-workers 4] [--gunicorn-threads 8] [--repeat 3] [--no-worker]
 
 Load a preset first (bench/generate.py; national-peak gives a queue deep enough for every run). Each
 simulated tracer loops "claim next, record an outcome (reached 40%, no answer 30%, voicemail 20%,
 callback 10%), and after one reached call in ten add a contact", through the API v1 with its own bearer
 token. Two supervisors refresh the dashboard panel every 2 seconds and an analyst loads the KPI page
-every 5 seconds, signed in through the web pages (password and two-factor code). Reported per run:
+every 5 seconds, signed in through the web pages (password and two-factor code). The outbox worker runs
+beside gunicorn, as deployed (it sends the texts outcomes queue, and keeps the KPI figures fresh). Reported per run:
 completed claim+outcome cycles per second, p50/p95/p99 latency per endpoint, errors, and the number of
 items held by two tracers at once (must be 0). Then a bare SQL loop of claim (SKIP LOCKED) plus complete
 on the same tables, with the same concurrency, gives the physical limit.
@@ -42,10 +43,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stack_env(database_url: str, extra_env: dict | None = None) -> dict:
+    return {**os.environ, "DATABASE_URL": database_url, "TTS_CONFIG": "development", "SECRET_KEY": "bench-only",
+            "TTS_CALLING_HOURS": "00:00-23:59", "TTS_SIMULATED_GATEWAY_LATENCY_MS": "0", **(extra_env or {})}
+
+
+def start_worker(database_url: str):
+    """The outbox worker, as deployed beside the web processes: one pass first (it computes the KPI page's
+    default figures, as a running service would have long before), then running for the whole test."""
+    env = stack_env(database_url)
+    started = time.perf_counter()
+    subprocess.run([str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "worker", "--once"], cwd=ROOT, env=env,
+                   check=True, stdout=subprocess.DEVNULL)
+    warm = round(time.perf_counter() - started, 1)
+    proc = subprocess.Popen([str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "worker"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL)
+    return proc, warm
+
+
 def start_gunicorn(database_url: str, workers: int, threads: int, extra_env: dict | None = None):
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "TTS_CONFIG": "development", "SECRET_KEY": "bench-only",
-           "TTS_CALLING_HOURS": "00:00-23:59", "TTS_SIMULATED_GATEWAY_LATENCY_MS": "0", **(extra_env or {})}
+    env = stack_env(database_url, extra_env)
     proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "--workers", str(workers), "--threads", str(threads),
                              "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
                             cwd=ROOT, env=env)
@@ -277,14 +295,17 @@ def main() -> None:
     parser.add_argument("--gunicorn-workers", type=int, default=4)
     parser.add_argument("--gunicorn-threads", type=int, default=8)
     parser.add_argument("--bare-sql-seconds", type=float, default=10)
+    parser.add_argument("--no-worker", action="store_true", help="Run without the outbox worker beside gunicorn.")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "load_test.json"))
     args = parser.parse_args()
 
     counts = [int(n) for n in args.tracers.split(",")]
     tokens = api_tokens(args.database_url, max(counts))
+    worker, warm = start_worker(args.database_url) if not args.no_worker else (None, None)
     proc, base = start_gunicorn(args.database_url, args.gunicorn_workers, args.gunicorn_threads)
     results = {"machine": machine(), "date": datetime.now(UTC).isoformat(timespec="seconds"),
-               "gunicorn": {"workers": args.gunicorn_workers, "threads": args.gunicorn_threads}, "runs": []}
+               "gunicorn": {"workers": args.gunicorn_workers, "threads": args.gunicorn_threads},
+               "worker": {"running": worker is not None, "first_pass_seconds": warm}, "runs": []}
     try:
         supervisors = [web_session(base, "bench.supervisor@bench.example")]
         supervisors.append(supervisors[0])  # two refreshing tabs
@@ -299,6 +320,9 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
     results["bare_sql"] = [bare_sql(args.database_url, 50, args.bare_sql_seconds)]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2))

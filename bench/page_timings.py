@@ -85,6 +85,10 @@ def main() -> None:
         db.session.commit()
         item_id, person_id = claim.item.id, claim.item.person_id
         sizes = {"people": db.session.scalar(select(func.count()).select_from(Person))}
+    import gc
+
+    gc.collect()
+    gc.freeze()  # as wsgi.py does for the deployed app
     tracer_client, supervisor_client, analyst_client, admin_client = (app.test_client() for _ in range(4))
     sign_in(tracer_client, tracer_email)
     sign_in(supervisor_client, "bench.supervisor@bench.example")
