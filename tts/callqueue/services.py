@@ -400,9 +400,13 @@ def raise_household(person: Person) -> list[WorkItem]:
     """Household first: once one member is reached, the others' queued items move up a band."""
     if person.household_id is None or fifo():
         return []
+    # SKIP LOCKED, in id order: two tracers reaching two members of one household at the same moment each
+    # hold their own item and would otherwise wait for the other's (a deadlock, seen in the load test). An
+    # item locked right now is being claimed or recorded by someone: it is about to be called anyway.
     stmt = (select(WorkItem).join(Person, Person.id == WorkItem.person_id)
             .where(Person.household_id == person.household_id, WorkItem.person_id != person.id,
-                   WorkItem.status.in_(QUEUE_STATUSES), WorkItem.is_household_raised.is_(False)))
+                   WorkItem.status.in_(QUEUE_STATUSES), WorkItem.is_household_raised.is_(False))
+            .order_by(WorkItem.id).with_for_update(skip_locked=True, of=WorkItem))
     raised = []
     for item in db.session.scalars(stmt):
         item.is_household_raised = True
