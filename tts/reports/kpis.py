@@ -132,7 +132,18 @@ def refresh_default_kpis() -> bool:
     if not _take_compute_lock(key, wait=False):
         return False
     _store(key, f)
+    _forget_old_snapshots()
     return True
+
+
+def _forget_old_snapshots() -> None:
+    """Figures for filters nobody has asked for in a day (ad hoc ranges and districts): the worker's
+    step removes them (only it, so that two requests never delete the same rows in different orders)."""
+    from tts.reports.models import ReportSnapshot
+
+    table = ReportSnapshot.__table__
+    db.session.execute(table.delete().where(table.c.computed_at < utcnow() - timedelta(days=1)))
+    db.session.commit()
 
 
 def _age(snapshot: dict) -> float:
@@ -165,8 +176,7 @@ def _store(key: str, f: Filters) -> dict:
     value = compute(f)
     at = utcnow()
     table = ReportSnapshot.__table__
-    # This set of filters, and any other nobody has asked for in a day (ad hoc ranges and districts).
-    db.session.execute(table.delete().where(or_(table.c.key == key, table.c.computed_at < at - timedelta(days=1))))
+    db.session.execute(table.delete().where(table.c.key == key))
     db.session.execute(table.insert().values(key=key, computed_at=at, value=value,
                                              seconds=round(time.perf_counter() - started, 3)))
     db.session.commit()
