@@ -25,6 +25,11 @@ def sign_in(client, email: str) -> None:
     r = client.post("/login", data={"email": email, "password": BENCH_PASSWORD})
     assert r.status_code == 302, r.get_data(as_text=True)[:300]
     r = client.post("/login/code", data={"code": pyotp.TOTP(bench_totp_secret(email)).now()})
+    if r.status_code != 302:
+        # A code is accepted once: a second sign-in within the same 30 s (the previous benchmark step, a
+        # moment ago) must wait for the next one.
+        time.sleep(30 - time.time() % 30 + 1)
+        r = client.post("/login/code", data={"code": pyotp.TOTP(bench_totp_secret(email)).now()})
     assert r.status_code == 302, r.get_data(as_text=True)[:300]
 
 

@@ -55,10 +55,16 @@ def _iso(value):
 
 @dataclass
 class Dataset:
-    statement: Select
-    person_index: int  # which column holds the Person
+    statement: Select  # plain columns, never ORM objects: an export of a million rows builds no entities
     columns: list[str]
-    row: callable
+    row: callable  # (result row, export date) -> the values of one line
+
+
+# The person's columns every dataset joins, labelled so that they never clash with the record's own.
+_PERSON = (Person.id.label("p_id"), Person.first_name.label("p_first_name"), Person.last_name.label("p_last_name"),
+           Person.date_of_birth.label("p_date_of_birth"), Person.phone.label("p_phone"), Person.email.label("p_email"),
+           Person.address.label("p_address"), Person.postcode.label("p_postcode"),
+           Person.age_band.label("p_age_band"), Person.household_id.label("p_household_id"))
 
 
 def _person_columns(identifiable: bool) -> list[str]:
@@ -67,57 +73,66 @@ def _person_columns(identifiable: bool) -> list[str]:
     return ["pseudonymous_id", "age_band", "postcode_district"]
 
 
-def _person_values(person: Person, identifiable: bool, on: date) -> list:
+def _person_values(r, identifiable: bool, on: date) -> list:
     if identifiable:
-        return [person.id, person.first_name, person.last_name, _iso(person.date_of_birth), person.phone,
-                person.email, person.address, person.postcode]
-    return [pseudonym(person.id), age_band(person.date_of_birth, on) or person.age_band,
-            postcode_district(person.postcode)]
+        return [r.p_id, r.p_first_name, r.p_last_name, _iso(r.p_date_of_birth), r.p_phone, r.p_email, r.p_address,
+                r.p_postcode]
+    return [pseudonym(r.p_id), age_band(r.p_date_of_birth, on) or r.p_age_band, postcode_district(r.p_postcode)]
+
+
+def _select(model, *columns):
+    return (select(*columns, *_PERSON).select_from(model).join(Person, Person.id == model.person_id))
 
 
 def dataset(name: str, f: Filters, identifiable: bool) -> Dataset:
     pc = _person_columns(identifiable)
     notes = ["notes"] if identifiable else []  # free text can hold anything: identifiable exports only
     if name == "cases":
-        stmt = (select(Case, Person).join(Person, Person.id == Case.person_id)
+        stmt = (_select(Case, Case.id, Case.reference, Case.source, Case.status, Case.test_date,
+                        Case.symptom_onset_date, Case.isolation_end_date, Case.created_at)
                 .where(Case.created_at >= f.start, Case.created_at < f.end).order_by(Case.id))
         cols = ["case_id", "reference", *pc, "source", "status", "test_date", "symptom_onset_date",
                 "isolation_end_date", "created_at"]
-        row = lambda c, p, on: [c.id, c.reference, *_person_values(p, identifiable, on), c.source, c.status,  # noqa: E731
-                                _iso(c.test_date), _iso(c.symptom_onset_date), _iso(c.isolation_end_date),
-                                _iso(c.created_at)]
+        row = lambda r, on: [r.id, r.reference, *_person_values(r, identifiable, on), r.source, r.status,  # noqa: E731
+                             _iso(r.test_date), _iso(r.symptom_onset_date), _iso(r.isolation_end_date),
+                             _iso(r.created_at)]
     elif name == "contacts":
-        stmt = (select(Contact, Person).join(Person, Person.id == Contact.person_id)
+        stmt = (_select(Contact, Contact.id, Contact.case_id, Contact.relationship_.label("relationship"),
+                        Contact.last_exposure_date, Contact.quarantine_end_date, Contact.created_at)
                 .where(Contact.created_at >= f.start, Contact.created_at < f.end).order_by(Contact.id))
         cols = ["contact_id", "case_id", *pc, "relationship", "household_id", "last_exposure_date",
                 "quarantine_end_date", "created_at"]
-        row = lambda c, p, on: [c.id, c.case_id, *_person_values(p, identifiable, on), c.relationship_,  # noqa: E731
-                                p.household_id if c.relationship_ == "household" else None,
-                                _iso(c.last_exposure_date), _iso(c.quarantine_end_date), _iso(c.created_at)]
+        row = lambda r, on: [r.id, r.case_id, *_person_values(r, identifiable, on), r.relationship,  # noqa: E731
+                             r.p_household_id if r.relationship == "household" else None,
+                             _iso(r.last_exposure_date), _iso(r.quarantine_end_date), _iso(r.created_at)]
     elif name == "attempts":
-        stmt = (select(CallAttempt, Person).join(Person, Person.id == CallAttempt.person_id)
+        stmt = (_select(CallAttempt, CallAttempt.id, CallAttempt.work_item_id, CallAttempt.tracer_id,
+                        CallAttempt.outcome, CallAttempt.call_status, CallAttempt.duration_seconds,
+                        CallAttempt.created_at, CallAttempt.notes)
                 .where(CallAttempt.created_at >= f.start, CallAttempt.created_at < f.end).order_by(CallAttempt.id))
         cols = ["attempt_id", "work_item_id", *pc, "tracer_id", "outcome", "call_status", "duration_seconds",
                 "created_at", *notes]
-        row = lambda a, p, on: [a.id, a.work_item_id, *_person_values(p, identifiable, on), a.tracer_id,  # noqa: E731
-                                a.outcome, a.call_status, a.duration_seconds, _iso(a.created_at),
-                                *([a.notes] if identifiable else [])]
+        row = lambda r, on: [r.id, r.work_item_id, *_person_values(r, identifiable, on), r.tracer_id,  # noqa: E731
+                             r.outcome, r.call_status, r.duration_seconds, _iso(r.created_at),
+                             *([r.notes] if identifiable else [])]
     elif name == "escalations":
-        stmt = (select(Escalation, Person).join(Person, Person.id == Escalation.person_id)
+        stmt = (_select(Escalation, Escalation.id, Escalation.reason, Escalation.status, Escalation.visit_outcome,
+                        Escalation.created_at, Escalation.resolved_at)
                 .where(Escalation.created_at >= f.start, Escalation.created_at < f.end).order_by(Escalation.id))
         cols = ["escalation_id", *pc, "reason", "status", "visit_outcome", "created_at", "resolved_at"]
-        row = lambda e, p, on: [e.id, *_person_values(p, identifiable, on), e.reason, e.status,  # noqa: E731
-                                e.visit_outcome, _iso(e.created_at), _iso(e.resolved_at)]
+        row = lambda r, on: [r.id, *_person_values(r, identifiable, on), r.reason, r.status,  # noqa: E731
+                             r.visit_outcome, _iso(r.created_at), _iso(r.resolved_at)]
     elif name == "support_needs":
-        stmt = (select(SupportNeed, Person).join(Person, Person.id == SupportNeed.person_id)
+        stmt = (_select(SupportNeed, SupportNeed.id, SupportNeed.kind, SupportNeed.urgency, SupportNeed.status,
+                        SupportNeed.referred_to, SupportNeed.created_at, SupportNeed.closed_at, SupportNeed.notes)
                 .where(SupportNeed.created_at >= f.start, SupportNeed.created_at < f.end).order_by(SupportNeed.id))
         cols = ["support_need_id", *pc, "kind", "urgency", "status", "referred_to", "created_at", "closed_at", *notes]
-        row = lambda s, p, on: [s.id, *_person_values(p, identifiable, on), s.kind, s.urgency, s.status,  # noqa: E731
-                                s.referred_to, _iso(s.created_at), _iso(s.closed_at),
-                                *([s.notes] if identifiable else [])]
+        row = lambda r, on: [r.id, *_person_values(r, identifiable, on), r.kind, r.urgency, r.status,  # noqa: E731
+                             r.referred_to, _iso(r.created_at), _iso(r.closed_at),
+                             *([r.notes] if identifiable else [])]
     else:
         raise KeyError(name)
-    return Dataset(stmt, 1, cols, row)
+    return Dataset(stmt, cols, row)
 
 
 def count_rows(ds: Dataset) -> int:
@@ -128,10 +143,8 @@ def count_rows(ds: Dataset) -> int:
 def rows(ds: Dataset, on: date, batch: int = 1000) -> Iterator[list]:
     """Row values, fetched in batches (yield_per: a server-side cursor on PostgreSQL)."""
     result = db.session.execute(ds.statement.execution_options(yield_per=batch))
-    for record, person in result:
-        yield [safe_cell(v) for v in ds.row(record, person, on)]
-        db.session.expunge(record)  # keep the identity map from growing with the export
-        db.session.expunge(person)
+    for r in result:
+        yield [safe_cell(v) for v in ds.row(r, on)]
 
 
 def csv_chunks(ds: Dataset, on: date, rows_per_chunk: int = 500) -> Iterator[str]:
