@@ -20,17 +20,15 @@ def _scanner_lock(key: int) -> bool:
     return bool(db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}))
 
 
-def run_once() -> dict:
+def run_once(slow: bool = True) -> dict:
+    """One pass: texts out, imports, the scanners; with `slow`, also the long jobs (`run_slow_jobs`)."""
     from tts.callqueue.services import escalate_overdue
     from tts.imports.services import run_pending_imports
-    from tts.simulation.services import run_pending_simulations
     from tts.people import retention
-    from tts.reports.kpis import refresh_default_kpis
     from tts.telephony.services import deliver_due, reconcile
 
     sent = deliver_due()
     imported = run_pending_imports()
-    simulated = 0 if current_app.config.get("TTS_SIMULATION_SCRATCH") else run_pending_simulations()
     swept = 0
     if _scanner_lock(LOCK_SWEEP):
         swept = escalate_overdue()
@@ -41,24 +39,48 @@ def run_once() -> dict:
     if _scanner_lock(LOCK_RETENTION) and retention.due_today():
         anonymised = len(retention.run().people)
     db.session.commit()
+    result = {"sent": sent, "escalated": swept, "reconciled": reconciled, "imports": imported,
+              "anonymised": anonymised, "simulations": 0, "kpis_refreshed": 0}
+    if slow:
+        result.update(run_slow_jobs())
+    return result
+
+
+def run_slow_jobs() -> dict:
+    """Jobs that take minutes (a capacity planner run) or tens of seconds (the KPI figures at national
+    scale). The running worker does them on a lane of their own, so texts never wait behind them."""
+    from tts.reports.kpis import refresh_default_kpis
+    from tts.simulation.services import run_pending_simulations
+
+    simulated = 0 if current_app.config.get("TTS_SIMULATION_SCRATCH") else run_pending_simulations()
+    db.session.commit()
     kpis = refresh_default_kpis()  # the KPI page's default view, kept fresh for analysts (own lock)
     db.session.commit()
-    return {"sent": sent, "escalated": swept, "reconciled": reconciled, "imports": imported, "simulations": simulated,
-            "anonymised": anonymised, "kpis_refreshed": int(kpis)}
+    return {"simulations": simulated, "kpis_refreshed": int(kpis)}
 
 
-def run_forever(app: Flask, stop: threading.Event) -> None:
+def _lane(app: Flask, stop: threading.Event, step, name: str) -> None:
     interval = app.config["TTS_WORKER_INTERVAL_SECONDS"]
     while not stop.is_set():
         with app.app_context():
             try:
-                result = run_once()
+                result = step()
                 if any(result.values()):
-                    log.info("worker: %s", result)  # counts only: nothing personal in logs
+                    log.info("worker %s: %s", name, result)  # counts only: nothing personal in logs
             except Exception:
                 db.session.rollback()
-                log.exception("worker pass failed; retrying")
+                log.exception("worker %s pass failed; retrying", name)
         stop.wait(interval)
+
+
+def run_forever(app: Flask, stop: threading.Event) -> None:
+    """Texts and scanners on this thread; the slow jobs on a second one, so a planner run or a KPI
+    computation never holds up a text."""
+    slow = threading.Thread(target=_lane, args=(app, stop, run_slow_jobs, "slow jobs"), name="tts-worker-slow",
+                            daemon=True)
+    slow.start()
+    _lane(app, stop, lambda: run_once(slow=False), "pass")
+    slow.join(timeout=5)
 
 
 def start_inline(app: Flask) -> threading.Event:
