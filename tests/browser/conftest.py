@@ -108,7 +108,11 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 
 
 def axe_violations(page) -> list[str]:
-    """Run axe-core in the page as it is now and describe each violation (rule, impact, the elements)."""
+    """Run axe-core in the page once it has loaded and describe each violation (rule, impact, the elements)."""
+    # A page still loading, or tts.js still wrapping its tables, changes the DOM under axe, which then fails
+    # inside itself ("reading 'nthChild'"): wait for the load and for tts.js to say it has finished.
+    page.wait_for_load_state("load")
+    page.wait_for_selector("html[data-tts-ready]", state="attached")
     if not page.evaluate("() => typeof window.axe === 'object'"):
         # Evaluated through the DevTools protocol, so the page's Content-Security-Policy stays as strict as ever.
         page.evaluate(AXE_SOURCE.read_text(encoding="utf-8") + "\n;void 0")
