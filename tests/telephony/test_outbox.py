@@ -259,3 +259,18 @@ def test_a_twilio_outage_of_hours_loses_nothing_and_sends_nothing_twice(env, fak
     sent = messages()
     assert len(sent) == len(people) and all(m.twilio_sid for m in sent)
     assert sorted(accepted) == sorted({(m.to_number, m.body) for m in sent})  # each exactly once
+
+
+def test_a_text_queued_before_the_person_opted_out_is_skipped_not_sent(env, fake_twilio):
+    case = new_case(1)
+    other = new_case(2)
+    case.person.has_sms_opt_out = True  # a STOP arrived after the introduction was queued
+    db.session.flush()
+    assert deliver_due() == 1  # only the other person's introduction goes out
+    (request,) = fake_twilio.posts("/Messages.json")
+    assert request["data"]["To"] == other.person.phone
+    (intro,) = messages(case.person_id)
+    db.session.refresh(intro)
+    assert (intro.status, intro.error_message, intro.next_attempt_at) == (
+        "skipped", "Not sent: they opted out before it went", None)
+    assert deliver_due() == 0

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from tts.audit.services import record_event
 from tts.callqueue.hours import calling_day_end, is_calling_time, next_calling_start, retry_at
@@ -150,7 +150,8 @@ def _locked_candidate(where, me_id: int, now: datetime, exclude_people: set[int]
     # One row, locked with its person. On PostgreSQL, SKIP LOCKED passes over rows another claim is
     # taking right now; the statement is SELECT ... LIMIT 1 FOR UPDATE (never id IN (subquery ...)).
     # On SQLite with_for_update is dropped, and BEGIN IMMEDIATE serialises claims instead.
-    stmt = (select(WorkItem).join(Person, Person.id == WorkItem.person_id)
+    # The person's columns come in the same row (contains_eager): the claim reads them next.
+    stmt = (select(WorkItem).join(Person, Person.id == WorkItem.person_id).options(contains_eager(WorkItem.person))
             .where(_claimable(now), where, ~_person_held_by_other(me_id, now))
             .order_by(*_queue_order()).limit(1)
             .with_for_update(skip_locked=True, of=[WorkItem, Person]))

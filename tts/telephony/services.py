@@ -1,11 +1,12 @@
 """SMS through the outbox, status callbacks, replies and masked calls."""
 import logging
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import phonenumbers
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tts.audit.services import record_event
@@ -192,57 +193,67 @@ def on_reached(actor, item) -> None:
 # --- Delivering (the worker) -----------------------------------------------------------------------------
 
 
-def claim_due_messages(now: datetime, limit: int = 50) -> list[int]:
-    """Take due outbox rows for this worker: SKIP LOCKED on PostgreSQL, so two workers never share one."""
-    rows = db.session.scalars(
-        select(Message).where(Message.status == MessageStatus.QUEUED, Message.next_attempt_at <= now)
-        .order_by(Message.next_attempt_at, Message.id).limit(limit).with_for_update(skip_locked=True)).all()
-    for message in rows:
+@dataclass(frozen=True)
+class Outgoing:
+    """What sending one claimed text needs, read in the claim's transaction (none is held while sending)."""
+
+    id: int
+    to: str
+    body: str
+    since: datetime | None
+    lookup: bool
+
+
+def claim_due_messages(now: datetime, limit: int = 50) -> list[Outgoing]:
+    """Take due outbox rows for this worker: SKIP LOCKED on PostgreSQL, so two workers never share one.
+    Texts to people who opted out since they were queued are skipped here, in the same statement."""
+    rows = db.session.execute(
+        select(Message, Person.has_sms_opt_out).outerjoin(Person, Person.id == Message.person_id)
+        .where(Message.status == MessageStatus.QUEUED, Message.next_attempt_at <= now)
+        .order_by(Message.next_attempt_at, Message.id).limit(limit)
+        .with_for_update(skip_locked=True, of=Message)).all()
+    taken = []
+    for message, opted_out in rows:
+        if opted_out:
+            _skip(message, "Not sent: they opted out before it went")
+            message.status_updated_at = now
+            continue
         message.status = MessageStatus.SENDING
         message.sending_started_at = message.sending_started_at if message.needs_lookup else now
         message.attempts += 1
         message.status_updated_at = now
-    return [m.id for m in rows]
+        taken.append(Outgoing(message.id, message.to_number, message.body, message.sending_started_at,
+                              message.needs_lookup))
+    return taken
 
 
 def deliver_due(now: datetime | None = None, limit: int = 50) -> int:
-    """Send what is due. Each row: claim (commit), call Twilio outside any transaction, record (commit)."""
+    """Send what is due. Each row: claimed (one commit for the batch), sent to Twilio outside any
+    transaction, recorded (one commit a text, so a crash loses at most the record of one send, which the
+    next attempt looks up in Twilio's list before sending again)."""
     now = now or utcnow()
-    ids = claim_due_messages(now, limit)
+    taken = claim_due_messages(now, limit)
     db.session.commit()
-    for message_id in ids:
-        deliver_one(message_id)
-    return len(ids)
+    for outgoing in taken:
+        deliver_one(outgoing)
+    return len(taken)
 
 
-def deliver_one(message_id: int) -> None:
-    message = db.session.get(Message, message_id)
-    if message is None or message.status != MessageStatus.SENDING:
-        db.session.commit()
-        return
-    if message.person is not None and message.person.has_sms_opt_out:
-        _skip(message, "Not sent: they opted out before it went")
-        db.session.commit()
-        return
-    to, body, since, lookup = message.to_number, message.body, message.sending_started_at, message.needs_lookup
-    db.session.commit()  # hold no transaction (nor SQLite's write lock) while Twilio is called
+def deliver_one(outgoing: Outgoing) -> None:
     status_callback = public_url("/twilio/sms/status")
     try:
-        sent = gateway().find_sent(to=to, body=body, since=since) if lookup else None
+        sent = (gateway().find_sent(to=outgoing.to, body=outgoing.body, since=outgoing.since)
+                if outgoing.lookup else None)
         if sent is None:
-            sent = gateway().send_sms(to=to, body=body, status_callback=status_callback)
+            sent = gateway().send_sms(to=outgoing.to, body=outgoing.body, status_callback=status_callback)
     except DeliveryError as error:
-        _record_failure(message_id, error)
+        _record_failure(outgoing.id, error)
     else:
-        message = db.session.get(Message, message_id)
-        message.twilio_sid = sent.sid
-        message.from_number = getattr(gateway(), "sender", None)
-        # No callback comes for the first status: take it from the create response.
-        message.status = MessageStatus.SENT if sent.status == "sent" else MessageStatus.SENDING
-        message.needs_lookup = False
-        message.error_code = None
-        message.error_message = None
-        message.status_updated_at = utcnow()
+        # One UPDATE, no read first. No callback comes for the first status: take it from the response.
+        db.session.execute(update(Message).where(Message.id == outgoing.id).values(
+            twilio_sid=sent.sid, from_number=getattr(gateway(), "sender", None),
+            status=MessageStatus.SENT if sent.status == "sent" else MessageStatus.SENDING,
+            needs_lookup=False, error_code=None, error_message=None, status_updated_at=utcnow()))
     db.session.commit()
 
 
