@@ -76,7 +76,7 @@ def load(n: int) -> None:
 
 def explain() -> None:
     from tts.auth.models import User
-    from tts.callqueue.services import _locked_candidate, _pool_filter
+    from tts.callqueue.services import _locked_candidate
 
     user = User(id=999_999)
     now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -89,7 +89,7 @@ def explain() -> None:
     from sqlalchemy import event
 
     event.listen(db.engine, "before_cursor_execute", capture)
-    _locked_candidate(_pool_filter(now), user.id, now, set())
+    _locked_candidate(True, user.id, now, set())  # from the pool
     db.session.rollback()
     event.remove(db.engine, "before_cursor_execute", capture)
     statement, parameters = captured["sql"]

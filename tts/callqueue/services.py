@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from tts.audit.services import record_event
@@ -142,30 +142,48 @@ def fifo() -> bool:
     return current_app.config.get("TTS_QUEUE_POLICY", "tts") == "fifo"
 
 
-def _queue_order():
-    return (WorkItem.due_at, WorkItem.id) if fifo() else (WorkItem.band, WorkItem.due_at, WorkItem.id)
+# The claim's statements are built once per queue policy, with the tracer and the time as bound parameters:
+# building a statement of this size costs about as much as running it, and a claim runs several.
+_NOW, _ME = bindparam("now"), bindparam("me_id")
 
 
-def _locked_candidate(where, me_id: int, now: datetime, exclude_people: set[int]) -> WorkItem | None:
+@functools.cache
+def _candidate_statement(from_pool: bool, fifo_order: bool, excluding: bool):
     # One row, locked with its person. On PostgreSQL, SKIP LOCKED passes over rows another claim is
     # taking right now; the statement is SELECT ... LIMIT 1 FOR UPDATE (never id IN (subquery ...)).
     # On SQLite with_for_update is dropped, and BEGIN IMMEDIATE serialises claims instead.
     # The person's columns come in the same row (contains_eager): the claim reads them next.
+    where = _pool_filter(_NOW) if from_pool else _mine_filter(_ME, _NOW)
+    order = (WorkItem.due_at, WorkItem.id) if fifo_order else (WorkItem.band, WorkItem.due_at, WorkItem.id)
     stmt = (select(WorkItem).join(Person, Person.id == WorkItem.person_id).options(contains_eager(WorkItem.person))
-            .where(_claimable(now), where, ~_person_held_by_other(me_id, now))
-            .order_by(*_queue_order()).limit(1)
+            .where(_claimable(_NOW), where, ~_person_held_by_other(_ME, _NOW))
+            .order_by(*order).limit(1)
             .with_for_update(skip_locked=True, of=[WorkItem, Person]))
+    if excluding:
+        stmt = stmt.where(WorkItem.person_id.not_in(bindparam("excluded", expanding=True)))
+    return stmt
+
+
+def _locked_candidate(from_pool: bool, me_id: int, now: datetime, exclude_people: set[int]) -> WorkItem | None:
+    stmt = _candidate_statement(from_pool, fifo(), bool(exclude_people))
+    values = {"now": now, "me_id": me_id}
     if exclude_people:
-        stmt = stmt.where(WorkItem.person_id.not_in(exclude_people))
-    return db.session.scalars(stmt).first()
+        values["excluded"] = sorted(exclude_people)
+    return db.session.scalars(stmt, values).first()
+
+
+@functools.cache
+def _person_is_free_statement():
+    other = _other_item()
+    return select(func.count()).select_from(other).where(
+        other.person_id == bindparam("person_id"), other.status == ItemStatus.CLAIMED, other.claimed_until >= _NOW,
+        other.claimed_by_id != _ME)
 
 
 def _person_is_free(person_id: int, me_id: int, now: datetime) -> bool:
     """Re-checked after the person's row is locked, in a new statement that sees every committed claim."""
-    other = _other_item()
-    return db.session.scalar(select(func.count()).select_from(other).where(
-        other.person_id == person_id, other.status == ItemStatus.CLAIMED, other.claimed_until >= now,
-        other.claimed_by_id != me_id)) == 0
+    return db.session.scalar(_person_is_free_statement(),
+                             {"person_id": person_id, "me_id": me_id, "now": now}) == 0
 
 
 def _take(item: WorkItem, user, now: datetime) -> None:
@@ -190,22 +208,28 @@ def _claim_companions(item: WorkItem, user, now: datetime) -> list[WorkItem]:
     if person.phone:
         related.append(Person.phone == person.phone)
     people = list(db.session.scalars(select(Person.id).where(or_(*related))))
-    same = [WorkItem.person_id.in_(people)]
     # One call reaches at most a household's worth of people (TTS_MAX_COMPANIONS, default 5): a number
     # shared far more widely (a care home's office phone, say) must not hand one tracer dozens of calls.
     # No ORDER BY ... LIMIT in SQL: it tempts the planner to walk the whole queue index in order; the few
     # rows of these people come by their person_id index and are ordered here.
-    stmt = (select(WorkItem).join(Person, Person.id == WorkItem.person_id)
-            .where(_claimable(now), WorkItem.id != item.id, or_(*same),
-                   or_(_pool_filter(now), _mine_filter(user.id, now)), ~_person_held_by_other(user.id, now))
-            .with_for_update(skip_locked=True, of=[WorkItem, Person]))
-    candidates = sorted(db.session.scalars(stmt).all(), key=lambda w: (w.band, w.due_at, w.id))
+    candidates = sorted(db.session.scalars(_companions_statement(), {
+        "now": now, "me_id": user.id, "item_id": item.id, "people": people}).all(),
+        key=lambda w: (w.band, w.due_at, w.id))
     taken = []
     for other in candidates[:current_app.config["TTS_MAX_COMPANIONS"]]:
         if _person_is_free(other.person_id, user.id, now):
             _take(other, user, now)
             taken.append(other)
     return taken
+
+
+@functools.cache
+def _companions_statement():
+    return (select(WorkItem).join(Person, Person.id == WorkItem.person_id)
+            .where(_claimable(_NOW), WorkItem.id != bindparam("item_id"),
+                   WorkItem.person_id.in_(bindparam("people", expanding=True)),
+                   or_(_pool_filter(_NOW), _mine_filter(_ME, _NOW)), ~_person_held_by_other(_ME, _NOW))
+            .with_for_update(skip_locked=True, of=[WorkItem, Person]))
 
 
 def claim_next(user, now: datetime | None = None) -> Claim | None:
@@ -218,8 +242,8 @@ def claim_next(user, now: datetime | None = None) -> Claim | None:
         return None
     excluded: set[int] = set()
     for _ in range(20):
-        mine = _locked_candidate(_mine_filter(user.id, now), user.id, now, excluded)
-        pool = _locked_candidate(_pool_filter(now), user.id, now, excluded)
+        mine = _locked_candidate(False, user.id, now, excluded)
+        pool = _locked_candidate(True, user.id, now, excluded)
         options = [c for c in (mine, pool) if c is not None]
         if not options:
             return None
