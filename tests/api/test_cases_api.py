@@ -114,3 +114,26 @@ def test_contact_errors_are_422(client, api_token):
     assert response.status_code == 422
     assert set(response.json["errors"]) == {"person.first_name", "person.phone", "relationship", "last_exposure_date"}
     assert client.post("/api/v1/cases/999999/contacts", headers=headers, json={}).status_code == 404
+
+
+def test_a_tokens_last_use_is_kept_to_the_minute(client, api_token, ctx):
+    from tts.auth.models import ApiToken
+
+    headers, user = api_token("tracer")
+
+    def last_used():
+        with ctx():
+            return db.session.scalar(select(ApiToken.last_used_at).where(ApiToken.user_id == user["id"]))
+
+    assert last_used() is None
+    case_id = client.post("/api/v1/cases", json=case_body(), headers=headers).json["id"]
+    first = last_used()
+    assert first is not None
+    client.get(f"/api/v1/cases/{case_id}", headers=headers)
+    assert last_used() == first  # a second call within the minute writes nothing
+    with ctx():
+        db.session.execute(ApiToken.__table__.update().where(ApiToken.user_id == user["id"])
+                           .values(last_used_at=first - timedelta(minutes=2)))
+        db.session.commit()
+    client.get(f"/api/v1/cases/{case_id}", headers=headers)
+    assert last_used() > first

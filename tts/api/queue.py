@@ -22,24 +22,26 @@ from tts.escalation.services import filtered_escalations
 from tts.extensions import db
 
 
-def _claim_response(claim):
-    return jsonify({"work_item": work_item_json(claim.item),
-                    "also_claimed": [work_item_json(i) for i in claim.also_claimed]})
+def _claim_body(claim) -> dict:
+    # Written before the commit, from the objects as the claim left them: after it, every attribute read
+    # would reload its row.
+    return {"work_item": work_item_json(claim.item), "also_claimed": [work_item_json(i) for i in claim.also_claimed]}
 
 
 @bp.post("/queue/claim")
 @api_require("queue.work")
 def queue_claim():
     claim = claim_next(g.api_user)
+    body = _claim_body(claim) if claim is not None else None
     db.session.commit()
-    if claim is None:
+    if body is None:
         response = jsonify()
         response.status_code = 204
         resumes = calling_resumes_at()
         if resumes is not None:
             response.headers["X-Calling-Resumes-At"] = resumes.isoformat()
         return response
-    return _claim_response(claim)
+    return jsonify(body)
 
 
 def _item(item_id: int) -> WorkItem:
@@ -54,8 +56,9 @@ def work_item_claim(item_id: int):
     except ClaimConflict as exc:
         db.session.rollback()
         return jsonify({"error": str(exc)}), 409
+    body = _claim_body(claim)
     db.session.commit()
-    return _claim_response(claim)
+    return jsonify(body)
 
 
 @bp.post("/work-items/<id:item_id>/release")
@@ -93,7 +96,6 @@ def work_item_attempt(item_id: int):
     except NotClaimHolder as exc:
         db.session.rollback()
         return jsonify({"error": str(exc)}), 409
-    db.session.commit()
     data = {"attempt": attempt_json(result.attempt),
             "work_item": {"id": result.item.id, "status": result.item.status,
                           "due_at": result.item.due_at.isoformat(), "attempts": result.item.attempts}}
@@ -101,6 +103,7 @@ def work_item_attempt(item_id: int):
         data["callback_item"] = work_item_json(result.new_item)
     if result.escalation is not None:
         data["escalation"] = escalation_json(result.escalation)
+    db.session.commit()  # after the answer is written: the objects need no reload
     return jsonify(data), 201
 
 

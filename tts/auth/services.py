@@ -6,6 +6,7 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tts.audit.services import record_event
@@ -147,6 +148,7 @@ def _hash_token(token: str) -> str:
 
 
 MAX_TOKEN_DAYS = 366  # a token outlives nobody's review: re-issue at least yearly
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
 def issue_api_token(actor: User | None, user: User, days: int | None = None) -> tuple[ApiToken, str]:
@@ -167,12 +169,16 @@ def issue_api_token(actor: User | None, user: User, days: int | None = None) -> 
 
 def user_for_token(plain: str) -> tuple[User, ApiToken] | None:
     """The active user holding this unexpired, unrevoked token."""
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(plain)))
-    if token is None or token.revoked_at is not None or token.expires_at <= utcnow():
+    token = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
+                              .where(ApiToken.token_hash == _hash_token(plain)))
+    now = utcnow()
+    if token is None or token.revoked_at is not None or token.expires_at <= now:
         return None
     if not token.user.is_active:
         return None
-    token.last_used_at = utcnow()
+    # "Last used" to the minute: an integration making many calls a second writes the row once a minute.
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
+        token.last_used_at = now
     return token.user, token
 
 
