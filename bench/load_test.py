@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/load_test.py --database-url URL [--tracers 10,50,200] [--seconds 30]
                                         [--gunicorn-workers 4] [--gunicorn-threads 8] [--repeat 3] [--no-worker]
+                                        [--with-export]
 
 Load a preset first (bench/generate.py; national-peak gives a queue deep enough for every run). Each
 simulated tracer loops "claim next, record an outcome (reached 40%, no answer 30%, voicemail 20%,
@@ -126,6 +127,8 @@ class Recorder:
         self.cycles = 0
         self.empty = 0
         self.holds: list[tuple[int, int, float, float]] = []  # item, tracer, claimed, finished
+        self.export_rows = 0
+        self.export_seconds = 0.0
 
     def timed(self, name: str, fn):
         start = time.perf_counter()
@@ -198,6 +201,34 @@ def page_loop(session: requests.Session, base: str, path: str, name: str, every:
         stop.wait(every)
 
 
+def export_loop(session: requests.Session, base: str, rec: Recorder, stop: threading.Event) -> None:
+    """An analyst downloading the contacts CSV of the last 40 days, again and again, for the whole run: the
+    "report during the queue's busiest time" case. Rows streamed are counted; a download still running
+    when the run ends is cut off (its rows count)."""
+    from datetime import date
+
+    span = f"from={date.today() - timedelta(days=40)}&to={date.today()}"
+    while not stop.is_set():
+        started = time.perf_counter()
+        try:
+            with session.get(f"{base}/reports/exports/contacts.csv?{span}", stream=True, timeout=600) as r:
+                if r.status_code != 200:
+                    with rec.lock:
+                        rec.errors[f"export answered {r.status_code}"] += 1
+                    stop.wait(5)
+                    continue
+                for chunk in r.iter_content(chunk_size=1 << 16):
+                    with rec.lock:
+                        rec.export_rows += chunk.count(b"\n")
+                    if stop.is_set():
+                        break
+        except requests.RequestException:
+            with rec.lock:
+                rec.errors["export (connection)"] += 1
+        with rec.lock:
+            rec.export_seconds += time.perf_counter() - started
+
+
 def double_holds(holds: list[tuple[int, int, float, float]]) -> int:
     by_item = defaultdict(list)
     for item, tracer, start, end in holds:
@@ -218,7 +249,8 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] * 1000
 
 
-def run(base: str, tokens: list[str], tracers: int, seconds: float, supervisors: list, analyst) -> dict:
+def run(base: str, tokens: list[str], tracers: int, seconds: float, supervisors: list, analyst,
+        exporter: requests.Session | None = None) -> dict:
     rec = Recorder()
     stop = threading.Event()
     threads = [threading.Thread(target=tracer_loop, args=(base, tokens[i], i, rec, stop, random.Random(i)))
@@ -227,6 +259,8 @@ def run(base: str, tokens: list[str], tracers: int, seconds: float, supervisors:
                                                          stop)) for s in supervisors]
     threads.append(threading.Thread(target=page_loop, args=(analyst, base, "/reports/", "GET /reports/ (KPIs)", 5,
                                                             rec, stop)))
+    if exporter is not None:
+        threads.append(threading.Thread(target=export_loop, args=(exporter, base, rec, stop)))
     for t in threads:
         t.start()
     time.sleep(seconds)
@@ -234,7 +268,8 @@ def run(base: str, tokens: list[str], tracers: int, seconds: float, supervisors:
     for t in threads:
         t.join()
     return {
-        "tracers": tracers, "seconds": seconds, "cycles": rec.cycles,
+        "tracers": tracers, "seconds": seconds, "cycles": rec.cycles, "export_running": exporter is not None,
+        "export_rows_per_second": round(rec.export_rows / rec.export_seconds) if rec.export_seconds else None,
         "cycles_per_second": round(rec.cycles / seconds, 1),
         "queue_empty_answers": rec.empty,
         "errors": dict(rec.errors), "error_count": sum(rec.errors.values()),
@@ -296,6 +331,9 @@ def main() -> None:
     parser.add_argument("--gunicorn-threads", type=int, default=8)
     parser.add_argument("--bare-sql-seconds", type=float, default=10)
     parser.add_argument("--no-worker", action="store_true", help="Run without the outbox worker beside gunicorn.")
+    parser.add_argument("--with-export", action="store_true",
+                        help="Run each tracer count twice: as usual, then with an analyst downloading the contacts "
+                             "CSV throughout (queue figures with and without an export running).")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "load_test.json"))
     args = parser.parse_args()
 
@@ -310,13 +348,15 @@ def main() -> None:
         supervisors = [web_session(base, "bench.supervisor@bench.example")]
         supervisors.append(supervisors[0])  # two refreshing tabs
         analyst = web_session(base, "bench.reporting@bench.example")
+        exporter = web_session(base, "bench.admin@bench.example") if args.with_export else None
         for n in counts:
             for r in range(args.repeat):
-                result = run(base, tokens, n, args.seconds, supervisors, analyst)
-                result["repeat"] = r + 1
-                results["runs"].append(result)
-                print(json.dumps({k: result[k] for k in ("tracers", "cycles_per_second", "error_count",
-                                                         "double_handouts")}), flush=True)
+                for export in ([None, exporter] if exporter is not None else [None]):
+                    result = run(base, tokens, n, args.seconds, supervisors, analyst, export)
+                    result["repeat"] = r + 1
+                    results["runs"].append(result)
+                    print(json.dumps({k: result[k] for k in ("tracers", "export_running", "cycles_per_second",
+                                                             "error_count", "double_handouts")}), flush=True)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
