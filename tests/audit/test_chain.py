@@ -129,3 +129,46 @@ def test_concurrent_writers_build_one_unbroken_chain(fresh_database_url):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_an_event_recorded_before_a_rolled_back_savepoint_is_still_sealed(app):
+    # A webhook's duplicate check or an import row runs in a savepoint; its rollback must not drop the
+    # events the same transaction recorded before it (they would be written but never sealed).
+    with app.app_context():
+        record_event(None, "test.before")
+        savepoint = db.session.begin_nested()
+        record_event(None, "test.discarded")
+        db.session.flush()
+        savepoint.rollback()
+        with db.session.begin_nested():
+            record_event(None, "test.in_released_savepoint")
+        record_event(None, "test.after")
+        db.session.commit()
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("test.%"))
+                                    .order_by(AuditEvent.id)).all()
+        assert [e.action for e in events] == ["test.before", "test.in_released_savepoint", "test.after"]
+        assert all(e.hash for e in events)
+        assert verify(db.session).ok
+
+
+def test_savepoints_do_not_seal_on_their_own(app):
+    """Sealing takes the chain's lock and reads its head: once per transaction, not once per savepoint."""
+    from sqlalchemy import event
+
+    heads = []
+
+    def count(conn, cursor, statement, *args):
+        if "FROM audit_events" in statement and "chain_seq DESC" in statement:
+            heads.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            for n in range(3):
+                with db.session.begin_nested():
+                    record_event(None, "test.row", None, {"n": n})
+            db.session.commit()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert len(heads) == 1
+        assert verify(db.session).ok

@@ -122,9 +122,22 @@ def verify(session: Session) -> Verdict:
 
 @sa_event.listens_for(Session, "before_commit")
 def _seal_on_commit(session: Session) -> None:
+    # before_commit also fires when a savepoint is released: its events are sealed with the rest of the
+    # transaction, when the real commit comes (one lock and one read of the chain's head a transaction).
+    if session.in_nested_transaction():
+        return
     seal_pending(session)
 
 
-@sa_event.listens_for(Session, "after_rollback")
-def _forget_on_rollback(session: Session) -> None:
-    discard_pending(session)
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, _transaction) -> None:
+    # After any rollback, a savepoint's included, the events still pending are those still in the session:
+    # a savepoint's rollback drops only its own events, not those the transaction recorded before it.
+    # (after_rollback would be too early: it fires before the rolled-back objects are expunged.)
+    pending = session.info.get(_PENDING)
+    if pending:
+        kept = [e for e in pending if e in session]
+        if kept:
+            session.info[_PENDING] = kept
+        else:
+            discard_pending(session)
