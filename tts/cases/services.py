@@ -28,7 +28,7 @@ def new_reference() -> str:
 
 
 def create_case(actor, person: PersonData, *, test_date: date | None, symptom_onset_date: date | None,
-                source: str = CaseSource.LOCAL) -> Case:
+                source: str = CaseSource.LOCAL, referral_id: str | None = None) -> Case:
     """Log a positive case; the person is reused if already known and linked to their household."""
     errors = ErrorCollector()
     clean = clean_person(person, errors, require=("first_name", "last_name", "date_of_birth", "address", "postcode"))
@@ -47,7 +47,7 @@ def create_case(actor, person: PersonData, *, test_date: date | None, symptom_on
     case = Case(reference=new_reference(), person=subject, test_date=test_date,
                 symptom_onset_date=symptom_onset_date, source=source,
                 isolation_end_date=policy.isolation_end(test_date, symptom_onset_date),
-                policy=policy, created_by_id=getattr(actor, "id", None))
+                policy=policy, created_by_id=getattr(actor, "id", None), referral_id=referral_id)
     db.session.add(case)
     db.session.flush()
     record_event(actor, "case.create", case, {"person_id": subject.id, "source": source})
@@ -56,7 +56,7 @@ def create_case(actor, person: PersonData, *, test_date: date | None, symptom_on
 
 
 def add_contact(actor, case: Case, person: PersonData, *, relationship: str | None,
-                last_exposure_date: date | None) -> Contact:
+                last_exposure_date: date | None, referral_id: str | None = None) -> Contact:
     """Add a contact to a case; household contacts share the case's address and household."""
     errors = ErrorCollector()
     if relationship not in {r.value for r in Relationship}:
@@ -98,7 +98,7 @@ def add_contact(actor, case: Case, person: PersonData, *, relationship: str | No
     policy = policy_in_force()
     contact = Contact(case=case, person=subject, relationship_=relationship, last_exposure_date=last_exposure_date,
                       quarantine_end_date=policy.quarantine_end(last_exposure_date), policy=policy,
-                      created_by_id=getattr(actor, "id", None))
+                      created_by_id=getattr(actor, "id", None), referral_id=referral_id)
     db.session.add(contact)
     db.session.flush()
     record_event(actor, "contact.create", contact, {"case_id": case.id, "person_id": subject.id,

@@ -120,9 +120,8 @@ def _import_rows(actor, rows: list[dict], progress: Progress | None) -> tuple[li
                 if row["record_type"] == "case":
                     case = create_case(actor, person, test_date=dates["test_date"],
                                        symptom_onset_date=dates["symptom_onset_date"],
-                                       source=CaseSource.NATIONAL_REFERRAL)
+                                       source=CaseSource.NATIONAL_REFERRAL, referral_id=None if problems else ref)
                     if not problems:
-                        case.referral_id = ref
                         cases_here[ref] = case
                 else:
                     case = cases_here.get(row["case_referral_id"]) or db.session.scalar(
@@ -132,10 +131,8 @@ def _import_rows(actor, rows: list[dict], progress: Progress | None) -> tuple[li
                             errors.append({"row": line, "column": "case_referral_id", "message":
                                            "No case with this referral id, in this file or imported before"})
                         continue
-                    contact = add_contact(actor, case, person, relationship=row["relationship"] or None,
-                                          last_exposure_date=dates["last_exposure_date"])
-                    if not problems:
-                        contact.referral_id = ref
+                    add_contact(actor, case, person, relationship=row["relationship"] or None,
+                                last_exposure_date=dates["last_exposure_date"], referral_id=None if problems else ref)
                 db.session.flush()
         except ValidationFailed as exc:
             for key, messages in exc.errors.items():
