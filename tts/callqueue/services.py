@@ -215,12 +215,25 @@ def _claim_companions(item: WorkItem, user, now: datetime) -> list[WorkItem]:
     candidates = sorted(db.session.scalars(_companions_statement(), {
         "now": now, "me_id": user.id, "item_id": item.id, "people": people}).all(),
         key=lambda w: (w.band, w.due_at, w.id))
-    taken = []
-    for other in candidates[:current_app.config["TTS_MAX_COMPANIONS"]]:
-        if _person_is_free(other.person_id, user.id, now):
-            _take(other, user, now)
-            taken.append(other)
+    chosen = candidates[:current_app.config["TTS_MAX_COMPANIONS"]]
+    if not chosen:
+        return []
+    # Their rows are locked now: one more statement sees every claim committed meanwhile, for all of them.
+    held = set(db.session.scalars(_people_held_statement(), {
+        "people": sorted({o.person_id for o in chosen}), "me_id": user.id, "now": now}))
+    taken = [other for other in chosen if other.person_id not in held]
+    for other in taken:
+        _take(other, user, now)
     return taken
+
+
+@functools.cache
+def _people_held_statement():
+    """Which of these people are on a live claim of another tracer (the batch form of _person_is_free)."""
+    other = _other_item()
+    return select(other.person_id).distinct().where(
+        other.person_id.in_(bindparam("people", expanding=True)), other.status == ItemStatus.CLAIMED,
+        other.claimed_until >= _NOW, other.claimed_by_id != _ME)
 
 
 @functools.cache
