@@ -65,8 +65,11 @@ def start_worker(database_url: str):
 def start_gunicorn(database_url: str, workers: int, threads: int, extra_env: dict | None = None):
     port = free_port()
     env = stack_env(database_url, extra_env)
+    # Keep-alive longer than the pages' 2 s refresh: with gunicorn's default (2 s) the server closes an idle
+    # connection just as the client reuses it, which the client reports as a connection error.
     proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "--workers", str(workers), "--threads", str(threads),
-                             "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
+                             "--keep-alive", "10", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+                             "wsgi:app"],
                             cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):
