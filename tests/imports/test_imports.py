@@ -150,3 +150,12 @@ def test_a_case_referral_id_twice_in_one_file_is_a_row_error(env):
     batch = import_now_or_later(None, "twice.csv", csv_of(row, row.replace("Tamsin", "Tam")))
     assert batch.status == "rejected"
     assert [(e["row"], e["column"]) for e in batch.errors] == [(3, "referral_id")]
+
+
+def test_referral_ids_imported_before_are_looked_up_in_chunks(env):
+    from tts.imports.services import _imported_before, read_rows
+
+    import_now_or_later(None, "good.csv", GOOD)
+    rows, _ = read_rows(GOOD + "NR-5,case,Wes,Arden,1970-01-01,07700 900605,,2 New Row,S3 7AA,2026-11-22,,,,\n")
+    expected = {("case", "NR-1"), ("contact", "NR-2"), ("contact", "NR-3"), ("case", "NR-4")}
+    assert _imported_before(rows) == _imported_before(rows, chunk=1) == expected

@@ -93,6 +93,7 @@ def _import_rows(actor, rows: list[dict], progress: Progress | None) -> tuple[li
     seen: dict[str, int] = {}
     duplicates = imported = 0
     cases_here: dict[str, Case] = {}
+    imported_before = _imported_before(rows)
     # Cases first, so contacts can name a case from further down the same file.
     ordered = sorted(rows, key=lambda r: (r["record_type"] != "case", r["_row"]))
     for done, row in enumerate(ordered, start=1):
@@ -104,8 +105,7 @@ def _import_rows(actor, rows: list[dict], progress: Progress | None) -> tuple[li
         if row["record_type"] not in ("case", "contact"):
             continue
         ref = row["referral_id"]
-        model = Case if row["record_type"] == "case" else Contact
-        if not problems and db.session.scalar(select(model.id).where(model.referral_id == ref)) is not None:
+        if not problems and (row["record_type"], ref) in imported_before:
             duplicates += 1  # imported before: reported, nothing changes
             continue
         # Even a row with problems goes through the services, so every problem in it is reported; the
@@ -144,6 +144,18 @@ def _import_rows(actor, rows: list[dict], progress: Progress | None) -> tuple[li
             imported += 1
     errors.sort(key=lambda e: (e["row"], e["column"]))
     return errors, duplicates, imported
+
+
+def _imported_before(rows: list[dict], chunk: int = 500) -> set[tuple[str, str]]:
+    """The file's referral ids already in the database, as (record type, id): a few queries for the whole
+    file instead of one a row."""
+    found: set[tuple[str, str]] = set()
+    for kind, model in (("case", Case), ("contact", Contact)):
+        refs = sorted({r["referral_id"] for r in rows if r["record_type"] == kind and r["referral_id"]})
+        for start in range(0, len(refs), chunk):
+            found.update((kind, ref) for ref in db.session.scalars(
+                select(model.referral_id).where(model.referral_id.in_(refs[start:start + chunk]))))
+    return found
 
 
 def _date_or_none(raw: str) -> date | None:
