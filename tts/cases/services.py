@@ -41,8 +41,8 @@ def create_case(actor, person: PersonData, *, test_date: date | None, symptom_on
     errors.raise_if_any()
     assert test_date is not None
 
-    subject, _ = find_or_create_person(actor, clean)
-    ensure_household(subject)
+    subject, _ = find_or_create_person(actor, clean, link_household=True)
+    ensure_household(subject)  # a known person without one yet
     policy = policy_in_force()
     case = Case(reference=new_reference(), person=subject, test_date=test_date,
                 symptom_onset_date=symptom_onset_date, source=source,
@@ -84,7 +84,10 @@ def add_contact(actor, case: Case, person: PersonData, *, relationship: str | No
     errors.raise_if_any()
     assert last_exposure_date is not None and relationship is not None
 
-    subject, _ = find_or_create_person(actor, clean)
+    if relationship == Relationship.HOUSEHOLD:
+        subject, _ = find_or_create_person(actor, clean, household=ensure_household(case.person))
+    else:
+        subject, _ = find_or_create_person(actor, clean, link_household=True)
     if subject.id == case.person_id:
         raise_field("person.first_name", "This is the case themselves, not a contact")
     if db.session.scalar(select(Contact.id).where(Contact.case_id == case.id, Contact.person_id == subject.id)):

@@ -27,8 +27,11 @@ def find_existing_person(data: PersonData) -> Person | None:
                              .order_by(Person.id).limit(1))
 
 
-def find_or_create_person(actor, data: PersonData) -> tuple[Person, bool]:
-    """Reuse a known person (filling in details they lacked) or create one; `data` is already clean."""
+def find_or_create_person(actor, data: PersonData, *, household: Household | None = None,
+                          link_household: bool = False) -> tuple[Person, bool]:
+    """Reuse a known person (filling in details they lacked) or create one; `data` is already clean.
+    A new person is created in `household` if given, else (with link_household) in the household at their
+    address: one INSERT, instead of an INSERT and an UPDATE by ensure_household afterwards."""
     person = find_existing_person(data)
     if person is not None:
         filled = [name for name in _FILLABLE if getattr(data, name) and not getattr(person, name)]
@@ -36,8 +39,11 @@ def find_or_create_person(actor, data: PersonData) -> tuple[Person, bool]:
             setattr(person, name, getattr(data, name))
         record_event(actor, "person.match", person, {"filled": filled} if filled else None)
         return person, False
+    if household is None and link_household and data.address and data.postcode:
+        household = find_or_create_household(data.address, data.postcode)
     person = Person(first_name=data.first_name, last_name=data.last_name, date_of_birth=data.date_of_birth,
-                    phone=data.phone, email=data.email, address=data.address, postcode=data.postcode)
+                    phone=data.phone, email=data.email, address=data.address, postcode=data.postcode,
+                    household=household)
     db.session.add(person)
     db.session.flush()
     record_event(actor, "person.create", person)
