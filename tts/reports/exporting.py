@@ -143,8 +143,10 @@ def count_rows(ds: Dataset) -> int:
 def rows(ds: Dataset, on: date, batch: int = 1000) -> Iterator[list]:
     """Row values, fetched in batches (yield_per: a server-side cursor on PostgreSQL)."""
     result = db.session.execute(ds.statement.execution_options(yield_per=batch))
+    row, dangerous = ds.row, _DANGEROUS
     for r in result:
-        yield [safe_cell(v) for v in ds.row(r, on)]
+        # safe_cell, inlined: called for every cell of a million rows, the call itself was a tenth of the time.
+        yield [("'" + v) if isinstance(v, str) and v.startswith(dangerous) else v for v in row(r, on)]
 
 
 def csv_chunks(ds: Dataset, on: date, rows_per_chunk: int = 500) -> Iterator[str]:
@@ -152,12 +154,16 @@ def csv_chunks(ds: Dataset, on: date, rows_per_chunk: int = 500) -> Iterator[str
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(ds.columns)
-    for n, values in enumerate(rows(ds, on), start=1):
-        writer.writerow(values)
-        if n % rows_per_chunk == 0:
+    chunk: list[list] = []
+    for values in rows(ds, on):
+        chunk.append(values)
+        if len(chunk) == rows_per_chunk:
+            writer.writerows(chunk)
+            chunk.clear()
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
+    writer.writerows(chunk)
     yield buffer.getvalue()
 
 
