@@ -291,11 +291,19 @@ def claim_item(user, item: WorkItem, now: datetime | None = None) -> Claim:
     return Claim(locked, [])
 
 
-def _lock_held(user, item: WorkItem, claim_token: str | None, now: datetime) -> WorkItem:
+@functools.cache
+def _lock_statement(with_subject: bool):
+    stmt = select(WorkItem).where(WorkItem.id == bindparam("item_id")).with_for_update(of=WorkItem)
+    if with_subject:  # the outcome's texts and rules read the person and their case or contact next
+        stmt = stmt.options(joinedload(WorkItem.person), joinedload(WorkItem.case), joinedload(WorkItem.contact))
+    return stmt.execution_options(populate_existing=True)
+
+
+def _lock_held(user, item: WorkItem, claim_token: str | None, now: datetime, *,
+               with_subject: bool = False) -> WorkItem:
     # Locked and read afresh in one statement (populate_existing: the row as committed, not as this
-    # session last saw it).
-    locked = db.session.scalars(select(WorkItem).where(WorkItem.id == item.id).with_for_update()
-                                .execution_options(populate_existing=True)).one()
+    # session last saw it); only the item's row is locked (FOR UPDATE OF work_items).
+    locked = db.session.scalars(_lock_statement(with_subject), {"item_id": item.id}).one()
     if (locked.status != ItemStatus.CLAIMED or locked.claimed_by_id != user.id
             or (claim_token is not None and claim_token != locked.claim_token)):
         raise NotClaimHolder("You no longer hold this item: it was reassigned, or taken after your claim expired")
@@ -357,7 +365,7 @@ def record_attempt(user, item: WorkItem, *, outcome: str | None, notes: str | No
     if notes and len(notes) > 5000:
         errors.add("notes", "Notes must be 5,000 characters or fewer")
     errors.raise_if_any()
-    item = _lock_held(user, item, claim_token, now)
+    item = _lock_held(user, item, claim_token, now, with_subject=True)
 
     attempt = CallAttempt(work_item=item, person_id=item.person_id, tracer_id=user.id, outcome=outcome,
                           is_failed=outcome in FAILED_OUTCOMES, notes=(notes or "").strip() or None,
