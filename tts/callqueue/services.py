@@ -172,18 +172,14 @@ def _locked_candidate(from_pool: bool, me_id: int, now: datetime, exclude_people
     return db.session.scalars(stmt, values).first()
 
 
-@functools.cache
-def _person_is_free_statement():
-    other = _other_item()
-    return select(func.count()).select_from(other).where(
-        other.person_id == bindparam("person_id"), other.status == ItemStatus.CLAIMED, other.claimed_until >= _NOW,
-        other.claimed_by_id != _ME)
+def _people_held(people: list[int], me_id: int, now: datetime) -> set[int]:
+    """Which of these people are on a live claim of another tracer. Run after their rows are locked, in a
+    new statement that sees every claim committed meanwhile."""
+    return set(db.session.scalars(_people_held_statement(), {"people": people, "me_id": me_id, "now": now}))
 
 
 def _person_is_free(person_id: int, me_id: int, now: datetime) -> bool:
-    """Re-checked after the person's row is locked, in a new statement that sees every committed claim."""
-    return db.session.scalar(_person_is_free_statement(),
-                             {"person_id": person_id, "me_id": me_id, "now": now}) == 0
+    return not _people_held([person_id], me_id, now)
 
 
 def _take(item: WorkItem, user, now: datetime) -> None:
@@ -218,9 +214,7 @@ def _claim_companions(item: WorkItem, user, now: datetime) -> list[WorkItem]:
     chosen = candidates[:current_app.config["TTS_MAX_COMPANIONS"]]
     if not chosen:
         return []
-    # Their rows are locked now: one more statement sees every claim committed meanwhile, for all of them.
-    held = set(db.session.scalars(_people_held_statement(), {
-        "people": sorted({o.person_id for o in chosen}), "me_id": user.id, "now": now}))
+    held = _people_held(sorted({o.person_id for o in chosen}), user.id, now)  # one statement for all of them
     taken = [other for other in chosen if other.person_id not in held]
     for other in taken:
         _take(other, user, now)
@@ -229,7 +223,6 @@ def _claim_companions(item: WorkItem, user, now: datetime) -> list[WorkItem]:
 
 @functools.cache
 def _people_held_statement():
-    """Which of these people are on a live claim of another tracer (the batch form of _person_is_free)."""
     other = _other_item()
     return select(other.person_id).distinct().where(
         other.person_id.in_(bindparam("people", expanding=True)), other.status == ItemStatus.CLAIMED,
