@@ -84,16 +84,15 @@ def add_contact(actor, case: Case, person: PersonData, *, relationship: str | No
     errors.raise_if_any()
     assert last_exposure_date is not None and relationship is not None
 
-    if relationship == Relationship.HOUSEHOLD:
-        subject, _ = find_or_create_person(actor, clean, household=ensure_household(case.person))
-    else:
-        subject, _ = find_or_create_person(actor, clean, link_household=True)
+    # They live with the case: a new person is created in the case's household, a known one moved to it.
+    household = ensure_household(case.person) if relationship == Relationship.HOUSEHOLD else None
+    subject, _ = find_or_create_person(actor, clean, household=household,
+                                       link_household=relationship != Relationship.HOUSEHOLD)
     if subject.id == case.person_id:
         raise_field("person.first_name", "This is the case themselves, not a contact")
     if db.session.scalar(select(Contact.id).where(Contact.case_id == case.id, Contact.person_id == subject.id)):
         raise_field("person.first_name", f"{subject.full_name} is already a contact of this case")
     if relationship == Relationship.HOUSEHOLD:
-        household = ensure_household(case.person)
         if subject.household_id != getattr(household, "id", None):
             subject.household = household
     else:
