@@ -61,6 +61,10 @@ class Config:
     TTS_IDLE_MINUTES = int(os.environ.get("TTS_IDLE_MINUTES", "30"))  # on shift, no call, work waiting
     TTS_PLANNER_MAX_CASES = int(os.environ.get("TTS_PLANNER_MAX_CASES", "2000"))  # cases a day, planner page
     TTS_IMPORT_INLINE_MAX_ROWS = int(os.environ.get("TTS_IMPORT_INLINE_MAX_ROWS", "2000"))  # larger: background
+    # CSV exports on PostgreSQL are written by COPY (tts/reports/copy_csv.py); that one statement may run
+    # this long (the web role's own limit is 30 s in production) so that a large export is not cut off.
+    TTS_EXPORT_CSV_WITH_COPY = os.environ.get("TTS_EXPORT_CSV_WITH_COPY", "1") == "1"
+    TTS_EXPORT_STATEMENT_TIMEOUT_SECONDS = int(os.environ.get("TTS_EXPORT_STATEMENT_TIMEOUT_SECONDS", "600"))
     TTS_SUPPRESSION_THRESHOLD = int(os.environ.get("TTS_SUPPRESSION_THRESHOLD", "5"))  # published tables
 
     # The accessibility statement (/accessibility): who runs this service and how to report a problem.

@@ -36,6 +36,8 @@ def age_band(dob: date | None, on: date) -> str | None:
     if dob is None:
         return None
     age = on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
+    if age < 0:
+        return None  # born after the export date: a mistyped date, no band (the band given is used)
     for low, high in ((0, 4), (5, 11), (12, 17), (18, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79)):
         if low <= age <= high:
             return f"{low}-{high}"
@@ -58,6 +60,10 @@ class Dataset:
     statement: Select  # plain columns, never ORM objects: an export of a million rows builds no entities
     columns: list[str]
     row: callable  # (result row, export date) -> the values of one line
+    # The same line as SQL, for COPY on PostgreSQL (tts/reports/copy_csv.py): one (kind, label) per column,
+    # the label naming a column of `statement`; tests/reports/test_copy_csv.py proves both give the same bytes.
+    sql: list[tuple[str, str]]
+    identifiable: bool = False
 
 
 # The person's columns every dataset joins, labelled so that they never clash with the record's own.
@@ -80,13 +86,21 @@ def _person_values(r, identifiable: bool, on: date) -> list:
     return [pseudonym(r.p_id), age_band(r.p_date_of_birth, on) or r.p_age_band, postcode_district(r.p_postcode)]
 
 
+def _person_sql(identifiable: bool) -> list[tuple[str, str]]:
+    if identifiable:
+        return [("int", "p_id"), ("text", "p_first_name"), ("text", "p_last_name"), ("date", "p_date_of_birth"),
+                ("text", "p_phone"), ("text", "p_email"), ("text", "p_address"), ("text", "p_postcode")]
+    return [("pseudonym", "p_id"), ("age_band", "p_date_of_birth"), ("district", "p_postcode")]
+
+
 def _select(model, *columns):
     return (select(*columns, *_PERSON).select_from(model).join(Person, Person.id == model.person_id))
 
 
 def dataset(name: str, f: Filters, identifiable: bool) -> Dataset:
-    pc = _person_columns(identifiable)
+    pc, ps = _person_columns(identifiable), _person_sql(identifiable)
     notes = ["notes"] if identifiable else []  # free text can hold anything: identifiable exports only
+    notes_sql = [("text", "notes")] if identifiable else []
     if name == "cases":
         stmt = (_select(Case, Case.id, Case.reference, Case.source, Case.status, Case.test_date,
                         Case.symptom_onset_date, Case.isolation_end_date, Case.created_at)
@@ -96,6 +110,9 @@ def dataset(name: str, f: Filters, identifiable: bool) -> Dataset:
         row = lambda r, on: [r.id, r.reference, *_person_values(r, identifiable, on), r.source, r.status,  # noqa: E731
                              _iso(r.test_date), _iso(r.symptom_onset_date), _iso(r.isolation_end_date),
                              _iso(r.created_at)]
+        sql = [("int", "id"), ("text", "reference"), *ps, ("text", "source"), ("text", "status"),
+               ("date", "test_date"), ("date", "symptom_onset_date"), ("date", "isolation_end_date"),
+               ("ts", "created_at")]
     elif name == "contacts":
         stmt = (_select(Contact, Contact.id, Contact.case_id, Contact.relationship_.label("relationship"),
                         Contact.last_exposure_date, Contact.quarantine_end_date, Contact.created_at)
@@ -105,6 +122,8 @@ def dataset(name: str, f: Filters, identifiable: bool) -> Dataset:
         row = lambda r, on: [r.id, r.case_id, *_person_values(r, identifiable, on), r.relationship,  # noqa: E731
                              r.p_household_id if r.relationship == "household" else None,
                              _iso(r.last_exposure_date), _iso(r.quarantine_end_date), _iso(r.created_at)]
+        sql = [("int", "id"), ("int", "case_id"), *ps, ("text", "relationship"), ("household", "p_household_id"),
+               ("date", "last_exposure_date"), ("date", "quarantine_end_date"), ("ts", "created_at")]
     elif name == "attempts":
         stmt = (_select(CallAttempt, CallAttempt.id, CallAttempt.work_item_id, CallAttempt.tracer_id,
                         CallAttempt.outcome, CallAttempt.call_status, CallAttempt.duration_seconds,
@@ -115,6 +134,8 @@ def dataset(name: str, f: Filters, identifiable: bool) -> Dataset:
         row = lambda r, on: [r.id, r.work_item_id, *_person_values(r, identifiable, on), r.tracer_id,  # noqa: E731
                              r.outcome, r.call_status, r.duration_seconds, _iso(r.created_at),
                              *([r.notes] if identifiable else [])]
+        sql = [("int", "id"), ("int", "work_item_id"), *ps, ("int", "tracer_id"), ("text", "outcome"),
+               ("text", "call_status"), ("int", "duration_seconds"), ("ts", "created_at"), *notes_sql]
     elif name == "escalations":
         stmt = (_select(Escalation, Escalation.id, Escalation.reason, Escalation.status, Escalation.visit_outcome,
                         Escalation.created_at, Escalation.resolved_at)
@@ -122,6 +143,8 @@ def dataset(name: str, f: Filters, identifiable: bool) -> Dataset:
         cols = ["escalation_id", *pc, "reason", "status", "visit_outcome", "created_at", "resolved_at"]
         row = lambda r, on: [r.id, *_person_values(r, identifiable, on), r.reason, r.status,  # noqa: E731
                              r.visit_outcome, _iso(r.created_at), _iso(r.resolved_at)]
+        sql = [("int", "id"), *ps, ("text", "reason"), ("text", "status"), ("text", "visit_outcome"),
+               ("ts", "created_at"), ("ts", "resolved_at")]
     elif name == "support_needs":
         stmt = (_select(SupportNeed, SupportNeed.id, SupportNeed.kind, SupportNeed.urgency, SupportNeed.status,
                         SupportNeed.referred_to, SupportNeed.created_at, SupportNeed.closed_at, SupportNeed.notes)
@@ -130,9 +153,12 @@ def dataset(name: str, f: Filters, identifiable: bool) -> Dataset:
         row = lambda r, on: [r.id, *_person_values(r, identifiable, on), r.kind, r.urgency, r.status,  # noqa: E731
                              r.referred_to, _iso(r.created_at), _iso(r.closed_at),
                              *([r.notes] if identifiable else [])]
+        sql = [("int", "id"), *ps, ("text", "kind"), ("text", "urgency"), ("text", "status"),
+               ("text", "referred_to"), ("ts", "created_at"), ("ts", "closed_at"), *notes_sql]
     else:
         raise KeyError(name)
-    return Dataset(stmt, cols, row)
+    assert len(sql) == len(cols), name
+    return Dataset(stmt, cols, row, sql, identifiable)
 
 
 def count_rows(ds: Dataset) -> int:
@@ -152,7 +178,7 @@ def rows(ds: Dataset, on: date, batch: int = 1000) -> Iterator[list]:
 def csv_chunks(ds: Dataset, on: date, rows_per_chunk: int = 500) -> Iterator[str]:
     """The CSV in chunks of a few hundred rows: few enough writes to be fast, small enough to stream."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer)  # lines end CRLF (RFC 4180), as copy_csv.py's do too
     writer.writerow(ds.columns)
     chunk: list[list] = []
     for values in rows(ds, on):

@@ -11,6 +11,7 @@ from tts.errors import ErrorCollector
 from tts.extensions import db
 from tts.permissions import require
 from tts.reports import bp
+from tts.reports.copy_csv import copy_csv_chunks, uses_copy
 from tts.reports.exporting import (DATASETS, XLSX_MAX_ROWS, audit_export, count_rows, csv_chunks, dataset,
                                    xlsx_file)
 from tts.reports.views import parse_filters
@@ -35,7 +36,8 @@ def _export(user, name: str, fmt: str):
     db.session.commit()
     filename = f"tts-{name}-{f.date_from}-{f.date_to}{'-identifiable' if identifiable else ''}.{fmt}"
     if fmt == "csv":
-        body = stream_with_context(csv_chunks(ds, today()))
+        chunks = copy_csv_chunks(ds, today()) if uses_copy() else csv_chunks(ds, today())
+        body = stream_with_context(chunks)
         return Response(body, mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{filename}"', "X-Row-Count": str(total)})
     path = xlsx_file(ds, today())
