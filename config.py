@@ -65,6 +65,9 @@ class Config:
     # this long (the web role's own limit is 30 s in production) so that a large export is not cut off.
     TTS_EXPORT_CSV_WITH_COPY = os.environ.get("TTS_EXPORT_CSV_WITH_COPY", "1") == "1"
     TTS_EXPORT_STATEMENT_TIMEOUT_SECONDS = int(os.environ.get("TTS_EXPORT_STATEMENT_TIMEOUT_SECONDS", "600"))
+    # XLSX exports larger than this are built by the worker with a progress page; files kept this long.
+    TTS_EXPORT_INLINE_MAX_ROWS = int(os.environ.get("TTS_EXPORT_INLINE_MAX_ROWS", "100000"))
+    TTS_EXPORT_KEEP_HOURS = int(os.environ.get("TTS_EXPORT_KEEP_HOURS", "24"))
     TTS_SUPPRESSION_THRESHOLD = int(os.environ.get("TTS_SUPPRESSION_THRESHOLD", "5"))  # published tables
 
     # The accessibility statement (/accessibility): who runs this service and how to report a problem.

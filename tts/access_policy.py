@@ -98,6 +98,10 @@ ROUTES: dict[str, frozenset[str] | str] = {
     "reports.publication": holders("reports.view"),
     "reports.exports": holders("reports.export"),
     "reports.download": holders("reports.export"),  # identifiable columns also need the per-user grant
+    "reports.start_export_job": holders("reports.export"),
+    "reports.export_job": holders("reports.export"),  # and only the person who asked: others get 404
+    "reports.export_job_progress": holders("reports.export"),
+    "reports.export_job_file": holders("reports.export"),
     "simulation.planner": holders("reports.view"),
     "simulation.show": holders("reports.view"),
     "simulation.progress": holders("reports.view"),
@@ -129,6 +133,9 @@ ROUTES: dict[str, frozenset[str] | str] = {
     "api.update_support": holders("support.manage"),
     "api.kpis_api": holders("reports.view"),
     "api.export_api": holders("reports.export"),
+    "api.start_export_job_api": holders("reports.export"),
+    "api.export_job_api": holders("reports.export"),  # only the token's own user's jobs
+    "api.export_job_file_api": holders("reports.export"),
     "api.import_api": holders("import.run"),
     "api.import_status": holders("import.run"),
 }

@@ -9,8 +9,8 @@ from tts.supervision.models import WorkNotice
 from tts.support.models import SupportNeed
 from tts.people.models import Household, Person
 from tts.policies.models import IsolationPolicy
-from tts.reports.models import ReportSnapshot
+from tts.reports.models import ExportFileChunk, ExportJob, ReportSnapshot
 from tts.simulation.models import SimulationRun
 from tts.telephony.models import Message, MessageTemplate, PhoneCall, WebhookEvent
 
-__all__ = ["ReportSnapshot", "SimulationRun", "ImportBatch", "Visit", "WorkNotice", "SupportNeed", "Message", "MessageTemplate", "PhoneCall", "WebhookEvent", "CallAttempt", "WorkItem", "Escalation", "AuditEvent", "ApiToken", "User", "Case", "Contact", "Household", "Person", "IsolationPolicy"]
+__all__ = ["ExportFileChunk", "ExportJob", "ReportSnapshot", "SimulationRun", "ImportBatch", "Visit", "WorkNotice", "SupportNeed", "Message", "MessageTemplate", "PhoneCall", "WebhookEvent", "CallAttempt", "WorkItem", "Escalation", "AuditEvent", "ApiToken", "User", "Case", "Contact", "Household", "Person", "IsolationPolicy"]

@@ -5,6 +5,7 @@ The pages are not listed by hand: every GET route in the access policy table tha
 answers with a page is visited, so a new page is checked the day it is added (the test fails if a page has
 no example address below)."""
 import threading
+from datetime import date
 
 import pyotp
 import pytest
@@ -28,11 +29,13 @@ from tts.telephony.models import MessageTemplate
 
 pytestmark = pytest.mark.browser
 DAY = "2026-11-23T10:00:00+00:00"  # a Monday morning, inside calling hours
+DAY_DATE = date(2026, 11, 23)
 LOGINS = {"tracer": "tracer@tts.example", "field": "field@tts.example", "supervisor": "supervisor@tts.example",
           "reporting": "reporting@tts.example", "admin": "admin@tts.example"}
 # Routes that answer with something other than a page (files, fragments htmx swaps in, JSON).
 NOT_PAGES = {"static", "govuk_assets", "auth.session_status", "simulation.progress", "reports.download", "reports.publication",
-             "imports.template", "imports.progress", "supervision.panel", "api.openapi"}
+             "imports.template", "imports.progress", "supervision.panel", "api.openapi",
+             "reports.export_job_progress", "reports.export_job_file"}
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +58,15 @@ def demo(fresh_database_url):
             planned = create_run(users["supervisor"], cases_per_day="4", contacts_per_case="2", tracers="1")
             db.session.commit()
             run_pending_simulations()
+            from tts.reports.export_jobs import run_pending_export_jobs, start_job
+            from tts.reports.kpis import Filters
+
+            jobs = {}
+            for role in ("supervisor", "reporting", "admin"):  # each sees only their own job
+                job = start_job(users[role], "cases", "xlsx", Filters(DAY_DATE, DAY_DATE), False, 1)
+                db.session.commit()
+                run_pending_export_jobs()
+                jobs[role] = {"job_id": job.id}
             newcomer = create_user(None, email="newcomer@tts.example", name="Nell Newcomer", role="tracer",
                                    password=DEMO_PASSWORD)
             db.session.commit()
@@ -64,6 +76,8 @@ def demo(fresh_database_url):
                    "template_id": db.session.scalar(select(MessageTemplate.id).limit(1)), "run_id": planned.id,
                    "field": {"item_id": field_claim.item.id, "person_id": field_claim.item.person_id,
                              "case_id": field_claim.item.case_id or field_claim.item.contact.case_id}}
+            for role, job in jobs.items():
+                ids[role] = {**ids.get(role, {}), **job}
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:

@@ -40,6 +40,20 @@ KPI_GROUP = {"type": "object", "properties": {
     "total": {"type": "integer"}, "reached": {"type": "integer"}, "reached_pct": {"type": ["number", "null"]},
     "reached_within_24h_pct": {"type": ["number", "null"]}, "median_hours_to_reach": {"type": ["number", "null"]}},
     "required": ["total", "reached", "reached_pct", "reached_within_24h_pct", "median_hours_to_reach"]}
+EXPORT_JOB = {"type": "object", "properties": {
+    "job_id": {"type": "integer"}, "dataset": {"type": "string"}, "format": {"type": "string"},
+    "from": DATE, "to": DATE, "identifiable": {"type": "boolean"},
+    "status": {"type": "string", "enum": ["pending", "running", "done", "failed", "expired"]},
+    "rows_total": {"type": "integer"}, "rows_done": {"type": "integer"}, "percent": {"type": "integer"},
+    "created_at": DATETIME, "finished_at": {"type": ["string", "null"]}, "error": {"type": ["string", "null"]},
+    "status_url": {"type": "string"}, "download_url": {"type": ["string", "null"]},
+    "expires_at": {"type": ["string", "null"]}},
+    "required": ["job_id", "dataset", "format", "status", "rows_total", "rows_done", "percent", "status_url",
+                 "download_url"]}
+EXPORT_JOB_IN = {"type": "object", "properties": {
+    "dataset": {"type": "string", "enum": ["cases", "contacts", "attempts", "escalations", "support_needs"]},
+    "format": {"type": "string", "enum": ["xlsx"]}, "from": DATE, "to": DATE, "identifiable": {"type": "boolean"}},
+    "required": ["dataset"]}
 
 
 def _json(schema: dict) -> dict:
@@ -54,6 +68,8 @@ def _responses(ok_code: str, ok_schema: dict | None, *extra: str) -> dict:
         out[code] = {"description": {"404": "Not found", "409": "Conflict: the claim is someone else's",
                                      "422": "Field errors", "204": "Nothing to hand out"}[code],
                      **(_json(ERRORS) if code == "422" else _json(ERROR) if code in ("404", "409") else {})}
+    if ok_code == "202":
+        out["202"]["description"] = "Accepted: the job to poll (Location header)"
     return out
 
 
@@ -105,6 +121,14 @@ def spec() -> dict:
         "/escalations": {"get": {"summary": "Escalations", "parameters": [
             {"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in ("status", "reason", "district")],
             "responses": _responses("200", {"type": "array", "items": ref("Escalation")})}},
+        "/exports/jobs": {"post": {
+            "summary": "Build a spreadsheet export in the background (GET /exports/{dataset}.xlsx answers the same "
+                       "202 when the range is too large to build at once); the same request again returns the same job",
+            "requestBody": {"required": True, **_json(EXPORT_JOB_IN)},
+            "responses": _responses("202", EXPORT_JOB, "422")}},
+        "/exports/jobs/{job_id}": {"get": {
+            "summary": "An export job's progress; download_url once done (only the requester's jobs)",
+            "parameters": [_id("job_id")], "responses": _responses("200", EXPORT_JOB, "404")}},
         "/reports/kpis": {"get": {"summary": "KPIs for a date range", "parameters": [
             {"name": "from", "in": "query", "required": True, "schema": DATE},
             {"name": "to", "in": "query", "required": True, "schema": DATE}],

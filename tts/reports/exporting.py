@@ -193,25 +193,32 @@ def csv_chunks(ds: Dataset, on: date, rows_per_chunk: int = 500) -> Iterator[str
     yield buffer.getvalue()
 
 
-def xlsx_file(ds: Dataset, on: date) -> str:
+def xlsx_file(ds: Dataset, on: date, progress=None, every: int = 5_000) -> tuple[str, int]:
     """Write an XLSX with XlsxWriter's constant-memory mode (each row goes to disk as it is written);
-    returns its path, which the caller deletes once sent. Text is always written as text, so a cell can
-    never become a formula."""
+    returns its path, which the caller deletes once sent, and the number of rows. Text is always written
+    as text, so a cell can never become a formula. `progress(rows)` is called every `every` rows."""
     import xlsxwriter
 
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
-    book = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_formulas": False,
-                                      "strings_to_urls": False, "strings_to_numbers": False})
-    sheet = book.add_worksheet("data")
-    sheet.write_row(0, 0, ds.columns)
-    for n, values in enumerate(rows(ds, on), start=1):
-        if n >= XLSX_MAX_ROWS:
-            raise ExportTooLarge(f"More than {XLSX_MAX_ROWS - 1:,} rows: Excel cannot hold them in one sheet. "
-                                 "Choose a shorter date range, or download CSV.")
-        sheet.write_row(n, 0, values)
-    book.close()
-    return path
+    try:
+        book = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_formulas": False,
+                                          "strings_to_urls": False, "strings_to_numbers": False})
+        sheet = book.add_worksheet("data")
+        sheet.write_row(0, 0, ds.columns)
+        n = 0
+        for n, values in enumerate(rows(ds, on), start=1):
+            if n >= XLSX_MAX_ROWS:
+                raise ExportTooLarge(f"More than {XLSX_MAX_ROWS - 1:,} rows: Excel cannot hold them in one sheet. "
+                                     "Choose a shorter date range, or download CSV.")
+            sheet.write_row(n, 0, values)
+            if progress is not None and n % every == 0:
+                progress(n)
+        book.close()
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path, n
 
 
 XLSX_MAX_ROWS = 1_048_576  # Excel's limit per sheet, the header row included
@@ -221,7 +228,7 @@ class ExportTooLarge(Exception):
     pass
 
 
-def audit_export(actor, name: str, f: Filters, identifiable: bool, row_count: int, fmt: str) -> None:
+def audit_export(actor, name: str, f: Filters, identifiable: bool, row_count: int, fmt: str, **more) -> None:
     record_event(actor, "export.create", None, {"dataset": name, "from": f.date_from.isoformat(),
                                                 "to": f.date_to.isoformat(), "identifiable": identifiable,
-                                                "rows": row_count, "format": fmt})
+                                                "rows": row_count, "format": fmt, **more})

@@ -1,74 +1,273 @@
-"""Export downloads, from the reports pages and the API; both audited."""
+"""Export downloads, from the reports pages and the API; all audited. Large spreadsheets are built in the
+background (tts/reports/export_jobs.py) and downloaded from their job page once ready."""
 import os
+from dataclasses import dataclass
 
-from flask import Response, abort, g, render_template, request, send_file, stream_with_context
+from flask import (Response, abort, g, jsonify, make_response, redirect, render_template, request, send_file,
+                   stream_with_context, url_for)
 from flask_login import current_user
 
 from tts.api import bp as api_bp
 from tts.api.auth import api_require
 from tts.clock import today
-from tts.errors import ErrorCollector
+from tts.errors import ErrorCollector, ValidationFailed
 from tts.extensions import db
 from tts.permissions import require
 from tts.reports import bp
 from tts.reports.copy_csv import copy_csv_chunks, uses_copy
-from tts.reports.exporting import (DATASETS, XLSX_MAX_ROWS, audit_export, count_rows, csv_chunks, dataset,
+from tts.reports.export_jobs import (expires_at, file_chunks, job_for, jobs_of, percent_of, progress_of,
+                                     record_download, runs_in_background, start_job)
+from tts.reports.exporting import (DATASETS, XLSX_MAX_ROWS, Dataset, audit_export, count_rows, csv_chunks, dataset,
                                    xlsx_file)
+from tts.reports.kpis import Filters
+from tts.reports.models import ExportJob
 from tts.reports.views import parse_filters
 
+FORMATS = ("csv", "xlsx")
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-def _export(user, name: str, fmt: str):
-    if name not in DATASETS or fmt not in ("csv", "xlsx"):
-        abort(404)
+
+class NotAllowed(Exception):
+    """An identifiable export without the per-user grant."""
+
+
+@dataclass
+class Prepared:
+    name: str
+    fmt: str
+    filters: Filters
+    identifiable: bool
+    ds: Dataset
+    total: int
+
+
+def _prepare(user, name: str, fmt: str, args) -> Prepared:
+    """Check a request for an export (dates, grant, size) and count its rows; raises ValidationFailed."""
     errors = ErrorCollector()
-    f = parse_filters(request.args, errors)
-    identifiable = request.args.get("identifiable", "false").lower() == "true"
+    f = parse_filters(args, errors)
+    identifiable = str(args.get("identifiable", "false")).lower() == "true"
     errors.raise_if_any()
     if identifiable and not getattr(user, "can_export_identifiable", False):
-        return None  # the caller answers 403
+        raise NotAllowed()
     ds = dataset(name, f, identifiable)
     total = count_rows(ds)
     if fmt == "xlsx" and total >= XLSX_MAX_ROWS:
         errors.add("to", f"{total:,} rows: more than one Excel sheet holds ({XLSX_MAX_ROWS - 1:,}). "
                          "Choose a shorter date range, or download CSV.")
         errors.raise_if_any()
-    audit_export(user, name, f, identifiable, total, fmt)
+    return Prepared(name, fmt, f, identifiable, ds, total)
+
+
+def _send(user, p: Prepared):
+    """The file in this response: CSV streamed (COPY on PostgreSQL), XLSX written to a temporary file."""
+    audit_export(user, p.name, p.filters, p.identifiable, p.total, p.fmt)
     db.session.commit()
-    filename = f"tts-{name}-{f.date_from}-{f.date_to}{'-identifiable' if identifiable else ''}.{fmt}"
-    if fmt == "csv":
-        chunks = copy_csv_chunks(ds, today()) if uses_copy() else csv_chunks(ds, today())
-        body = stream_with_context(chunks)
-        return Response(body, mimetype="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="{filename}"', "X-Row-Count": str(total)})
-    path = xlsx_file(ds, today())
-    response = send_file(path, download_name=filename, as_attachment=True,
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    filename = (f"tts-{p.name}-{p.filters.date_from}-{p.filters.date_to}"
+                f"{'-identifiable' if p.identifiable else ''}.{p.fmt}")
+    if p.fmt == "csv":
+        chunks = copy_csv_chunks(p.ds, today()) if uses_copy() else csv_chunks(p.ds, today())
+        return Response(stream_with_context(chunks), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{filename}"', "X-Row-Count": str(p.total)})
+    path, _ = xlsx_file(p.ds, today())
+    response = send_file(path, download_name=filename, as_attachment=True, mimetype=XLSX_MIME)
     response.call_on_close(lambda: os.path.exists(path) and os.unlink(path))
     return response
+
+
+def _known(name: str, fmt: str) -> None:
+    if name not in DATASETS or fmt not in FORMATS:
+        abort(404)
+
+
+def _stream_job_file(job: ExportJob):
+    response = Response(stream_with_context(file_chunks(job.id, job.chunk_count)),
+                        mimetype=XLSX_MIME if job.fmt == "xlsx" else "text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{job.file_name}"',
+                                 "X-Row-Count": str(job.rows_total)})
+    if job.byte_size is not None:
+        response.headers["Content-Length"] = str(job.byte_size)
+    return response
+
+
+# --- Pages ----------------------------------------------------------------------------------------------------
+
+def _exports_page(errors: dict | None = None, status: int = 200):
+    errors_found = ErrorCollector()
+    f = parse_filters(request.args, errors_found)
+    all_errors = {**errors_found.errors, **(errors or {})}
+    jobs = jobs_of(current_user.id)
+    return render_template("reports/exports.html", f=f, datasets=DATASETS, errors=all_errors,
+                           may_identify=current_user.can_export_identifiable, jobs=jobs,
+                           percent_of=percent_of), status
 
 
 @bp.route("/exports")
 @require("reports.export")
 def exports():
-    errors = ErrorCollector()
-    f = parse_filters(request.args, errors)
-    return render_template("reports/exports.html", f=f, datasets=DATASETS, errors=errors.errors,
-                           may_identify=current_user.can_export_identifiable)
+    return _exports_page()
 
 
 @bp.route("/exports/<name>.<fmt>")
 @require("reports.export")
 def download(name: str, fmt: str):
-    response = _export(current_user, name, fmt)
-    if response is None:
+    _known(name, fmt)
+    try:
+        p = _prepare(current_user, name, fmt, request.args)
+    except NotAllowed:
         abort(403)
+    except ValidationFailed as exc:
+        return _exports_page(exc.errors, 422)
+    if runs_in_background(fmt, p.total):  # too big to build while the browser waits: offer a job
+        return render_template("reports/export_background.html", p=p, label=name.replace("_", " "))
+    return _send(current_user, p)
+
+
+@bp.post("/exports/jobs")
+@require("reports.export")
+def start_export_job():
+    name, fmt = request.form.get("dataset", ""), request.form.get("format", "")
+    _known(name, fmt)
+    if fmt != "xlsx":
+        abort(404)  # CSV downloads stream straight away at any size
+    try:
+        p = _prepare(current_user, name, fmt, request.form)
+    except NotAllowed:
+        abort(403)
+    except ValidationFailed as exc:
+        return _exports_page(exc.errors, 422)
+    job = start_job(current_user, name, fmt, p.filters, p.identifiable, p.total)
+    db.session.commit()
+    return redirect(url_for("reports.export_job", job_id=job.id), 303)
+
+
+def _my_job(job_id: int) -> ExportJob:
+    return job_for(current_user.id, job_id) or abort(404)
+
+
+@bp.route("/exports/jobs/<id:job_id>")
+@require("reports.export")
+def export_job(job_id: int):
+    job = _my_job(job_id)
+    return render_template("reports/export_job.html", job=job, done_rows=progress_of(job), pct=percent_of(job),
+                           expires=expires_at(job))
+
+
+@bp.route("/exports/jobs/<id:job_id>/progress")
+@require("reports.export")
+def export_job_progress(job_id: int):
+    job = _my_job(job_id)
+    response = make_response(render_template("reports/_export_progress.html", job=job, done_rows=progress_of(job),
+                                             pct=percent_of(job)))
+    if job.finished and request.headers.get("HX-Request"):
+        response.headers["HX-Refresh"] = "true"  # htmx reloads the page to show the download link
     return response
+
+
+@bp.route("/exports/jobs/<id:job_id>/file")
+@require("reports.export")
+def export_job_file(job_id: int):
+    job = _my_job(job_id)
+    if job.status == "expired":
+        return render_template("reports/export_job.html", job=job, done_rows=job.rows_total, pct=100,
+                               expires=None), 410
+    if job.status != "done":
+        return redirect(url_for("reports.export_job", job_id=job.id))
+    record_download(current_user, job)
+    db.session.commit()
+    return _stream_job_file(job)
+
+
+# --- API ------------------------------------------------------------------------------------------------------
+
+def job_json(job: ExportJob) -> dict:
+    out = {"job_id": job.id, "dataset": job.dataset, "format": job.fmt, "from": job.date_from.isoformat(),
+           "to": job.date_to.isoformat(), "identifiable": job.identifiable, "status": job.status,
+           "rows_total": job.rows_total, "rows_done": progress_of(job), "percent": percent_of(job),
+           "created_at": job.created_at.isoformat(),
+           "finished_at": job.finished_at.isoformat() if job.finished_at else None, "error": job.error,
+           "status_url": url_for("api.export_job_api", job_id=job.id),
+           "download_url": url_for("api.export_job_file_api", job_id=job.id) if job.status == "done" else None}
+    expiry = expires_at(job)
+    out["expires_at"] = expiry.isoformat() if expiry else None
+    return out
+
+
+def _accepted(job: ExportJob):
+    response = jsonify(job_json(job))
+    response.status_code = 202
+    response.headers["Location"] = url_for("api.export_job_api", job_id=job.id)
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+_FORBIDDEN = {"error": "Identifiable exports need the export_identifiable permission"}
 
 
 @api_bp.get("/exports/<name>.<fmt>")
 @api_require("reports.export")
 def export_api(name: str, fmt: str):
-    response = _export(g.api_user, name, fmt)
-    if response is None:
-        return {"error": "Identifiable exports need the export_identifiable permission"}, 403
-    return response
+    """The file; or, for a spreadsheet too large to build while the client waits, 202 and a job to poll."""
+    _known(name, fmt)
+    try:
+        p = _prepare(g.api_user, name, fmt, request.args)
+    except NotAllowed:
+        return _FORBIDDEN, 403
+    if runs_in_background(fmt, p.total):
+        job = start_job(g.api_user, name, fmt, p.filters, p.identifiable, p.total)
+        db.session.commit()
+        return _accepted(job)
+    return _send(g.api_user, p)
+
+
+@api_bp.post("/exports/jobs")
+@api_require("reports.export")
+def start_export_job_api():
+    """Build an export in the background whatever its size: JSON {dataset, format, from, to, identifiable}."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationFailed({"body": ["Send a JSON object: dataset, format, from, to, identifiable"]})
+    errors = ErrorCollector()
+    name, fmt = data.get("dataset"), data.get("format", "xlsx")
+    if name not in DATASETS:
+        errors.add("dataset", f"Dataset must be one of {', '.join(DATASETS)}")
+    if fmt != "xlsx":
+        errors.add("format", "Format must be xlsx: CSV downloads stream straight away at any size")
+    identifiable = data.get("identifiable", False)
+    if not isinstance(identifiable, bool):
+        errors.add("identifiable", "Give true or false")
+    for key in ("from", "to"):
+        if key in data and not isinstance(data[key], str):
+            errors.add(key, "Use a date in the form YYYY-MM-DD")
+    errors.raise_if_any()
+    args = {k: data[k] for k in ("from", "to") if data.get(k)} | {"identifiable": str(identifiable).lower()}
+    try:
+        p = _prepare(g.api_user, name, fmt, args)
+    except NotAllowed:
+        return _FORBIDDEN, 403
+    job = start_job(g.api_user, name, fmt, p.filters, p.identifiable, p.total)
+    db.session.commit()
+    return _accepted(job)
+
+
+@api_bp.get("/exports/jobs/<id:job_id>")
+@api_require("reports.export")
+def export_job_api(job_id: int):
+    job = job_for(g.api_user.id, job_id)
+    if job is None:
+        return {"error": "Not found"}, 404
+    return jsonify(job_json(job))
+
+
+@api_bp.get("/exports/jobs/<id:job_id>/file")
+@api_require("reports.export")
+def export_job_file_api(job_id: int):
+    job = job_for(g.api_user.id, job_id)
+    if job is None:
+        return {"error": "Not found"}, 404
+    if job.status == "expired":
+        return {"error": "The file was deleted after its keeping time: start the export again"}, 410
+    if job.status != "done":
+        return {"error": f"The file is not ready: the job is {job.status}"}, 409
+    record_download(g.api_user, job)
+    db.session.commit()
+    return _stream_job_file(job)

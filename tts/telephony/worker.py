@@ -47,8 +47,9 @@ def run_once(slow: bool = True) -> dict:
 
 
 def run_slow_jobs() -> dict:
-    """Jobs that take minutes (a capacity planner run) or tens of seconds (the KPI figures at national
-    scale). The running worker does them on a lane of their own, so texts never wait behind them."""
+    """Jobs that take minutes (a capacity planner run, a large spreadsheet export) or tens of seconds (the
+    KPI figures at national scale). The running worker does them on a lane of their own, so texts never wait behind them."""
+    from tts.reports.export_jobs import expire_exports, run_pending_export_jobs
     from tts.reports.kpis import refresh_default_kpis
     from tts.simulation.services import run_pending_simulations
 
@@ -56,7 +57,10 @@ def run_slow_jobs() -> dict:
     db.session.commit()
     kpis = refresh_default_kpis()  # the KPI page's default view, kept fresh for analysts (own lock)
     db.session.commit()
-    return {"simulations": simulated, "kpis_refreshed": int(kpis)}
+    exported = run_pending_export_jobs()  # one large spreadsheet a pass (SKIP LOCKED: one worker per job)
+    expired = expire_exports()
+    db.session.commit()
+    return {"simulations": simulated, "kpis_refreshed": int(kpis), "exports": exported, "exports_expired": expired}
 
 
 def _lane(app: Flask, stop: threading.Event, step, name: str) -> None:
