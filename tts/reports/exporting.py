@@ -206,8 +206,12 @@ def xlsx_file(ds: Dataset, on: date, progress=None, every: int = 5_000) -> tuple
                                           "strings_to_urls": False, "strings_to_numbers": False})
         sheet = book.add_worksheet("data")
         sheet.write_row(0, 0, ds.columns)
+        from tts.reports.copy_csv import sql_rows, uses_copy
+
+        # On PostgreSQL the database formats every value (dates, guard, pseudonyms), as for CSV.
+        source = sql_rows(ds, on) if uses_copy() else rows(ds, on)
         n = 0
-        for n, values in enumerate(rows(ds, on), start=1):
+        for n, values in enumerate(source, start=1):
             if n >= XLSX_MAX_ROWS:
                 raise ExportTooLarge(f"More than {XLSX_MAX_ROWS - 1:,} rows: Excel cannot hold them in one sheet. "
                                      "Choose a shorter date range, or download CSV.")
