@@ -116,3 +116,19 @@ def test_spreadsheet_rows_formatted_by_the_database_are_the_python_ones(app, awk
         by_sql = [list(row) for row in sql_rows(ds, ON)]
         assert len(by_python) >= len(AWKWARD) - 1
         assert by_sql == by_python
+
+
+def test_an_export_runs_in_one_process_with_its_own_timeout(app, awkward, is_postgres):
+    """No parallel workers for an export (the call queue keeps a core), and a timeout long enough for COPY."""
+    from sqlalchemy import text
+
+    if not is_postgres:
+        pytest.skip("PostgreSQL settings")
+    with app.app_context():
+        ds = dataset("cases", Filters(ON, ON), False)
+        chunks = copy_csv_chunks(ds, ON)
+        next(chunks)  # the header: the transaction is set up by now
+        settings = db.session.execute(text("SELECT current_setting('max_parallel_workers_per_gather'), "
+                                           "current_setting('statement_timeout')")).one()
+        assert tuple(settings) == ("0", "10min")
+        list(chunks)

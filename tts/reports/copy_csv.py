@@ -23,6 +23,7 @@ from flask import current_app
 from sqlalchemy import Integer, LargeBinary, String, bindparam, case, cast, extract, func, literal, null, select
 
 from tts.extensions import db
+from tts.people.models import Person
 from tts.reports.exporting import _DANGEROUS, Dataset
 
 _AGE_BANDS = ((0, 4), (5, 11), (12, 17), (18, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79))
@@ -53,12 +54,17 @@ def _iso_time(x):
             + case((micro != 0, func.to_char(utc, ".US")), else_="") + "+00:00")
 
 
-def _age_band(dob, on: date):
-    on_month_day = on.month * 100 + on.day
-    dob_month_day = extract("month", dob) * 100 + extract("day", dob)
-    age = on.year - extract("year", dob) - case((dob_month_day > on_month_day, 1), else_=0)
+def _age(dob, on: date):
+    """Whole years from the date of birth to `on`, computed once per row (in the inner query): the classic
+    (yyyymmdd - yyyymmdd) / 10000, which is Python's `on.year - dob.year - ((on.month, on.day) < (...))`.
+    Doubles from date_part, not extract()'s numerics: this runs for every row of a million-row export."""
+    born = (func.date_part("year", dob) * 10000 + func.date_part("month", dob) * 100 + func.date_part("day", dob))
+    return func.floor((on.year * 10000 + on.month * 100 + on.day - born) / 10000)
+
+
+def _age_band(age):
     band = case(*[(age <= high, f"{low}-{high}") for low, high in _AGE_BANDS], else_="80+")
-    return case((dob.is_(None), null()), (age < 0, null()), else_=band)
+    return case((age.is_(None), null()), (age < 0, null()), else_=band)
 
 
 def _expressions(ds: Dataset, sub, on: date) -> list:
@@ -83,7 +89,7 @@ def _expressions(ds: Dataset, sub, on: date) -> list:
             digest = func.sha256(opad.op("||")(func.sha256(ipad.op("||")(message))))
             out.append("P" + func.left(func.encode(digest, "hex"), 16))
         elif kind == "age_band":  # from the date of birth at the export date, else the band given
-            out.append(_guard(func.coalesce(_age_band(x, on), sub.c.p_age_band)))
+            out.append(_guard(func.coalesce(_age_band(sub.c.p_age), sub.c.p_age_band)))
         elif kind == "district":
             out.append(_guard(func.split_part(x, " ", 1)))
         else:
@@ -92,7 +98,12 @@ def _expressions(ds: Dataset, sub, on: date) -> list:
 
 
 def copy_statement(ds: Dataset, on: date):
-    sub = ds.statement.order_by(None).subquery()
+    # The rows are sorted first (OFFSET 0 keeps the subquery whole), then formatted: the formatting (a
+    # pseudonym is two SHA-256s) happens as rows stream out, not for every row before the first is sent.
+    inner = ds.statement
+    if any(kind == "age_band" for kind, _ in ds.sql):
+        inner = inner.add_columns(_age(Person.date_of_birth, on).label("p_age"))
+    sub = inner.offset(0).subquery()
     first = ds.sql[0][1]
     return select(*_expressions(ds, sub, on)).order_by(sub.c[first])
 
@@ -103,15 +114,23 @@ def header(ds: Dataset) -> str:
     return buffer.getvalue()
 
 
+def _settle(connection) -> None:
+    """This transaction's settings for an export: one process (no parallel workers: an export running beside
+    the call queue must leave it a core; measured in docs/benchmarks.md), no JIT, and its own statement
+    timeout, as COPY of a large range can outlast the web role's 30 s."""
+    seconds = int(current_app.config["TTS_EXPORT_STATEMENT_TIMEOUT_SECONDS"])
+    connection.exec_driver_sql(f"SET LOCAL statement_timeout = '{seconds}s'")
+    connection.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+    connection.exec_driver_sql("SET LOCAL jit = off")  # compiling the expressions cost more than it saved
+
+
 def copy_csv_chunks(ds: Dataset, on: date, chunk_bytes: int = 256 * 1024) -> Iterator[bytes]:
     """The CSV as PostgreSQL writes it, in chunks of about `chunk_bytes` (COPY sends one message per row).
     COPY quotes a field holding a CR or LF; Python's csv module does too, with its default CRLF endings."""
     connection = db.session.connection()
     compiled = copy_statement(ds, on).compile(dialect=connection.dialect,
                                               compile_kwargs={"render_postcompile": True})
-    # COPY of a large range can outlast the web role's 30 s statement timeout: give this transaction its own.
-    seconds = int(current_app.config["TTS_EXPORT_STATEMENT_TIMEOUT_SECONDS"])
-    connection.exec_driver_sql(f"SET LOCAL statement_timeout = '{seconds}s'")
+    _settle(connection)
     raw = connection.connection.driver_connection
     yield header(ds).encode()
     buffer = bytearray()
@@ -131,6 +150,7 @@ def sql_rows(ds: Dataset, on: date, batch: int = 2000) -> Iterator[tuple]:
     """The export's values already formatted by PostgreSQL (the same expressions as COPY), for the XLSX
     writer: no Python work per cell besides the writer's own. Same values as `exporting.rows`, except
     that an empty text is None (a blank cell either way)."""
+    _settle(db.session.connection())
     result = db.session.execute(copy_statement(ds, on).execution_options(yield_per=batch))
     yield from result
 
