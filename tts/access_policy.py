@@ -102,6 +102,7 @@ ROUTES: dict[str, frozenset[str] | str] = {
     "reports.export_job": holders("reports.export"),  # and only the person who asked: others get 404
     "reports.export_job_progress": holders("reports.export"),
     "reports.export_job_file": holders("reports.export"),
+    "reports.delete_export_file": holders("reports.export"),
     "simulation.planner": holders("reports.view"),
     "simulation.show": holders("reports.view"),
     "simulation.progress": holders("reports.view"),
@@ -136,6 +137,7 @@ ROUTES: dict[str, frozenset[str] | str] = {
     "api.start_export_job_api": holders("reports.export"),
     "api.export_job_api": holders("reports.export"),  # only the token's own user's jobs
     "api.export_job_file_api": holders("reports.export"),
+    "api.delete_export_file_api": holders("reports.export"),
     "api.import_api": holders("import.run"),
     "api.import_status": holders("import.run"),
 }

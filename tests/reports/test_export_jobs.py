@@ -248,3 +248,30 @@ def test_two_workers_never_build_the_same_job(fresh_database_url):
         assert sorted(db.session.scalars(select(ExportJob.status))) == ["done", "done", "done"]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_requester_can_delete_the_file_at_once(app, client, make_user, api_token, cases, small_limit):
+    analyst = make_user("reporting")
+    sign_in(client, analyst)
+    job_url = client.post("/reports/exports/jobs", data={"dataset": "cases", "format": "xlsx", "from": "2026-11-23",
+                                                         "to": "2026-11-23"}).headers["Location"]
+    other = app.test_client()
+    sign_in(other, make_user("reporting"))
+    assert other.post(job_url + "/delete").status_code == 404
+    work(app)
+    assert "Delete the file now" in client.get(job_url).get_data(as_text=True)
+    deleted = client.post(job_url + "/delete", follow_redirects=True)
+    assert "The file is deleted" in deleted.get_data(as_text=True)
+    assert client.get(job_url + "/file").status_code == 410
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ExportFileChunk)) == 0
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export.delete")).one()
+        assert event.actor_id == analyst["id"]
+
+    headers, _ = api_token("reporting")
+    job = client.get(f"/api/v1/exports/cases.xlsx?{RANGE}", headers=headers).json
+    assert client.delete(job["status_url"], headers=headers).status_code == 409  # still being built
+    work(app)
+    gone = client.delete(job["status_url"], headers=headers)
+    assert gone.status_code == 200 and gone.json["status"] == "expired"
+    assert client.get(job["status_url"] + "/file", headers=headers).status_code == 410

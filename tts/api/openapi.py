@@ -128,7 +128,9 @@ def spec() -> dict:
             "responses": _responses("202", EXPORT_JOB, "422")}},
         "/exports/jobs/{job_id}": {"get": {
             "summary": "An export job's progress; download_url once done (only the requester's jobs)",
-            "parameters": [_id("job_id")], "responses": _responses("200", EXPORT_JOB, "404")}},
+            "parameters": [_id("job_id")], "responses": _responses("200", EXPORT_JOB, "404")},
+            "delete": {"summary": "Delete the job's file now (the job stays, marked expired); 409 while it is built",
+                       "parameters": [_id("job_id")], "responses": _responses("200", EXPORT_JOB, "404", "409")}},
         "/reports/kpis": {"get": {"summary": "KPIs for a date range", "parameters": [
             {"name": "from", "in": "query", "required": True, "schema": DATE},
             {"name": "to", "in": "query", "required": True, "schema": DATE}],

@@ -159,6 +159,15 @@ def expire_exports() -> int:
     return len(ids) + (stale.rowcount or 0)
 
 
+def delete_file(actor, job: ExportJob) -> None:
+    """The requester deletes their file before its time (an identifiable one as soon as it is saved
+    where it belongs): the chunks go, the job stays as a record, marked expired."""
+    db.session.execute(delete(ExportFileChunk).where(ExportFileChunk.job_id == job.id))
+    job.status, job.chunk_count = "expired", 0
+    record_event(actor, "export.delete", None, {"job_id": job.id, "dataset": job.dataset,
+                                                 "identifiable": job.identifiable})
+
+
 # --- Downloads ------------------------------------------------------------------------------------------------
 
 def record_download(actor, job: ExportJob) -> None:

@@ -3,8 +3,8 @@ background (tts/reports/export_jobs.py) and downloaded from their job page once 
 import os
 from dataclasses import dataclass
 
-from flask import (Response, abort, g, jsonify, make_response, redirect, render_template, request, send_file,
-                   stream_with_context, url_for)
+from flask import (Response, abort, flash, g, jsonify, make_response, redirect, render_template, request,
+                   send_file, stream_with_context, url_for)
 from flask_login import current_user
 
 from tts.api import bp as api_bp
@@ -15,8 +15,8 @@ from tts.extensions import db
 from tts.permissions import require
 from tts.reports import bp
 from tts.reports.copy_csv import copy_csv_chunks, uses_copy
-from tts.reports.export_jobs import (expires_at, file_chunks, job_for, jobs_of, percent_of, progress_of,
-                                     record_download, runs_in_background, start_job)
+from tts.reports.export_jobs import (delete_file, expires_at, file_chunks, job_for, jobs_of, percent_of,
+                                     progress_of, record_download, runs_in_background, start_job)
 from tts.reports.exporting import (DATASETS, XLSX_MAX_ROWS, Dataset, audit_export, count_rows, csv_chunks, dataset,
                                    xlsx_file)
 from tts.reports.kpis import Filters
@@ -177,6 +177,17 @@ def export_job_file(job_id: int):
     return _stream_job_file(job)
 
 
+@bp.post("/exports/jobs/<id:job_id>/delete")
+@require("reports.export")
+def delete_export_file(job_id: int):
+    job = _my_job(job_id)
+    if job.status == "done":
+        delete_file(current_user, job)
+        db.session.commit()
+        flash("The file is deleted.", "success")
+    return redirect(url_for("reports.export_job", job_id=job.id), 303)
+
+
 # --- API ------------------------------------------------------------------------------------------------------
 
 def job_json(job: ExportJob) -> dict:
@@ -271,3 +282,18 @@ def export_job_file_api(job_id: int):
     record_download(g.api_user, job)
     db.session.commit()
     return _stream_job_file(job)
+
+
+@api_bp.delete("/exports/jobs/<id:job_id>")
+@api_require("reports.export")
+def delete_export_file_api(job_id: int):
+    """Delete the file now (the job stays, marked expired); 409 while it is being built."""
+    job = job_for(g.api_user.id, job_id)
+    if job is None:
+        return {"error": "Not found"}, 404
+    if job.status in ("pending", "running"):
+        return {"error": f"The file is not built yet: the job is {job.status}"}, 409
+    if job.status == "done":
+        delete_file(g.api_user, job)
+        db.session.commit()
+    return jsonify(job_json(job))
