@@ -7,7 +7,10 @@ BASE_DIR = Path(__file__).resolve().parent
 
 def database_url(default: str | None = None) -> str:
     """DATABASE_URL, with Heroku-style postgres:// URLs pointed at the psycopg 3 driver."""
-    url = os.environ.get("DATABASE_URL") or default or f"sqlite:///{BASE_DIR / 'instance' / 'tts.db'}"
+    return driver_url(os.environ.get("DATABASE_URL") or default or f"sqlite:///{BASE_DIR / 'instance' / 'tts.db'}")
+
+
+def driver_url(url: str) -> str:
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
@@ -65,6 +68,9 @@ class Config:
     # this long (the web role's own limit is 30 s in production) so that a large export is not cut off.
     TTS_EXPORT_CSV_WITH_COPY = os.environ.get("TTS_EXPORT_CSV_WITH_COPY", "1") == "1"
     TTS_EXPORT_STATEMENT_TIMEOUT_SECONDS = int(os.environ.get("TTS_EXPORT_STATEMENT_TIMEOUT_SECONDS", "600"))
+    # A read replica for exports (COPY and the spreadsheets' reads), so that a large export runs on other
+    # cores than the call queue's (docs/benchmarks.md). Unset: exports read the main database.
+    TTS_REPORTING_DATABASE_URL = os.environ.get("TTS_REPORTING_DATABASE_URL") or None
     # XLSX exports larger than this are built by the worker with a progress page; files kept this long.
     TTS_EXPORT_INLINE_MAX_ROWS = int(os.environ.get("TTS_EXPORT_INLINE_MAX_ROWS", "100000"))
     TTS_EXPORT_KEEP_HOURS = int(os.environ.get("TTS_EXPORT_KEEP_HOURS", "24"))

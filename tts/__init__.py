@@ -37,6 +37,11 @@ def register_config(app: Flask, config, overrides: dict) -> None:
 
         n = app.config["TTS_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    if app.config.get("TTS_REPORTING_DATABASE_URL"):  # exports read from this (a replica), see tts/reports
+        from config import driver_url
+
+        app.config["SQLALCHEMY_BINDS"] = {**(app.config.get("SQLALCHEMY_BINDS") or {}),
+                                          "reporting": driver_url(app.config["TTS_REPORTING_DATABASE_URL"])}
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
         if path and path != ":memory:":

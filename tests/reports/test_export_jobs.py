@@ -275,3 +275,43 @@ def test_the_requester_can_delete_the_file_at_once(app, client, make_user, api_t
     gone = client.delete(job["status_url"], headers=headers)
     assert gone.status_code == 200 and gone.json["status"] == "expired"
     assert client.get(job["status_url"] + "/file", headers=headers).status_code == 410
+
+
+@pytest.mark.no_rollback
+def test_exports_read_from_the_reporting_database_when_one_is_set(fresh_database_url):
+    """With TTS_REPORTING_DATABASE_URL (a read replica in production; the same database here) the export's
+    count and rows are read through that engine, in a read-only transaction."""
+    import time_machine
+    from sqlalchemy import event
+
+    from tests.conftest import DAYTIME
+    from tts.reports.exporting import count_rows
+
+    url = fresh_database_url("reporting")
+    app = make_app(url, TTS_REPORTING_DATABASE_URL=url)
+    with time_machine.travel(DAYTIME, tick=False), app.app_context():
+        create_case(None, person_data(1), test_date=today(), symptom_onset_date=None)
+        db.session.commit()
+        seen = []
+        event.listen(db.engines["reporting"], "before_cursor_execute",
+                     lambda conn, cursor, statement, *args: seen.append(statement))
+        ds = dataset("cases", Filters(today(), today()), identifiable=False)
+        assert count_rows(ds) == 1
+        from tts.reports.copy_csv import copy_csv_chunks, uses_copy
+        from tts.reports.exporting import csv_chunks
+
+        text = b"".join(copy_csv_chunks(ds, today())) if uses_copy() else "".join(csv_chunks(ds, today())).encode()
+        assert text.count(b"\r\n") == 2 and b"pseudonymous_id" in text
+        assert any("count(" in s for s in seen)  # the count went through the reporting engine
+        if db.engines["reporting"].dialect.name == "postgresql":
+            assert any("READ ONLY" in s for s in seen) and any("max_parallel_workers_per_gather" in s for s in seen)
+        else:
+            assert any("FROM cases" in s for s in seen)
+        path, rows = xlsx_file(ds, today())
+        assert rows == 1
+        import os
+
+        os.unlink(path)
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()

@@ -24,7 +24,7 @@ from sqlalchemy import Integer, LargeBinary, String, bindparam, case, cast, extr
 
 from tts.extensions import db
 from tts.people.models import Person
-from tts.reports.exporting import _DANGEROUS, Dataset
+from tts.reports.exporting import _DANGEROUS, Dataset, reading
 
 _AGE_BANDS = ((0, 4), (5, 11), (12, 17), (18, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79))
 
@@ -127,32 +127,32 @@ def _settle(connection) -> None:
 def copy_csv_chunks(ds: Dataset, on: date, chunk_bytes: int = 256 * 1024) -> Iterator[bytes]:
     """The CSV as PostgreSQL writes it, in chunks of about `chunk_bytes` (COPY sends one message per row).
     COPY quotes a field holding a CR or LF; Python's csv module does too, with its default CRLF endings."""
-    connection = db.session.connection()
-    compiled = copy_statement(ds, on).compile(dialect=connection.dialect,
-                                              compile_kwargs={"render_postcompile": True})
-    _settle(connection)
-    raw = connection.connection.driver_connection
-    yield header(ds).encode()
-    buffer = bytearray()
-    with raw.cursor() as cursor, cursor.copy(f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)",
-                                             compiled.params) as copy:
-        for row in copy:  # libpq hands over one whole row at a time, ending in its LF
-            buffer += row
-            buffer[-1:] = b"\r\n"  # CRLF, as RFC 4180 and Python's csv module end lines
-            if len(buffer) >= chunk_bytes:
-                yield bytes(buffer)
-                buffer.clear()
-    if buffer:
-        yield bytes(buffer)
+    with reading() as connection:
+        compiled = copy_statement(ds, on).compile(dialect=connection.dialect,
+                                                  compile_kwargs={"render_postcompile": True})
+        _settle(connection)
+        raw = connection.connection.driver_connection
+        yield header(ds).encode()
+        buffer = bytearray()
+        with raw.cursor() as cursor, cursor.copy(f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)",
+                                                 compiled.params) as copy:
+            for row in copy:  # libpq hands over one whole row at a time, ending in its LF
+                buffer += row
+                buffer[-1:] = b"\r\n"  # CRLF, as RFC 4180 and Python's csv module end lines
+                if len(buffer) >= chunk_bytes:
+                    yield bytes(buffer)
+                    buffer.clear()
+        if buffer:
+            yield bytes(buffer)
 
 
 def sql_rows(ds: Dataset, on: date, batch: int = 2000) -> Iterator[tuple]:
     """The export's values already formatted by PostgreSQL (the same expressions as COPY), for the XLSX
     writer: no Python work per cell besides the writer's own. Same values as `exporting.rows`, except
     that an empty text is None (a blank cell either way)."""
-    _settle(db.session.connection())
-    result = db.session.execute(copy_statement(ds, on).execution_options(yield_per=batch))
-    yield from result
+    with reading() as connection:
+        _settle(connection)
+        yield from connection.execute(copy_statement(ds, on).execution_options(yield_per=batch))
 
 
 def uses_copy() -> bool:
