@@ -260,23 +260,24 @@ def start_export_job_api():
     return _accepted(job)
 
 
+def _api_job(job_id: int) -> ExportJob:
+    """The token's user's own job, else 404 (nobody else learns that it exists)."""
+    return job_for(g.api_user.id, job_id) or abort(404)
+
+
 @api_bp.get("/exports/jobs/<id:job_id>")
 @api_require("reports.export")
 def export_job_api(job_id: int):
-    job = job_for(g.api_user.id, job_id)
-    if job is None:
-        return {"error": "Not found"}, 404
+    job = _api_job(job_id)
     return jsonify(job_json(job))
 
 
 @api_bp.get("/exports/jobs/<id:job_id>/file")
 @api_require("reports.export")
 def export_job_file_api(job_id: int):
-    job = job_for(g.api_user.id, job_id)
-    if job is None:
-        return {"error": "Not found"}, 404
+    job = _api_job(job_id)
     if job.status == "expired":
-        return {"error": "The file was deleted after its keeping time: start the export again"}, 410
+        return {"error": "The file is deleted (after its keeping time, or by you): start the export again"}, 410
     if job.status != "done":
         return {"error": f"The file is not ready: the job is {job.status}"}, 409
     record_download(g.api_user, job)
@@ -288,9 +289,7 @@ def export_job_file_api(job_id: int):
 @api_require("reports.export")
 def delete_export_file_api(job_id: int):
     """Delete the file now (the job stays, marked expired); 409 while it is being built."""
-    job = job_for(g.api_user.id, job_id)
-    if job is None:
-        return {"error": "Not found"}, 404
+    job = _api_job(job_id)
     if job.status in ("pending", "running"):
         return {"error": f"The file is not built yet: the job is {job.status}"}, 409
     if job.status == "done":
