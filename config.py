@@ -64,6 +64,10 @@ class Config:
     TTS_IDLE_MINUTES = int(os.environ.get("TTS_IDLE_MINUTES", "30"))  # on shift, no call, work waiting
     TTS_PLANNER_MAX_CASES = int(os.environ.get("TTS_PLANNER_MAX_CASES", "2000"))  # cases a day, planner page
     TTS_IMPORT_INLINE_MAX_ROWS = int(os.environ.get("TTS_IMPORT_INLINE_MAX_ROWS", "2000"))  # larger: background
+    # Imports apply the app's rules to the whole file in memory and write it in a few multi-row INSERTs
+    # (tts/imports/bulk.py, tested to write exactly what the row-by-row services write); 0 = one service
+    # call a row, the reference behaviour (about 60x slower).
+    TTS_IMPORT_SET_BASED = os.environ.get("TTS_IMPORT_SET_BASED", "1") == "1"
     # CSV exports on PostgreSQL are written by COPY (tts/reports/copy_csv.py); that one statement may run
     # this long (the web role's own limit is 30 s in production) so that a large export is not cut off.
     TTS_EXPORT_CSV_WITH_COPY = os.environ.get("TTS_EXPORT_CSV_WITH_COPY", "1") == "1"

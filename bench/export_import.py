@@ -1,7 +1,7 @@
 """Exports, imports and the outbox worker, measured on a benchmark database.
 
     .venv/bin/python bench/export_import.py export --database-url URL        # contacts CSV and XLSX vs COPY
-    .venv/bin/python bench/export_import.py import --database-url URL --rows 100000
+    .venv/bin/python bench/export_import.py import --database-url URL --rows 100000 [--compare-rows 2000]
     .venv/bin/python bench/export_import.py worker --database-url URL --messages 20000
 
 Each measured job runs in a fresh child process, so its peak memory (ru_maxrss) is its own.
@@ -155,13 +155,14 @@ def xlsxwriter_child(url: str, days: int = 40) -> dict:
     return {"format": "XlsxWriter alone", "rows": len(data), "seconds": round(elapsed, 2)}
 
 
-def import_child(url: str, n: int) -> dict:
+def import_child(url: str, n: int, set_based: bool = True) -> dict:
     from tts.auth.models import User
     from tts.extensions import db
     from tts.imports.services import create_batch, run_import
 
     text = referral_csv(n)
     app = _app(url)
+    app.config["TTS_IMPORT_SET_BASED"] = set_based
     with app.app_context():
         actor = db.session.query(User).filter_by(email="bench.supervisor@bench.example").one()
         start = time.perf_counter()
@@ -169,7 +170,7 @@ def import_child(url: str, n: int) -> dict:
         run_import(actor, batch)
         db.session.commit()
         elapsed = time.perf_counter() - start
-        result = {"rows": n, "status": batch.status, "imported": batch.rows_imported, "errors": len(batch.errors or []),
+        result = {"mode": "set-based" if set_based else "row by row", "rows": n, "status": batch.status, "imported": batch.rows_imported, "errors": len(batch.errors or []),
                   "seconds": round(elapsed, 2), "rows_per_second": round(n / elapsed), "peak_mb": peak_mb()}
     return result
 
@@ -250,6 +251,9 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--fmt", default="csv")
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--compare-rows", type=int, default=2000,
+                        help="import: also this many rows one service call a row, the old path (0: skip)")
+    parser.add_argument("--row-by-row", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--out", default=None)
@@ -265,7 +269,7 @@ def main() -> None:
     elif args.job == "_xlsx_job":
         print(json.dumps(xlsx_job_child(url, args.xlsx_days)))
     elif args.job == "_import":
-        print(json.dumps(import_child(url, args.rows)))
+        print(json.dumps(import_child(url, args.rows, set_based=not args.row_by_row)))
     elif args.job == "_worker":
         print(json.dumps(worker_child(url, args.seconds)))
     elif args.job == "export":
@@ -284,7 +288,11 @@ def main() -> None:
                 result[key]["rows_per_second"] = round(result[key]["rows"] / result[key]["seconds"])
         _save(args, "export", result)
     elif args.job == "import":
-        _save(args, "import", child("_import", "--database-url", url, "--rows", str(args.rows)))
+        result = {"set_based": child("_import", "--database-url", url, "--rows", str(args.rows))}
+        if args.compare_rows:
+            result["row_by_row"] = child("_import", "--database-url", url, "--rows", str(args.compare_rows),
+                                         "--row-by-row")
+        _save(args, "import", result)
     elif args.job == "worker":
         result = {}
         for workers in (1, 4):

@@ -16,26 +16,27 @@ def _origin() -> tuple[str, str | None]:
     return ("api" if request.path.startswith("/api/") else "web"), request.remote_addr
 
 
-def record_event(actor, action: str, record=None, details: dict | None = None) -> AuditEvent:
-    """Append one audit event in the caller's transaction (so it lands only if the change does)."""
+def event_values(actor, action: str, record_type: str | None, record_id: int | None,
+                 details: dict | None = None) -> dict:
+    """An audit event's columns (who, what, through which door), for the ORM here and for the set-based
+    import's bulk insert (tts/imports/bulk.py), so both write the same event."""
     via, ip = _origin()
-    # current_user is a proxy: record the user it stands for (else the record type reads "localproxy").
-    record = record._get_current_object() if hasattr(record, "_get_current_object") else record
     if via == "api":
         from flask import g
 
         token = getattr(g, "api_token", None)
         if token is not None:
             details = {**(details or {}), "token_id": token.id}
-    event = AuditEvent(
-        actor_id=getattr(actor, "id", None),
-        action=action,
-        record_type=type(record).__name__.lower() if record is not None else None,
-        record_id=getattr(record, "id", None),
-        via=via,
-        ip=ip,
-        details=details or None,
-    )
+    return {"actor_id": getattr(actor, "id", None), "action": action, "record_type": record_type,
+            "record_id": record_id, "via": via, "ip": ip, "details": details or None}
+
+
+def record_event(actor, action: str, record=None, details: dict | None = None) -> AuditEvent:
+    """Append one audit event in the caller's transaction (so it lands only if the change does)."""
+    # current_user is a proxy: record the user it stands for (else the record type reads "localproxy").
+    record = record._get_current_object() if hasattr(record, "_get_current_object") else record
+    event = AuditEvent(**event_values(actor, action, type(record).__name__.lower() if record is not None else None,
+                                      getattr(record, "id", None), details))
     db.session.add(event)
     chain.track(db.session(), event)
     return event

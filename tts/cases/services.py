@@ -18,18 +18,24 @@ from tts.policies.services import policy_in_force
 
 # No 0/O, 1/I/L or U: references are read out over the phone.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+SELF_CONTACT = "This is the case themselves, not a contact"
+ALREADY_CONTACT = "{name} is already a contact of this case"
+
+
+def random_reference() -> str:
+    return "TTS-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(5))
 
 
 def new_reference() -> str:
     while True:
-        ref = "TTS-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(5))
+        ref = random_reference()
         if db.session.scalar(select(Case.id).where(Case.reference == ref)) is None:
             return ref
 
 
-def create_case(actor, person: PersonData, *, test_date: date | None, symptom_onset_date: date | None,
-                source: str = CaseSource.LOCAL, referral_id: str | None = None) -> Case:
-    """Log a positive case; the person is reused if already known and linked to their household."""
+def check_case(person: PersonData, *, test_date: date | None, symptom_onset_date: date | None,
+               source: str) -> PersonData:
+    """A new case's rules on what was entered: the cleaned person, or ValidationFailed with every problem."""
     errors = ErrorCollector()
     clean = clean_person(person, errors, require=("first_name", "last_name", "date_of_birth", "address", "postcode"))
     if test_date is None:
@@ -39,6 +45,13 @@ def create_case(actor, person: PersonData, *, test_date: date | None, symptom_on
     if source not in {s.value for s in CaseSource}:
         errors.add("source", f"Source must be one of: {', '.join(s.value for s in CaseSource)}")
     errors.raise_if_any()
+    return clean
+
+
+def create_case(actor, person: PersonData, *, test_date: date | None, symptom_onset_date: date | None,
+                source: str = CaseSource.LOCAL, referral_id: str | None = None) -> Case:
+    """Log a positive case; the person is reused if already known and linked to their household."""
+    clean = check_case(person, test_date=test_date, symptom_onset_date=symptom_onset_date, source=source)
     assert test_date is not None
 
     subject, _ = find_or_create_person(actor, clean, link_household=True)
@@ -55,9 +68,9 @@ def create_case(actor, person: PersonData, *, test_date: date | None, symptom_on
     return case
 
 
-def add_contact(actor, case: Case, person: PersonData, *, relationship: str | None,
-                last_exposure_date: date | None, referral_id: str | None = None) -> Contact:
-    """Add a contact to a case; household contacts share the case's address and household."""
+def check_contact(case, person: PersonData, *, relationship: str | None, last_exposure_date: date | None) -> PersonData:
+    """A new contact's rules on what was entered (the exposure must fall in the case's infectious period):
+    the cleaned person, or ValidationFailed with every problem. `case` needs person, policy and its dates."""
     errors = ErrorCollector()
     if relationship not in {r.value for r in Relationship}:
         errors.add("relationship", "Choose household, close or setting")
@@ -82,6 +95,13 @@ def add_contact(actor, case: Case, person: PersonData, *, relationship: str | No
                        f"Date of last contact must be on or before {case.isolation_end_date:%-d %B %Y}, "
                        "when the case's isolation ends")
     errors.raise_if_any()
+    return clean
+
+
+def add_contact(actor, case: Case, person: PersonData, *, relationship: str | None,
+                last_exposure_date: date | None, referral_id: str | None = None) -> Contact:
+    """Add a contact to a case; household contacts share the case's address and household."""
+    clean = check_contact(case, person, relationship=relationship, last_exposure_date=last_exposure_date)
     assert last_exposure_date is not None and relationship is not None
 
     # They live with the case: a new person is created in the case's household, a known one moved to it.
@@ -89,9 +109,9 @@ def add_contact(actor, case: Case, person: PersonData, *, relationship: str | No
     subject, _ = find_or_create_person(actor, clean, household=household,
                                        link_household=relationship != Relationship.HOUSEHOLD)
     if subject.id == case.person_id:
-        raise_field("person.first_name", "This is the case themselves, not a contact")
+        raise_field("person.first_name", SELF_CONTACT)
     if db.session.scalar(select(Contact.id).where(Contact.case_id == case.id, Contact.person_id == subject.id)):
-        raise_field("person.first_name", f"{subject.full_name} is already a contact of this case")
+        raise_field("person.first_name", ALREADY_CONTACT.format(name=subject.full_name))
     if relationship == Relationship.HOUSEHOLD:
         if subject.household_id != getattr(household, "id", None):
             subject.household = household

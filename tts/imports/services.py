@@ -88,11 +88,50 @@ def run_import(actor, batch: ImportBatch, progress: Progress | None = None) -> I
     return batch
 
 
+class RowByRow:
+    """Each row through the app's own services, in a savepoint of its own: the reference behaviour, which
+    the set-based import (tts/imports/bulk.py) is tested against. TTS_IMPORT_SET_BASED=0 selects it."""
+
+    def __init__(self, actor) -> None:
+        self.actor = actor
+
+    def case(self, person: PersonData, *, test_date, symptom_onset_date, referral_id):
+        with db.session.begin_nested():
+            case = create_case(self.actor, person, test_date=test_date, symptom_onset_date=symptom_onset_date,
+                               source=CaseSource.NATIONAL_REFERRAL, referral_id=referral_id)
+            db.session.flush()
+        return case
+
+    def case_by_referral(self, referral_id: str):
+        return db.session.scalar(select(Case).where(Case.referral_id == referral_id))
+
+    def contact(self, case, person: PersonData, *, relationship, last_exposure_date, referral_id) -> None:
+        with db.session.begin_nested():
+            add_contact(self.actor, case, person, relationship=relationship,
+                        last_exposure_date=last_exposure_date, referral_id=referral_id)
+            db.session.flush()
+
+    def write(self) -> None:
+        """Everything is written already."""
+
+
 def _import_rows(actor, rows: list[dict], progress: Progress | None) -> tuple[list[dict], int, int]:
+    from tts.imports.bulk import SetBased
+
+    set_based = current_app.config.get("TTS_IMPORT_SET_BASED", True)
+    backend = SetBased(actor, rows) if set_based else RowByRow(actor)
+    errors, duplicates, imported = import_with(backend, rows, progress)
+    if not errors:
+        backend.write()
+    return errors, duplicates, imported
+
+
+def import_with(backend, rows: list[dict], progress: Progress | None) -> tuple[list[dict], int, int]:
+    """The import's rules, row by row in file order (cases first), whichever backend applies them."""
     errors: list[dict] = []
     seen: dict[str, int] = {}
     duplicates = imported = 0
-    cases_here: dict[str, Case] = {}
+    cases_here: dict[str, object] = {}
     imported_before = _imported_before(rows)
     # Cases first, so contacts can name a case from further down the same file.
     ordered = sorted(rows, key=lambda r: (r["record_type"] != "case", r["_row"]))
@@ -108,7 +147,7 @@ def _import_rows(actor, rows: list[dict], progress: Progress | None) -> tuple[li
         if not problems and (row["record_type"], ref) in imported_before:
             duplicates += 1  # imported before: reported, nothing changes
             continue
-        # Even a row with problems goes through the services, so every problem in it is reported; the
+        # Even a row with problems goes through the rules, so every problem in it is reported; the
         # import is then rejected, so nothing from it is kept.
         reported = {c for c, _ in problems}
         dates = {c: _date_or_none(row[c]) for c in DATE_COLUMNS}
@@ -116,24 +155,20 @@ def _import_rows(actor, rows: list[dict], progress: Progress | None) -> tuple[li
                             date_of_birth=dates["date_of_birth"], phone=row["phone"] or None,
                             email=row["email"] or None, address=row["address"] or None, postcode=row["postcode"] or None)
         try:
-            with db.session.begin_nested():
-                if row["record_type"] == "case":
-                    case = create_case(actor, person, test_date=dates["test_date"],
-                                       symptom_onset_date=dates["symptom_onset_date"],
-                                       source=CaseSource.NATIONAL_REFERRAL, referral_id=None if problems else ref)
-                    if not problems:
-                        cases_here[ref] = case
-                else:
-                    case = cases_here.get(row["case_referral_id"]) or db.session.scalar(
-                        select(Case).where(Case.referral_id == row["case_referral_id"]))
-                    if case is None:
-                        if "case_referral_id" not in reported:
-                            errors.append({"row": line, "column": "case_referral_id", "message":
-                                           "No case with this referral id, in this file or imported before"})
-                        continue
-                    add_contact(actor, case, person, relationship=row["relationship"] or None,
+            if row["record_type"] == "case":
+                case = backend.case(person, test_date=dates["test_date"], symptom_onset_date=dates["symptom_onset_date"],
+                                    referral_id=None if problems else ref)
+                if not problems:
+                    cases_here[ref] = case
+            else:
+                case = cases_here.get(row["case_referral_id"]) or backend.case_by_referral(row["case_referral_id"])
+                if case is None:
+                    if "case_referral_id" not in reported:
+                        errors.append({"row": line, "column": "case_referral_id", "message":
+                                       "No case with this referral id, in this file or imported before"})
+                    continue
+                backend.contact(case, person, relationship=row["relationship"] or None,
                                 last_exposure_date=dates["last_exposure_date"], referral_id=None if problems else ref)
-                db.session.flush()
         except ValidationFailed as exc:
             for key, messages in exc.errors.items():
                 column = key.removeprefix("person.")

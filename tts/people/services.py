@@ -50,12 +50,17 @@ def find_or_create_person(actor, data: PersonData, *, household: Household | Non
     return person, True
 
 
+def household_key(address: str) -> str:
+    """An address as households are matched: ignoring case, commas and spacing."""
+    return " ".join(address.lower().replace(",", " ").split())
+
+
 def find_or_create_household(address: str, postcode: str) -> Household:
     """The household at this address (matched ignoring case and spacing), created if new."""
-    key = " ".join(address.lower().replace(",", " ").split())
+    key = household_key(address)
     candidates = db.session.scalars(select(Household).where(Household.postcode == postcode))
     for household in candidates:
-        if " ".join(household.address.lower().replace(",", " ").split()) == key:
+        if household_key(household.address) == key:
             return household
     household = Household(address=address, postcode=postcode)
     db.session.add(household)

@@ -139,15 +139,23 @@ def queue_sms(actor, person: Person, trigger: str, *, case=None, contact=None, w
                       to_number=person.phone, body=render(template.body, _values_for(person, case, contact)),
                       status=MessageStatus.QUEUED, next_attempt_at=send_at or utcnow(),
                       work_item_id=getattr(work_item, "id", None), status_updated_at=utcnow())
-    if person.has_sms_opt_out:
-        _skip(message, "Not sent: they have opted out of texts")
-    elif not is_mobile(person.phone):
-        _skip(message, "Not sent: the number is not a mobile (calls still work)")
+    reason = skip_reason(person)
+    if reason:
+        _skip(message, reason)
     db.session.add(message)
     db.session.flush()
     record_event(actor, "message.queue", message, {"person_id": person.id, "trigger": trigger,
                                                    "status": message.status})
     return message
+
+
+def skip_reason(person) -> str | None:
+    """Why a text to this person is written as skipped instead of sent, if it is."""
+    if person.has_sms_opt_out:
+        return "Not sent: they have opted out of texts"
+    if not is_mobile(person.phone):
+        return "Not sent: the number is not a mobile (calls still work)"
+    return None
 
 
 def _skip(message: Message, reason: str) -> None:

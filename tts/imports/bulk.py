@@ -1,0 +1,516 @@
+"""The set-based import: the app's rules for a new case or contact applied to a whole file in memory, then
+written with one multi-row INSERT a table (and one for the sealed audit events) instead of one service call
+a row.
+
+It is a second implementation of `create_case` and `add_contact` (tts/cases/services.py) and what they
+call (person matching and filling, households, the policy's dates, the first call and its band, the
+introduction text or the no-phone escalation, the audit events), so it shares their code wherever that
+code does not touch the database: the validation (`check_case`, `check_contact`), the band
+(`compute_band`), the text's values and skip rules. `tests/imports/test_set_based.py` imports files built
+to exercise every branch both ways and asserts the database ends up the same.
+
+Its steps: read every person, household, case and contact the file can touch in a few queries (keyed by
+what matching looks at: date of birth with phone, date of birth with postcode); apply each row to those
+objects in file order, exactly as the services would (a row's effects are applied only once all its checks
+pass, as a savepoint would roll them back); then, if no row has a problem, write it all.
+"""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import bindparam, exists, func, select, text, tuple_, update
+
+from tts.audit import chain
+from tts.audit.services import event_values
+from tts.callqueue.models import ItemKind, ItemStatus, WorkItem
+from tts.callqueue.services import compute_band
+from tts.cases.models import Case, CaseSource, Contact, Relationship
+from tts.cases.services import ALREADY_CONTACT, SELF_CONTACT, check_case, check_contact, raise_field, random_reference
+from tts.clock import utcnow
+from tts.escalation.models import Escalation, EscalationReason
+from tts.extensions import db
+from tts.imports.services import _date_or_none
+from tts.people.models import Household, Person
+from tts.people.services import household_key
+from tts.people.validation import PersonData, normalise_phone, normalise_postcode
+from tts.policies.models import IsolationPolicy
+from tts.policies.services import policy_in_force
+from tts.telephony.models import Message, MessageStatus, Trigger
+from tts.telephony.services import _values_for, get_template, skip_reason
+from tts.telephony.templates import render
+
+_CHUNK = 500  # keys a lookup query
+_FILLABLE = ("phone", "email", "address", "postcode")
+_PERSON_COLUMNS = ("first_name", "last_name", "date_of_birth", "phone", "email", "address", "postcode")
+
+
+@dataclass(slots=True, eq=False)
+class _Household:
+    id: int | None
+    address: str | None
+    postcode: str | None
+
+
+@dataclass(slots=True, eq=False)
+class _Person:
+    id: int | None
+    order: tuple  # matching takes the lowest: (0, id) for people already known, (1, n) for the file's new ones
+    first_name: str
+    last_name: str
+    date_of_birth: date | None
+    phone: str | None
+    email: str | None
+    address: str | None
+    postcode: str | None
+    household: _Household | None
+    is_vulnerable: bool = False
+    has_sms_opt_out: bool = False
+    has_introduction: bool = False
+    loaded: dict | None = None  # a known person's columns as read, to write only what changed
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+@dataclass(slots=True, eq=False)
+class _Case:
+    id: int | None
+    person: _Person
+    test_date: date
+    symptom_onset_date: date | None
+    isolation_end_date: date
+    policy: IsolationPolicy
+    referral_id: str | None = None
+    reference: str | None = None
+
+
+@dataclass(slots=True, eq=False)
+class _Contact:
+    id: int | None
+    case: _Case
+    person: _Person
+    relationship_: str
+    last_exposure_date: date
+    quarantine_end_date: date
+    policy: IsolationPolicy
+    referral_id: str | None
+
+
+@dataclass(slots=True, eq=False)
+class _Item:
+    person: _Person
+    case: _Case | None
+    contact: _Contact | None
+    kind: str = ItemKind.INITIAL_CALL
+    is_household_raised: bool = False
+    band: int = 0
+    escalated: bool = False
+    id: int | None = None
+
+
+@dataclass(slots=True, eq=False)
+class _Escalation:
+    item: _Item
+    person: _Person
+    household: _Household | None
+    id: int | None = None
+
+
+@dataclass(slots=True, eq=False)
+class _Message:
+    person: _Person
+    item: _Item
+    to_number: str
+    skipped: str | None
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class _Event:
+    action: str
+    record: object
+    details: dict | None
+
+
+def _key(obj) -> tuple:
+    return ("db", obj.id) if obj.id is not None else ("new", id(obj))
+
+
+@dataclass
+class SetBased:
+    """The import backend `tts.imports.services.import_with` drives; `write()` stores what it planned."""
+
+    actor: object
+    rows: list[dict]
+    people: dict[int, _Person] = field(default_factory=dict)
+    by_phone: dict[tuple, list[_Person]] = field(default_factory=lambda: defaultdict(list))
+    by_postcode: dict[tuple, list[_Person]] = field(default_factory=lambda: defaultdict(list))
+    households: dict[int, _Household] = field(default_factory=dict)
+    households_at: dict[str, list[_Household]] = field(default_factory=dict)
+    loaded_keys: set = field(default_factory=set)  # ("phone" | "postcode", (date of birth, value)) read
+    db_cases: dict[str, _Case | None] = field(default_factory=dict)
+    pairs: set = field(default_factory=set)  # (case key, person key) of every contact
+    new_households: list[_Household] = field(default_factory=list)
+    new_people: list[_Person] = field(default_factory=list)
+    cases: list[_Case] = field(default_factory=list)
+    contacts: list[_Contact] = field(default_factory=list)
+    items: list[_Item] = field(default_factory=list)
+    escalations: list[_Escalation] = field(default_factory=list)
+    messages: list[_Message] = field(default_factory=list)
+    events: list[_Event] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.policy = policy_in_force()
+        template = get_template(Trigger.INTRODUCTION)
+        self.introduction = template.body if template is not None and template.is_enabled else None
+        self._preload()
+
+    # --- Reading what the file can touch, a few queries for the whole file ---------------------------
+
+    def _preload(self) -> None:
+        """Everything matching can look at, in a few queries: the cases contacts name, then the people with
+        each row's date of birth and phone or postcode, then the households at each row's postcode. Whatever
+        a row needs beyond this (a key only known once earlier rows are applied) is read when it is needed."""
+        refs = sorted({r["case_referral_id"] for r in self.rows if r["record_type"] == "contact" and r["case_referral_id"]})
+        for start in range(0, len(refs), _CHUNK):
+            self._load_cases(refs[start:start + _CHUNK])
+        case_postcodes = {r["referral_id"]: _clean(normalise_postcode, r["postcode"])
+                          for r in self.rows if r["record_type"] == "case"}
+        for ref, case in self.db_cases.items():
+            if case is not None:
+                case_postcodes.setdefault(ref, case.person.postcode)
+        postcodes: set[str] = set()
+        phone_keys: set[tuple] = set()
+        postcode_keys: set[tuple] = set()
+        for row in self.rows:
+            postcode = _clean(normalise_postcode, row["postcode"])
+            if postcode is None and row["relationship"] == Relationship.HOUSEHOLD:
+                postcode = case_postcodes.get(row["case_referral_id"])  # they take their case's address
+            if postcode:
+                postcodes.add(postcode)
+            born = _date_or_none(row["date_of_birth"])
+            if born is not None:
+                phone = _clean(normalise_phone, row["phone"])
+                if phone:
+                    phone_keys.add((born, phone))
+                if postcode:
+                    postcode_keys.add((born, postcode))
+        self._load_people(phone_keys=phone_keys, postcode_keys=postcode_keys)
+        self._load_households(sorted(postcodes | {p.postcode for p in self.people.values() if p.postcode}))
+
+    def _load_cases(self, refs: list[str]) -> None:
+        found = db.session.execute(select(Case.id, Case.referral_id, Case.person_id, Case.test_date,
+                                          Case.symptom_onset_date, Case.isolation_end_date, Case.policy_id,
+                                          Case.reference).where(Case.referral_id.in_(refs))).all()
+        self._load_people(ids={row.person_id for row in found})
+        for row in found:
+            self.db_cases[row.referral_id] = _Case(
+                id=row.id, person=self.people[row.person_id], test_date=row.test_date,
+                symptom_onset_date=row.symptom_onset_date, isolation_end_date=row.isolation_end_date,
+                policy=db.session.get(IsolationPolicy, row.policy_id), referral_id=row.referral_id,
+                reference=row.reference)
+        for ref in refs:
+            self.db_cases.setdefault(ref, None)
+        case_ids = [row.id for row in found]
+        if case_ids:
+            self.pairs.update((("db", c), ("db", p)) for c, p in db.session.execute(
+                select(Contact.case_id, Contact.person_id).where(Contact.case_id.in_(case_ids))))
+
+    def _load_people(self, *, ids=(), phone_keys=(), postcode_keys=()) -> None:
+        conditions = []
+        ids = sorted(i for i in ids if i not in self.people)
+        phone_keys = sorted(k for k in phone_keys if ("phone", k) not in self.loaded_keys)
+        postcode_keys = sorted(k for k in postcode_keys if ("postcode", k) not in self.loaded_keys)
+        for start in range(0, len(ids), _CHUNK):
+            conditions.append(Person.id.in_(ids[start:start + _CHUNK]))
+        for start in range(0, len(phone_keys), _CHUNK):
+            conditions.append(tuple_(Person.date_of_birth, Person.phone).in_(phone_keys[start:start + _CHUNK]))
+        for start in range(0, len(postcode_keys), _CHUNK):
+            conditions.append(tuple_(Person.date_of_birth, Person.postcode).in_(postcode_keys[start:start + _CHUNK]))
+        self.loaded_keys.update(("phone", k) for k in phone_keys)
+        self.loaded_keys.update(("postcode", k) for k in postcode_keys)
+        introduced = exists().where(Message.person_id == Person.id, Message.trigger == Trigger.INTRODUCTION)
+        for condition in conditions:
+            for row in db.session.execute(select(Person.id, Person.household_id, Person.is_vulnerable,
+                                                 Person.has_sms_opt_out, introduced.label("introduced"),
+                                                 *(getattr(Person, c) for c in _PERSON_COLUMNS)).where(condition)):
+                if row.id in self.people:
+                    continue
+                loaded = {c: getattr(row, c) for c in _PERSON_COLUMNS} | {"household_id": row.household_id}
+                person = _Person(id=row.id, order=(0, row.id), household=None, is_vulnerable=row.is_vulnerable,
+                                 has_sms_opt_out=row.has_sms_opt_out, has_introduction=bool(row.introduced),
+                                 loaded=loaded, **{c: getattr(row, c) for c in _PERSON_COLUMNS})
+                if row.household_id is not None:  # its address is read with its postcode's, if needed
+                    person.household = self.households.setdefault(row.household_id,
+                                                                  _Household(row.household_id, None, None))
+                self.people[row.id] = person
+                self._index(person)
+
+    def _load_households(self, postcodes: list[str]) -> None:
+        postcodes = [p for p in postcodes if p not in self.households_at]
+        for start in range(0, len(postcodes), _CHUNK):
+            chunk = postcodes[start:start + _CHUNK]
+            for postcode in chunk:
+                self.households_at[postcode] = []
+            for row in db.session.execute(select(Household.id, Household.address, Household.postcode)
+                                          .where(Household.postcode.in_(chunk)).order_by(Household.id)):
+                household = self.households.get(row.id)
+                if household is None:
+                    household = self.households[row.id] = _Household(row.id, row.address, row.postcode)
+                household.address, household.postcode = row.address, row.postcode
+                self.households_at[row.postcode].append(household)
+
+    def _need_postcode(self, born: date, postcode: str) -> None:
+        if ("postcode", (born, postcode)) not in self.loaded_keys:
+            self._load_people(postcode_keys=[(born, postcode)])
+
+    def _index(self, person: _Person) -> None:
+        if person.date_of_birth is None:
+            return
+        if person.phone:
+            self.by_phone[(person.date_of_birth, person.phone)].append(person)
+        if person.postcode:
+            self.by_postcode[(person.date_of_birth, person.postcode)].append(person)
+
+    # --- The services' rules, on the objects -----------------------------------------------------------
+
+    def _match(self, data: PersonData) -> _Person | None:
+        """find_existing_person: same date of birth and phone, or same name, date of birth and postcode."""
+        born = data.date_of_birth
+        if born is None:
+            return None
+        found = []
+        if data.phone:
+            if ("phone", (born, data.phone)) not in self.loaded_keys:
+                self._load_people(phone_keys=[(born, data.phone)])
+            found += self.by_phone.get((born, data.phone), [])
+        if data.postcode and data.first_name and data.last_name:
+            self._need_postcode(born, data.postcode)
+            first, last = data.first_name.lower(), data.last_name.lower()
+            found += [p for p in self.by_postcode.get((born, data.postcode), [])
+                      if p.first_name.lower() == first and p.last_name.lower() == last]
+        return min(found, key=lambda p: p.order) if found else None
+
+    def _household_at(self, address: str, postcode: str) -> _Household:
+        """find_or_create_household: matched ignoring case and spacing, created if new."""
+        if postcode not in self.households_at:
+            self._load_households([postcode])
+        key = household_key(address)
+        for household in self.households_at[postcode]:
+            if household_key(household.address) == key:
+                return household
+        household = _Household(None, address, postcode)
+        self.households_at[postcode].append(household)
+        self.new_households.append(household)
+        return household
+
+    def _ensure_household(self, person: _Person) -> _Household | None:
+        if person.household is None and person.address and person.postcode:
+            person.household = self._household_at(person.address, person.postcode)
+        return person.household
+
+    def _known_or_new(self, data: PersonData, match: _Person | None, household: _Household | None,
+                      link_household: bool) -> _Person:
+        """find_or_create_person, once the row's checks have passed."""
+        if match is not None:
+            filled = [name for name in _FILLABLE if getattr(data, name) and not getattr(match, name)]
+            for name in filled:
+                setattr(match, name, getattr(data, name))
+            if "phone" in filled or "postcode" in filled:
+                self._reindex(match, filled)
+            self.events.append(_Event("person.match", match, {"filled": filled} if filled else None))
+            return match
+        if household is None and link_household and data.address and data.postcode:
+            household = self._household_at(data.address, data.postcode)
+        person = _Person(id=None, order=(1, len(self.new_people)), household=household,
+                         **{c: getattr(data, c) for c in _PERSON_COLUMNS})
+        self.new_people.append(person)
+        self._index(person)
+        self.events.append(_Event("person.create", person, None))
+        return person
+
+    def _reindex(self, person: _Person, filled: list[str]) -> None:
+        if person.date_of_birth is None:
+            return
+        if "phone" in filled:
+            self.by_phone[(person.date_of_birth, person.phone)].append(person)
+        if "postcode" in filled:
+            self.by_postcode[(person.date_of_birth, person.postcode)].append(person)
+
+    def case(self, person: PersonData, *, test_date, symptom_onset_date, referral_id):
+        source = CaseSource.NATIONAL_REFERRAL
+        clean = check_case(person, test_date=test_date, symptom_onset_date=symptom_onset_date, source=source)
+        subject = self._known_or_new(clean, self._match(clean), None, link_household=True)
+        self._ensure_household(subject)
+        case = _Case(id=None, person=subject, test_date=test_date, symptom_onset_date=symptom_onset_date,
+                     isolation_end_date=self.policy.isolation_end(test_date, symptom_onset_date), policy=self.policy,
+                     referral_id=referral_id)
+        self.cases.append(case)
+        self.events.append(_Event("case.create", case, {"person_id": subject, "source": source}))
+        self._queue_first_call(case=case)
+        return case
+
+    def case_by_referral(self, referral_id: str):
+        if referral_id not in self.db_cases:
+            self._load_cases([referral_id])
+        return self.db_cases[referral_id]
+
+    def contact(self, case: _Case, person: PersonData, *, relationship, last_exposure_date, referral_id) -> None:
+        clean = check_contact(case, person, relationship=relationship, last_exposure_date=last_exposure_date)
+        household_contact = relationship == Relationship.HOUSEHOLD
+        match = self._match(clean)
+        # The service's savepoint would undo what it did before these checks fail: here nothing is done yet.
+        if match is not None and match is case.person:
+            raise_field("person.first_name", SELF_CONTACT)
+        if match is not None and (_key(case), _key(match)) in self.pairs:
+            raise_field("person.first_name", ALREADY_CONTACT.format(name=match.full_name))
+        household = self._ensure_household(case.person) if household_contact else None
+        subject = self._known_or_new(clean, match, household, link_household=not household_contact)
+        if household_contact:
+            subject.household = household
+        else:
+            self._ensure_household(subject)
+        contact = _Contact(id=None, case=case, person=subject, relationship_=relationship,
+                           last_exposure_date=last_exposure_date,
+                           quarantine_end_date=self.policy.quarantine_end(last_exposure_date), policy=self.policy,
+                           referral_id=referral_id)
+        self.contacts.append(contact)
+        self.pairs.add((_key(case), _key(subject)))
+        self.events.append(_Event("contact.create", contact, {"case_id": case, "person_id": subject,
+                                                              "relationship": relationship}))
+        self._queue_first_call(contact=contact)
+
+    def _queue_first_call(self, *, case: _Case | None = None, contact: _Contact | None = None) -> None:
+        """queue_initial_call: the first call, escalated at once without a phone, else the introduction."""
+        person = (case or contact).person
+        item = _Item(person=person, case=case, contact=contact)
+        item.band = compute_band(item, person)
+        self.items.append(item)
+        self.events.append(_Event("work_item.create", item, {"kind": item.kind, "person_id": person}))
+        if not person.phone:
+            item.escalated = True
+            escalation = _Escalation(item, person, person.household)
+            self.escalations.append(escalation)
+            self.events.append(_Event("escalation.create", escalation,
+                                      {"work_item_id": item, "reason": EscalationReason.NO_PHONE}))
+        elif self.introduction is not None and not person.has_introduction:
+            person.has_introduction = True
+            message = _Message(person, item, person.phone, skip_reason(person))
+            self.messages.append(message)
+            self.events.append(_Event("message.queue", message, {
+                "person_id": person, "trigger": Trigger.INTRODUCTION,
+                "status": MessageStatus.SKIPPED if message.skipped else MessageStatus.QUEUED}))
+
+    # --- Writing ---------------------------------------------------------------------------------------
+
+    def write(self) -> None:
+        now = utcnow()
+        actor_id = getattr(self.actor, "id", None)
+        _insert(Household, self.new_households, lambda h: {"address": h.address, "postcode": h.postcode,
+                                                           "created_at": now})
+        _insert(Person, self.new_people, lambda p: {
+            **{c: getattr(p, c) for c in _PERSON_COLUMNS}, "household_id": _id(p.household),
+            "created_at": now, "updated_at": now})
+        self._update_known_people(now)
+        self._give_references()
+        _insert(Case, self.cases, lambda c: {
+            "reference": c.reference, "referral_id": c.referral_id, "person_id": c.person.id,
+            "test_date": c.test_date, "symptom_onset_date": c.symptom_onset_date,
+            "source": CaseSource.NATIONAL_REFERRAL, "status": "open", "isolation_end_date": c.isolation_end_date,
+            "policy_id": c.policy.id, "created_by_id": actor_id, "created_at": now})
+        _insert(Contact, self.contacts, lambda c: {
+            "case_id": c.case.id, "referral_id": c.referral_id, "person_id": c.person.id,
+            "relationship": c.relationship_, "last_exposure_date": c.last_exposure_date,
+            "quarantine_end_date": c.quarantine_end_date, "status": "open", "policy_id": c.policy.id,
+            "created_by_id": actor_id, "created_at": now})
+        _insert(WorkItem, self.items, lambda i: {
+            "kind": i.kind, "case_id": _id(i.case), "contact_id": _id(i.contact), "person_id": i.person.id,
+            "status": ItemStatus.ESCALATED if i.escalated else ItemStatus.OPEN, "band": i.band,
+            "is_household_raised": False, "due_at": now, "created_at": now, "attempts": 0,
+            "closed_at": now if i.escalated else None})
+        _insert(Escalation, self.escalations, lambda e: {
+            "work_item_id": e.item.id, "person_id": e.person.id, "household_id": _id(e.household),
+            "reason": EscalationReason.NO_PHONE, "detail": None, "status": "open", "created_at": now})
+        _insert(Message, self.messages, lambda m: {
+            "person_id": m.person.id, "direction": "outbound", "channel": "sms", "trigger": Trigger.INTRODUCTION,
+            "to_number": m.to_number, "body": render(self.introduction, _values_for(m.person, m.item.case,
+                                                                                    m.item.contact)),
+            "status": MessageStatus.SKIPPED if m.skipped else MessageStatus.QUEUED, "error_message": m.skipped,
+            "next_attempt_at": None if m.skipped else now, "work_item_id": m.item.id, "status_updated_at": now,
+            "attempts": 0, "needs_lookup": False, "created_at": now})
+        rows = []
+        for event in self.events:
+            details = {k: _id(v) if hasattr(v, "id") else v for k, v in event.details.items()} if event.details else None
+            rows.append({"at": now, **event_values(self.actor, event.action, _RECORD_TYPES[type(event.record)],
+                                                    event.record.id, details)})
+        chain.insert_sealed(db.session(), rows)
+
+    def _update_known_people(self, now: datetime) -> None:
+        """The details a known person lacked, and the household they joined, column by column as the ORM
+        would (only what changed, so nothing else typed meanwhile is overwritten)."""
+        groups: dict[tuple, list[dict]] = defaultdict(list)
+        for person in self.people.values():
+            current = {c: getattr(person, c) for c in _FILLABLE} | {"household_id": _id(person.household)}
+            changed = tuple(sorted(c for c, v in current.items() if v != person.loaded[c]))
+            if changed:
+                groups[changed].append({"person_id": person.id, **{c: current[c] for c in changed}})
+        table = Person.__table__
+        for columns, params in groups.items():
+            db.session.execute(update(table).where(table.c.id == bindparam("person_id"))
+                               .values(updated_at=now, **{c: bindparam(c) for c in columns}).execution_options(
+                                   synchronize_session=False), params)
+
+    def _give_references(self) -> None:
+        """new_reference for every case: random, then any already taken (or drawn twice) drawn again."""
+        wanted = [c for c in self.cases if c.reference is None]
+        while wanted:
+            drawn = {}
+            for case in wanted:
+                ref = random_reference()
+                if ref not in drawn:
+                    drawn[ref] = case
+            taken = set()
+            refs = sorted(drawn)
+            for start in range(0, len(refs), _CHUNK):
+                taken.update(db.session.scalars(select(Case.reference).where(Case.reference.in_(refs[start:start + _CHUNK]))))
+            for ref, case in drawn.items():
+                if ref not in taken:
+                    case.reference = ref
+            wanted = [c for c in wanted if c.reference is None]
+
+
+_RECORD_TYPES = {_Person: "person", _Case: "case", _Contact: "contact", _Item: "workitem",
+                 _Escalation: "escalation", _Message: "message"}
+
+
+def _id(obj) -> int | None:
+    return obj.id if obj is not None else None
+
+
+def _clean(normalise, raw: str) -> str | None:
+    try:
+        return normalise(raw) if raw and raw.strip() else None
+    except ValueError:
+        return None
+
+
+def _insert(model, objects: list, values) -> None:
+    """One multi-row INSERT for the objects, with ids taken beforehand (RETURNING in parameter order would
+    be one statement a row on SQLite)."""
+    if not objects:
+        return
+    table = model.__table__
+    for obj, new_id in zip(objects, _reserve_ids(table, len(objects)), strict=True):
+        obj.id = new_id
+    db.session.execute(table.insert(), [{"id": o.id, **values(o)} for o in objects])
+
+
+def _reserve_ids(table, n: int) -> list[int]:
+    if db.session.get_bind().dialect.name == "postgresql":
+        return list(db.session.scalars(text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                                            "FROM generate_series(1, :n)"), {"table": table.name, "n": n}))
+    # SQLite: the import's transaction holds the database's write lock (BEGIN IMMEDIATE), so nobody else
+    # can take the ids after the largest one.
+    last = db.session.scalar(select(func.max(table.c.id))) or 0
+    return list(range(last + 1, last + n + 1))
