@@ -172,3 +172,31 @@ def test_savepoints_do_not_seal_on_their_own(app):
             event.remove(db.engine, "before_cursor_execute", count)
         assert len(heads) == 1
         assert verify(db.session).ok
+
+
+def test_events_inserted_sealed_in_bulk_verify(app, make_user):
+    """The bulk path builds the hashed JSON from pieces; verify rebuilds it with json.dumps: they agree on
+    awkward values (no actor, an IP, unicode and quotes in details, nested and unsorted details)."""
+    from datetime import UTC, datetime
+
+    from tts.audit.chain import content_hash, insert_sealed
+
+    at = datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC)
+    actor = make_user("supervisor")["id"]
+    rows = [
+        {"at": at, "actor_id": None, "action": "import.row", "record_type": None, "record_id": None, "via": "cli",
+         "ip": None, "details": None},
+        {"at": at.replace(microsecond=0), "actor_id": actor, "action": "person.match", "record_type": "person",
+         "record_id": 12, "via": "web", "ip": "203.0.113.9",
+         "details": {"z": 1, "filled": ["phone", "email"], "note": 'Zoë "quoted" \\ back'}},
+        {"at": at, "actor_id": actor, "action": "message.queue", "record_type": "message", "record_id": 99,
+         "via": "api", "ip": "2001:db8::1", "details": {"nested": {"b": 2, "a": [None, True, 1.5]}}},
+    ]
+    expected = [content_hash(0, "x", **r) for r in rows]  # the reference serialisation, before rows are used
+    with app.app_context():
+        insert_sealed(db.session(), [dict(r) for r in rows])
+        db.session.commit()
+        assert verify(db.session).ok
+        stored = db.session.scalars(select(AuditEvent).order_by(AuditEvent.chain_seq.desc()).limit(3)).all()
+        assert [e.details for e in reversed(stored)] == [r["details"] for r in rows]
+    assert len(set(expected)) == 3

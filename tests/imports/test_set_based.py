@@ -277,3 +277,18 @@ def test_the_number_of_statements_does_not_grow_with_the_rows(app, seeded):
         app.config.pop("TTS_IMPORT_SET_BASED", None)
     assert large <= small + 10, (small, large)
     assert db.session.scalar(select(func.count()).select_from(Case).where(Case.referral_id.like("S-%"))) == 0
+
+
+def test_case_references_are_drawn_again_until_unique(app, seeded, monkeypatch):
+    """Drawn references already in the database, or drawn twice in the file, are drawn again."""
+    from types import SimpleNamespace
+
+    from tts.imports import bulk
+
+    taken = db.session.scalar(select(Case.reference).where(Case.referral_id == "OLD-1"))
+    draws = iter([taken, "TTS-BBBBB", "TTS-BBBBB", "TTS-BBBBB", "TTS-CCCCC", "TTS-DDDDD"])
+    monkeypatch.setattr(bulk, "random_reference", lambda: next(draws))
+    plan = bulk.SetBased(seeded, [])
+    plan.cases = [SimpleNamespace(reference=None) for _ in range(3)]
+    plan._give_references()
+    assert sorted(c.reference for c in plan.cases) == ["TTS-BBBBB", "TTS-CCCCC", "TTS-DDDDD"]

@@ -10,7 +10,7 @@ already holds the database's write lock. Events from a rolled-back savepoint nev
 """
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, event as sa_event, select, text
@@ -23,13 +23,30 @@ _LOCK_KEY = 7_317_001  # pg_advisory_xact_lock key reserved for the audit chain
 _PENDING = "tts_audit_pending"
 
 
-def content_hash(seq: int, prev_hash: str, *, at, actor_id, action, record_type, record_id, via, ip, details) -> str:
-    body = json.dumps({
-        "seq": seq, "prev": prev_hash, "at": at.isoformat(timespec="microseconds"), "actor_id": actor_id,
-        "action": action, "record_type": record_type, "record_id": record_id, "via": via, "ip": ip,
-        "details": details,
-    }, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(body.encode()).hexdigest()
+_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
+def content_parts(*, at, actor_id, action, record_type, record_id, via, ip, details) -> tuple[str, str, str]:
+    """The JSON an event's hash is taken over (its fields, keys sorted, no spaces), in three pieces around
+    the two values only known when it is sealed: the previous hash and its place in the chain. The
+    set-based import prepares these before it takes the chain's lock."""
+    enc = _JSON.encode
+    head = (f'{{"action":{enc(action)},"actor_id":{enc(actor_id)},"at":{enc(at.isoformat(timespec="microseconds"))},'
+            f'"details":{enc(details)},"ip":{enc(ip)},"prev":')
+    middle = f',"record_id":{enc(record_id)},"record_type":{enc(record_type)},"seq":'
+    tail = f',"via":{enc(via)}}}'
+    return head, middle, tail
+
+
+def sealed_hash(parts: tuple[str, str, str], seq: int, prev_hash: str) -> str:
+    head, middle, tail = parts
+    return hashlib.sha256(f"{head}{_JSON.encode(prev_hash)}{middle}{seq:d}{tail}".encode()).hexdigest()
+
+
+def content_hash(seq: int, prev_hash: str, **fields) -> str:
+    """SHA-256 over the event's fields with its place in the chain: the JSON of
+    {seq, prev, at, actor_id, action, record_type, record_id, via, ip, details}, keys sorted, no spaces."""
+    return sealed_hash(content_parts(**fields), seq, prev_hash)
 
 
 def _event_hash(event: AuditEvent, seq: int, prev_hash: str) -> str:
@@ -80,20 +97,53 @@ def _head(session: Session) -> tuple[int, str]:
     return (last.chain_seq, last.hash) if last else (0, GENESIS)
 
 
-def insert_sealed(session: Session, rows: list[dict]) -> None:
-    """Insert many events already sealed (the set-based import's): one statement instead of an INSERT and
-    an UPDATE each. Call it as the transaction's last large write: the chain's lock is held from here to
-    the commit. Each row holds the columns of `audit.services.event_values` plus `at`."""
-    if not rows:
-        return
+SEALED_COLUMNS = ("at", "actor_id", "action", "record_type", "record_id", "via", "ip", "details",
+                  "chain_seq", "prev_hash", "hash")
+
+
+class _Encoded(dict):
+    """JSON of values that repeat across a batch of events (an action, an actor, a time), encoded once."""
+
+    def __missing__(self, value):
+        encoded = self[value] = _JSON.encode(value)
+        return encoded
+
+
+class RawJSON(str):
+    """Details already serialised as JSON, written as they are (tts/bulk_insert.py)."""
+
+
+def insert_sealed(session: Session, rows: Iterable[dict]) -> None:
+    """Insert many events already sealed (the set-based import's): one COPY instead of an INSERT and an
+    UPDATE each. Call it as the transaction's last large write: the chain's lock is held from here to the
+    commit. Each row holds the columns of `audit.services.event_row` plus `at`. The hashed JSON is the
+    one `content_parts` builds, assembled from the encodings of values that repeat across the batch
+    (tests/audit/test_chain.py checks the two agree)."""
+    from tts.bulk_insert import insert_rows
+
     session.flush()
-    seq, prev = _head(session)
-    for row in rows:
-        seq += 1
-        row["hash"] = content_hash(seq, prev, **row)
-        row["chain_seq"], row["prev_hash"] = seq, prev
-        prev = row["hash"]
-    session.execute(AuditEvent.__table__.insert(), rows)
+    head = []
+    enc = _Encoded()
+    stamps = {}
+
+    def sealed() -> Iterator[tuple]:
+        seq, prev = head
+        for row in rows:
+            seq += 1
+            at, details, record_id = row["at"], row["details"], row["record_id"]
+            stamp = stamps.get(at) or stamps.setdefault(at, _JSON.encode(at.isoformat(timespec="microseconds")))
+            details_json = _JSON.encode(details)
+            digest = hashlib.sha256(
+                f'{{"action":{enc[row["action"]]},"actor_id":{enc[row["actor_id"]]},"at":{stamp},'
+                f'"details":{details_json},"ip":{enc[row["ip"]]},"prev":"{prev}","record_id":'
+                f'{record_id if type(record_id) is int else _JSON.encode(record_id)},'
+                f'"record_type":{enc[row["record_type"]]},"seq":{seq},"via":{enc[row["via"]]}}}'.encode()).hexdigest()
+            yield (at, row["actor_id"], row["action"], row["record_type"], record_id, row["via"], row["ip"],
+                   RawJSON(details_json) if details is not None else None, seq, prev, digest)
+            prev = digest
+
+    head.extend(_head(session))
+    insert_rows(AuditEvent.__table__, SEALED_COLUMNS, sealed())
 
 
 def discard_pending(session: Session) -> None:

@@ -16,27 +16,35 @@ def _origin() -> tuple[str, str | None]:
     return ("api" if request.path.startswith("/api/") else "web"), request.remote_addr
 
 
-def event_values(actor, action: str, record_type: str | None, record_id: int | None,
-                 details: dict | None = None) -> dict:
-    """An audit event's columns (who, what, through which door), for the ORM here and for the set-based
-    import's bulk insert (tts/imports/bulk.py), so both write the same event."""
+def event_origin(actor) -> dict:
+    """Who records events here and through which door: read once, in the request's context."""
     via, ip = _origin()
+    token_id = None
     if via == "api":
         from flask import g
 
         token = getattr(g, "api_token", None)
-        if token is not None:
-            details = {**(details or {}), "token_id": token.id}
-    return {"actor_id": getattr(actor, "id", None), "action": action, "record_type": record_type,
-            "record_id": record_id, "via": via, "ip": ip, "details": details or None}
+        token_id = token.id if token is not None else None
+    return {"actor_id": getattr(actor, "id", None), "via": via, "ip": ip, "token_id": token_id}
+
+
+def event_row(origin: dict, action: str, record_type: str | None, record_id: int | None,
+              details: dict | None = None) -> dict:
+    """An audit event's columns, for the ORM here and for the set-based import's bulk insert
+    (tts/imports/bulk.py), so both write the same event."""
+    if origin["token_id"] is not None:
+        details = {**(details or {}), "token_id": origin["token_id"]}
+    return {"actor_id": origin["actor_id"], "action": action, "record_type": record_type, "record_id": record_id,
+            "via": origin["via"], "ip": origin["ip"], "details": details or None}
 
 
 def record_event(actor, action: str, record=None, details: dict | None = None) -> AuditEvent:
     """Append one audit event in the caller's transaction (so it lands only if the change does)."""
     # current_user is a proxy: record the user it stands for (else the record type reads "localproxy").
     record = record._get_current_object() if hasattr(record, "_get_current_object") else record
-    event = AuditEvent(**event_values(actor, action, type(record).__name__.lower() if record is not None else None,
-                                      getattr(record, "id", None), details))
+    event = AuditEvent(**event_row(event_origin(actor), action,
+                                   type(record).__name__.lower() if record is not None else None,
+                                   getattr(record, "id", None), details))
     db.session.add(event)
     chain.track(db.session(), event)
     return event

@@ -1,5 +1,6 @@
 """Importing national referrals: every row through the same services as the app, all or nothing."""
 import csv
+import functools
 import io
 from collections.abc import Callable
 from datetime import date, datetime
@@ -23,6 +24,7 @@ MAX_ERRORS = 1000
 Progress = Callable[[int], None]
 
 
+@functools.lru_cache(maxsize=4096)  # a file repeats its test and exposure dates many times
 def parse_date(raw: str) -> date:
     raw = raw.strip()
     for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
