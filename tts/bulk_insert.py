@@ -26,22 +26,28 @@ def insert_rows(table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> 
         raise ValueError(f"give {table.name}.{', '.join(computed)}: its default is computed")
     if fixed:
         columns, rows = [*columns, *fixed], (tuple(row) + tuple(fixed.values()) for row in rows)
-    session = db.session()
-    if session.get_bind().dialect.name != "postgresql":
+    if db.session.get_bind().dialect.name != "postgresql":
+        session = db.session()
         params = [{c: json.loads(v) if isinstance(v, RawJSON) else v for c, v in zip(columns, row, strict=True)}
                   for row in rows]
         if params:
             session.execute(table.insert(), params)
         return
-    as_json = [isinstance(table.c[c].type, JSON) for c in columns]
+    as_json = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
     names = ", ".join(f'"{c}"' for c in columns)
-    raw = session.connection().connection.driver_connection  # psycopg's, in this session's transaction
+    raw = db.session.connection().connection.driver_connection  # psycopg's, in the session's transaction
     with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN',
                                              writer=QueuedLibpqWriter(cursor)) as copy:
         # The queued writer sends from a thread of its own, so the database stores rows while Python
         # builds the next ones.
+        write = copy.write_row
+        if not as_json:
+            for row in rows:
+                write(row)
+            return
         for row in rows:
-            if any(as_json):
-                row = tuple(json.dumps(v) if j and v is not None and not isinstance(v, RawJSON) else v
-                            for v, j in zip(row, as_json, strict=True))
-            copy.write_row(row)
+            row = list(row)
+            for i in as_json:
+                if row[i] is not None and not isinstance(row[i], RawJSON):
+                    row[i] = json.dumps(row[i])
+            write(row)

@@ -288,7 +288,6 @@ def test_case_references_are_drawn_again_until_unique(app, seeded, monkeypatch):
     taken = db.session.scalar(select(Case.reference).where(Case.referral_id == "OLD-1"))
     draws = iter([taken, "TTS-BBBBB", "TTS-BBBBB", "TTS-BBBBB", "TTS-CCCCC", "TTS-DDDDD"])
     monkeypatch.setattr(bulk, "random_reference", lambda: next(draws))
-    plan = bulk.SetBased(seeded, [])
-    plan.cases = [SimpleNamespace(reference=None) for _ in range(3)]
-    plan._give_references()
-    assert sorted(c.reference for c in plan.cases) == ["TTS-BBBBB", "TTS-CCCCC", "TTS-DDDDD"]
+    cases = [SimpleNamespace(reference=None) for _ in range(3)]
+    bulk._give_references(cases)
+    assert sorted(c.reference for c in cases) == ["TTS-BBBBB", "TTS-CCCCC", "TTS-DDDDD"]

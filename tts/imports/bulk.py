@@ -84,6 +84,7 @@ class _Case:
     policy: IsolationPolicy
     referral_id: str | None = None
     reference: str | None = None
+    known: bool = False  # read from the database, not made by this file
 
 
 @dataclass(slots=True, eq=False)
@@ -135,7 +136,9 @@ class _Event:
 
 
 def _key(obj) -> tuple:
-    return ("db", obj.id) if obj.id is not None else ("new", id(obj))
+    """A stable key for a case or person (new ones get their id while the file is still being applied)."""
+    known = obj.order[0] == 0 if isinstance(obj, _Person) else obj.known
+    return ("db", obj.id) if known else ("new", id(obj))
 
 
 @dataclass
@@ -162,6 +165,7 @@ class SetBased:
     events: list[_Event] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.now = utcnow()
         self.policy = policy_in_force()
         template = get_template(Trigger.INTRODUCTION)
         self.introduction = template.body if template is not None and template.is_enabled else None
@@ -210,7 +214,7 @@ class SetBased:
                 id=row.id, person=self.people[row.person_id], test_date=row.test_date,
                 symptom_onset_date=row.symptom_onset_date, isolation_end_date=row.isolation_end_date,
                 policy=db.session.get(IsolationPolicy, row.policy_id), referral_id=row.referral_id,
-                reference=row.reference)
+                reference=row.reference, known=True)
         for ref in refs:
             self.db_cases.setdefault(ref, None)
         case_ids = [row.id for row in found]
@@ -403,43 +407,68 @@ class SetBased:
                 "status": MessageStatus.SKIPPED if message.skipped else MessageStatus.QUEUED}))
 
     # --- Writing ---------------------------------------------------------------------------------------
+    #
+    # Once every row is applied and none has a problem: each table's new rows in one COPY (ids taken first,
+    # so rows referring to them can be built), the known people's changes, then the audit events, sealed
+    # (the chain's lock is held from there to the commit). Writing earlier, in chunks by a thread beside
+    # the rules, was measured no faster on two cores (docs/benchmarks.md) and was taken out.
+
+    def _write_new(self) -> None:
+        """Ids, references, then each table's new rows in the order their foreign keys need."""
+        now, actor_id = self.now, getattr(self.actor, "id", None)
+        for name, model in _TABLE_ORDER.items():
+            objects = getattr(self, name)
+            for obj, new_id in zip(objects, _reserve_ids(model.__table__, len(objects)), strict=True):
+                obj.id = new_id
+        _give_references(self.cases)
+
+        def person_row(p: _Person) -> tuple:
+            return (p.id, p.first_name, p.last_name, p.date_of_birth, p.phone, p.email, p.address, p.postcode,
+                    _id(p.household), now, now)
+
+        tables = {  # each table's columns and how an object gives its row
+            "new_households": (("id", "address", "postcode", "created_at"),
+                               lambda h: (h.id, h.address, h.postcode, now)),
+            "new_people": (("id", *_PERSON_COLUMNS, "household_id", "created_at", "updated_at"), person_row),
+            "cases": (("id", "reference", "referral_id", "person_id", "test_date", "symptom_onset_date", "source",
+                       "status", "isolation_end_date", "policy_id", "created_by_id", "created_at"),
+                      lambda c: (c.id, c.reference, c.referral_id, c.person.id, c.test_date, c.symptom_onset_date,
+                                 CaseSource.NATIONAL_REFERRAL, "open", c.isolation_end_date, c.policy.id, actor_id,
+                                 now)),
+            "contacts": (("id", "case_id", "referral_id", "person_id", "relationship", "last_exposure_date",
+                          "quarantine_end_date", "status", "policy_id", "created_by_id", "created_at"),
+                         lambda c: (c.id, c.case.id, c.referral_id, c.person.id, c.relationship_,
+                                    c.last_exposure_date, c.quarantine_end_date, "open", c.policy.id, actor_id, now)),
+            "items": (("id", "kind", "case_id", "contact_id", "person_id", "status", "band", "is_household_raised",
+                       "due_at", "created_at", "attempts", "closed_at"),
+                      lambda i: (i.id, i.kind, _id(i.case), _id(i.contact), i.person.id,
+                                 ItemStatus.ESCALATED if i.escalated else ItemStatus.OPEN, i.band, False, now, now, 0,
+                                 now if i.escalated else None)),
+            "escalations": (("id", "work_item_id", "person_id", "household_id", "reason", "detail", "status",
+                             "created_at"),
+                            lambda e: (e.id, e.item.id, e.person.id, _id(e.household), EscalationReason.NO_PHONE,
+                                       None, "open", now)),
+            "messages": (("id", "person_id", "direction", "channel", "trigger", "to_number", "body", "status",
+                          "error_message", "next_attempt_at", "work_item_id", "status_updated_at", "attempts",
+                          "needs_lookup", "created_at"),
+                         lambda m: (m.id, m.person.id, "outbound", "sms", Trigger.INTRODUCTION, m.to_number,
+                                    render(self.introduction, _values_for(m.person, m.item.case, m.item.contact)),
+                                    MessageStatus.SKIPPED if m.skipped else MessageStatus.QUEUED, m.skipped,
+                                    None if m.skipped else now, m.item.id, now, 0, False, now)),
+        }
+        for name, model in _TABLE_ORDER.items():
+            if objects := getattr(self, name):
+                columns, row = tables[name]
+                insert_rows(model.__table__, columns, map(row, objects))
+
+    def close(self) -> None:
+        """Nothing is held between rows."""
 
     def write(self) -> None:
-        now = utcnow()
-        actor_id = getattr(self.actor, "id", None)
-        _insert(Household, self.new_households, lambda h: {"address": h.address, "postcode": h.postcode,
-                                                           "created_at": now})
-        _insert(Person, self.new_people, lambda p: {
-            **{c: getattr(p, c) for c in _PERSON_COLUMNS}, "household_id": _id(p.household),
-            "created_at": now, "updated_at": now})
-        self._update_known_people(now)
-        self._give_references()
-        _insert(Case, self.cases, lambda c: {
-            "reference": c.reference, "referral_id": c.referral_id, "person_id": c.person.id,
-            "test_date": c.test_date, "symptom_onset_date": c.symptom_onset_date,
-            "source": CaseSource.NATIONAL_REFERRAL, "status": "open", "isolation_end_date": c.isolation_end_date,
-            "policy_id": c.policy.id, "created_by_id": actor_id, "created_at": now})
-        _insert(Contact, self.contacts, lambda c: {
-            "case_id": c.case.id, "referral_id": c.referral_id, "person_id": c.person.id,
-            "relationship": c.relationship_, "last_exposure_date": c.last_exposure_date,
-            "quarantine_end_date": c.quarantine_end_date, "status": "open", "policy_id": c.policy.id,
-            "created_by_id": actor_id, "created_at": now})
-        _insert(WorkItem, self.items, lambda i: {
-            "kind": i.kind, "case_id": _id(i.case), "contact_id": _id(i.contact), "person_id": i.person.id,
-            "status": ItemStatus.ESCALATED if i.escalated else ItemStatus.OPEN, "band": i.band,
-            "is_household_raised": False, "due_at": now, "created_at": now, "attempts": 0,
-            "closed_at": now if i.escalated else None})
-        _insert(Escalation, self.escalations, lambda e: {
-            "work_item_id": e.item.id, "person_id": e.person.id, "household_id": _id(e.household),
-            "reason": EscalationReason.NO_PHONE, "detail": None, "status": "open", "created_at": now})
-        _insert(Message, self.messages, lambda m: {
-            "person_id": m.person.id, "direction": "outbound", "channel": "sms", "trigger": Trigger.INTRODUCTION,
-            "to_number": m.to_number, "body": render(self.introduction, _values_for(m.person, m.item.case,
-                                                                                    m.item.contact)),
-            "status": MessageStatus.SKIPPED if m.skipped else MessageStatus.QUEUED, "error_message": m.skipped,
-            "next_attempt_at": None if m.skipped else now, "work_item_id": m.item.id, "status_updated_at": now,
-            "attempts": 0, "needs_lookup": False, "created_at": now})
+        self._write_new()
+        self._update_people(self.now)
         origin = event_origin(self.actor)
+        now = self.now
 
         def events():
             for event in self.events:
@@ -450,13 +479,14 @@ class SetBased:
 
         chain.insert_sealed(db.session(), events())
 
-    def _update_known_people(self, now: datetime) -> None:
-        """The details a known person lacked, and the household they joined, column by column as the ORM
-        would (only what changed, so nothing else typed meanwhile is overwritten)."""
+    def _update_people(self, now: datetime) -> None:
+        """The details a known person lacked, and the household they joined: column by column as the ORM
+        would, so nothing else typed meanwhile is overwritten."""
         groups: dict[tuple, list[dict]] = defaultdict(list)
         for person in self.people.values():
+            before = person.loaded
             current = {c: getattr(person, c) for c in _FILLABLE} | {"household_id": _id(person.household)}
-            changed = tuple(sorted(c for c, v in current.items() if v != person.loaded[c]))
+            changed = tuple(sorted(c for c, v in current.items() if v != before[c]))
             if changed:
                 groups[changed].append({"person_id": person.id, **{c: current[c] for c in changed}})
         table = Person.__table__
@@ -465,27 +495,9 @@ class SetBased:
                                .values(updated_at=now, **{c: bindparam(c) for c in columns}).execution_options(
                                    synchronize_session=False), params)
 
-    def _give_references(self) -> None:
-        """new_reference for every case: random, then any already taken (or drawn twice) drawn again."""
-        wanted = [c for c in self.cases if c.reference is None]
-        given: set[str] = set()
-        while wanted:
-            drawn = {}
-            for case in wanted:
-                ref = random_reference()
-                if ref not in drawn and ref not in given:
-                    drawn[ref] = case
-            taken = set()
-            refs = sorted(drawn)
-            for start in range(0, len(refs), _CHUNK):
-                taken.update(db.session.scalars(select(Case.reference).where(Case.reference.in_(refs[start:start + _CHUNK]))))
-            for ref, case in drawn.items():
-                if ref not in taken:
-                    case.reference = ref
-                    given.add(ref)
-            wanted = [c for c in wanted if c.reference is None]
 
-
+_TABLE_ORDER = {"new_households": Household, "new_people": Person, "cases": Case, "contacts": Contact,
+                "items": WorkItem, "escalations": Escalation, "messages": Message}
 _RECORD_TYPES = {_Person: "person", _Case: "case", _Contact: "contact", _Item: "workitem",
                  _Escalation: "escalation", _Message: "message"}
 
@@ -513,19 +525,10 @@ def _clean(normalise, raw: str) -> str | None:
         return None
 
 
-def _insert(model, objects: list, values) -> None:
-    """All the objects in one COPY (PostgreSQL) or executemany, with ids taken beforehand so that the rows
-    that refer to them can be written next."""
-    if not objects:
-        return
-    table = model.__table__
-    for obj, new_id in zip(objects, _reserve_ids(table, len(objects)), strict=True):
-        obj.id = new_id
-    columns = ["id", *values(objects[0])]
-    insert_rows(table, columns, ((o.id, *values(o).values()) for o in objects))
-
-
 def _reserve_ids(table, n: int) -> list[int]:
+    """Ids for n new rows, taken before they are written so that rows referring to them can be built."""
+    if not n:
+        return []
     if db.session.get_bind().dialect.name == "postgresql":
         return list(db.session.scalars(text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
                                             "FROM generate_series(1, :n)"), {"table": table.name, "n": n}))
@@ -533,3 +536,25 @@ def _reserve_ids(table, n: int) -> list[int]:
     # can take the ids after the largest one.
     last = db.session.scalar(select(func.max(table.c.id))) or 0
     return list(range(last + 1, last + n + 1))
+
+
+def _give_references(cases: list) -> None:
+    """new_reference for every case: random, then any already taken (or drawn twice) drawn again."""
+    wanted = [c for c in cases if c.reference is None]
+    given: set[str] = set()
+    while wanted:
+        drawn = {}
+        for case in wanted:
+            ref = random_reference()
+            if ref not in drawn and ref not in given:
+                drawn[ref] = case
+        taken = set()
+        refs = sorted(drawn)
+        for start in range(0, len(refs), _CHUNK):
+            chunk = refs[start:start + _CHUNK]
+            taken.update(db.session.scalars(select(Case.reference).where(Case.reference.in_(chunk))))
+        for ref, case in drawn.items():
+            if ref not in taken:
+                case.reference = ref
+                given.add(ref)
+        wanted = [c for c in wanted if c.reference is None]

@@ -116,15 +116,21 @@ class RowByRow:
     def write(self) -> None:
         """Everything is written already."""
 
+    def close(self) -> None:
+        """Nothing to stop."""
+
 
 def _import_rows(actor, rows: list[dict], progress: Progress | None) -> tuple[list[dict], int, int]:
     from tts.imports.bulk import SetBased
 
     set_based = current_app.config.get("TTS_IMPORT_SET_BASED", True)
     backend = SetBased(actor, rows) if set_based else RowByRow(actor)
-    errors, duplicates, imported = import_with(backend, rows, progress)
-    if not errors:
-        backend.write()
+    try:
+        errors, duplicates, imported = import_with(backend, rows, progress)
+        if not errors:
+            backend.write()
+    finally:
+        backend.close()
     return errors, duplicates, imported
 
 
