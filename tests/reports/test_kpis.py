@@ -158,3 +158,30 @@ def test_kpis_are_cached_for_a_few_minutes_and_say_when_they_were_worked_out(app
     finally:
         app.config["TTS_KPI_CACHE_SECONDS"] = 0
         clear()
+
+
+@pytest.mark.no_rollback
+def test_kpis_read_from_the_reporting_database_when_one_is_set(fresh_database_url):
+    """With TTS_REPORTING_DATABASE_URL (a read replica in production; the same database here) the figures'
+    queries go through that engine, in a read-only transaction on PostgreSQL."""
+    from sqlalchemy import event
+
+    from tests.conftest import DAYTIME, make_app
+
+    url = fresh_database_url("kpi_reporting")
+    app = make_app(url, TTS_REPORTING_DATABASE_URL=url)
+    with time_machine.travel(DAYTIME, tick=False), app.app_context():
+        day = datetime.fromisoformat(DAYTIME).date()
+        create_case(None, person_data(1), test_date=day, symptom_onset_date=None)
+        db.session.commit()
+        seen = []
+        event.listen(db.engines["reporting"], "before_cursor_execute",
+                     lambda conn, cursor, statement, *args: seen.append(statement))
+        figures = compute(Filters(day, day))
+        assert figures["cases"]["total"] == 1
+        assert any("FROM cases" in s for s in seen) and any("FROM escalations" in s for s in seen)
+        if db.engines["reporting"].dialect.name == "postgresql":
+            assert any("READ ONLY" in s for s in seen)
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()

@@ -196,6 +196,16 @@ def _take_compute_lock(key: str, *, wait: bool) -> bool:
 
 
 def compute(f: Filters) -> dict:
+    """The figures for these filters. Read through the reporting replica when one is set
+    (TTS_REPORTING_DATABASE_URL: a read-only transaction on other cores than the call queue's), else the
+    session's own connection."""
+    from tts.reports.exporting import reading
+
+    with reading() as connection:
+        return _compute(f, connection)
+
+
+def _compute(f: Filters, connection) -> dict:
     case_reach = _reached_at(WorkItem.case_id)
     contact_reach = _reached_at(WorkItem.contact_id)
     case_stmt = (select(Case.created_at, case_reach.c.reached_at).join(Person, Person.id == Case.person_id)
@@ -217,11 +227,11 @@ def compute(f: Filters) -> dict:
 
     groups = {name: Group() for name in ("cases", "contacts", "household_contacts", "non_household_contacts")}
     days: dict[str, dict[date, Group]] = {name: {} for name in groups}
-    for created, reached in db.session.execute(case_stmt):
+    for created, reached in connection.execute(case_stmt):
         row = (_aware(created), _aware(reached))
         groups["cases"].rows.append(row)
         days["cases"].setdefault(to_london(row[0]).date(), Group()).rows.append(row)
-    for created, reached, relationship in db.session.execute(contact_stmt):
+    for created, reached, relationship in connection.execute(contact_stmt):
         row = (_aware(created), _aware(reached))
         split = "household_contacts" if relationship == "household" else "non_household_contacts"
         for name in ("contacts", split):
@@ -229,17 +239,17 @@ def compute(f: Filters) -> dict:
             days[name].setdefault(to_london(row[0]).date(), Group()).rows.append(row)
 
     escalations = {
-        "opened": db.session.scalar(select(func.count()).select_from(Escalation)
+        "opened": connection.scalar(select(func.count()).select_from(Escalation)
                                     .where(Escalation.created_at >= f.start, Escalation.created_at < f.end)),
-        "resolved": db.session.scalar(select(func.count()).select_from(Escalation)
+        "resolved": connection.scalar(select(func.count()).select_from(Escalation)
                                       .where(Escalation.resolved_at >= f.start, Escalation.resolved_at < f.end)),
     }
     support = {}
-    for kind, status, n in db.session.execute(select(SupportNeed.kind, SupportNeed.status, func.count())
+    for kind, status, n in connection.execute(select(SupportNeed.kind, SupportNeed.status, func.count())
                                               .where(SupportNeed.created_at >= f.start, SupportNeed.created_at < f.end)
                                               .group_by(SupportNeed.kind, SupportNeed.status)):
         support.setdefault(kind, {})[status] = n
-    messages = dict(db.session.execute(select(Message.status, func.count()).where(
+    messages = dict(connection.execute(select(Message.status, func.count()).where(
         Message.direction == "outbound", Message.created_at >= f.start, Message.created_at < f.end)
         .group_by(Message.status)).all())
     result = {name: group.as_dict() for name, group in groups.items()}
