@@ -1,6 +1,6 @@
 """The set-based import: the app's rules for a new case or contact applied to a whole file in memory, then
-written with one multi-row INSERT a table (and one for the sealed audit events) instead of one service call
-a row.
+written with one COPY a table on PostgreSQL (one executemany on SQLite), the audit events already sealed,
+instead of one service call a row.
 
 It is a second implementation of `create_case` and `add_contact` (tts/cases/services.py) and what they
 call (person matching and filling, households, the policy's dates, the first call and its band, the
