@@ -159,3 +159,24 @@ def test_referral_ids_imported_before_are_looked_up_in_chunks(env):
     rows, _ = read_rows(GOOD + "NR-5,case,Wes,Arden,1970-01-01,07700 900605,,2 New Row,S3 7AA,2026-11-22,,,,\n")
     expected = {("case", "NR-1"), ("contact", "NR-2"), ("contact", "NR-3"), ("case", "NR-4")}
     assert _imported_before(rows) == _imported_before(rows, chunk=1) == expected
+
+
+def test_progress_says_when_every_row_is_checked_and_the_rest_is_saving(app, client, make_user, daytime):
+    from tests.conftest import sign_in
+
+    seen = []
+    with app.app_context():
+        batch = create_batch(None, "good.csv", GOOD)
+        run_import(None, batch, seen.append)
+        assert seen[-1] == 4  # the last call: every row checked
+        waiting = create_batch(None, "big.csv", GOOD)
+        waiting.status, waiting.rows_total, waiting.rows_processed = "processing", 4, 2
+        db.session.commit()
+        batch_id = waiting.id
+    sign_in(client, make_user("supervisor"))
+    assert "Importing: 2 of 4 rows checked" in client.get(f"/imports/{batch_id}/progress").get_data(as_text=True)
+    with app.app_context():
+        db.session.get(type(waiting), batch_id).rows_processed = 4
+        db.session.commit()
+    html = client.get(f"/imports/{batch_id}/progress").get_data(as_text=True)
+    assert "All 4 rows checked: saving them" in html and 'value="100"' in html

@@ -185,6 +185,8 @@ def import_with(backend, rows: list[dict], progress: Progress | None) -> tuple[l
             continue
         if not problems:
             imported += 1
+    if progress:
+        progress(len(ordered))  # every row checked: what is left is saving them
     errors.sort(key=lambda e: (e["row"], e["column"]))
     return errors, duplicates, imported
 
