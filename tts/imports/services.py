@@ -65,6 +65,7 @@ def run_import(actor, batch: ImportBatch, progress: Progress | None = None) -> I
     # The batch row is written only at the end, so a background import's progress updates (made on
     # another connection) never wait on this transaction's row lock.
     rows, errors = read_rows(batch.payload or "")
+    total = len(rows)
     duplicates = 0
     imported = 0
     if not errors:
@@ -75,11 +76,11 @@ def run_import(actor, batch: ImportBatch, progress: Progress | None = None) -> I
             imported = 0
         else:
             outer.commit()
-    batch.rows_total = len(rows)
+    batch.rows_total = total
     batch.errors = errors[:MAX_ERRORS] or None
     batch.duplicates = duplicates
     batch.rows_imported = imported
-    batch.rows_processed = len(rows)
+    batch.rows_processed = total
     batch.status = "rejected" if errors else "completed"
     batch.finished_at = utcnow()
     batch.payload = None  # the file holds personal data: not kept once imported or rejected
