@@ -35,7 +35,22 @@ def parse_date(raw: str) -> date:
     raise ValueError("Use a date like 2026-11-23 or 23/11/2026")
 
 
-def read_rows(content: str) -> tuple[list[dict], list[dict]]:
+class Row:
+    """One row of the file: its line number (`row["_row"]`) and its columns by name (`row["phone"]`). Slots,
+    not a dict: a third less memory for a large file."""
+
+    __slots__ = ("_row", *COLUMNS)
+
+    def __init__(self, number: int, values: list[str]) -> None:
+        self._row = number
+        for name, value in zip(COLUMNS, values, strict=True):
+            setattr(self, name, value)
+
+    def __getitem__(self, name: str) -> str | int:
+        return getattr(self, name)
+
+
+def read_rows(content: str) -> tuple[list[Row], list[dict]]:
     """The rows (with their line numbers) and any problems with the file's shape."""
     reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")))
     header = [h.strip() for h in (reader.fieldnames or [])]
@@ -45,7 +60,7 @@ def read_rows(content: str) -> tuple[list[dict], list[dict]]:
     reader.fieldnames = header
     rows = []
     for number, raw in enumerate(reader, start=2):
-        rows.append({"_row": number, **{k: (raw.get(k) or "").strip() for k in COLUMNS}})
+        rows.append(Row(number, [(raw.get(k) or "").strip() for k in COLUMNS]))
     if not rows:
         return [], [{"row": 1, "column": "", "message": "The file has no rows"}]
     return rows, []
@@ -121,7 +136,7 @@ class RowByRow:
         """Nothing to stop."""
 
 
-def _import_rows(actor, rows: list[dict], progress: Progress | None) -> tuple[list[dict], int, int]:
+def _import_rows(actor, rows: list[Row], progress: Progress | None) -> tuple[list[dict], int, int]:
     from tts.imports.bulk import SetBased
 
     set_based = current_app.config.get("TTS_IMPORT_SET_BASED", True)
@@ -135,7 +150,7 @@ def _import_rows(actor, rows: list[dict], progress: Progress | None) -> tuple[li
     return errors, duplicates, imported
 
 
-def import_with(backend, rows: list[dict], progress: Progress | None) -> tuple[list[dict], int, int]:
+def import_with(backend, rows: list[Row], progress: Progress | None) -> tuple[list[dict], int, int]:
     """The import's rules, row by row in file order (cases first), whichever backend applies them."""
     errors: list[dict] = []
     seen: dict[str, int] = {}
@@ -192,7 +207,7 @@ def import_with(backend, rows: list[dict], progress: Progress | None) -> tuple[l
     return errors, duplicates, imported
 
 
-def _imported_before(rows: list[dict], chunk: int = 500) -> set[tuple[str, str]]:
+def _imported_before(rows: list[Row], chunk: int = 500) -> set[tuple[str, str]]:
     """The file's referral ids already in the database, as (record type, id): a few queries for the whole
     file instead of one a row."""
     found: set[tuple[str, str]] = set()
