@@ -165,10 +165,13 @@ def test_progress_says_when_every_row_is_checked_and_the_rest_is_saving(app, cli
     from tests.conftest import sign_in
 
     seen = []
+    many = csv_of(*(f"NP-{n},case,Ada,Kestrel{n},1980-01-01,07700 900{n % 1000:03d},,{n} Sample Street,S1 1AB,"
+                    f"2026-11-22,,,," for n in range(260)))
     with app.app_context():
-        batch = create_batch(None, "good.csv", GOOD)
+        batch = create_batch(None, "many.csv", many)
         run_import(None, batch, seen.append)
-        assert seen[-1] == 4  # the last call: every row checked
+        assert batch.status == "completed", batch.errors
+        assert seen == [250, 260]  # every 250 rows, then once every row is checked
         waiting = create_batch(None, "big.csv", GOOD)
         waiting.status, waiting.rows_total, waiting.rows_processed = "processing", 4, 2
         db.session.commit()
@@ -180,3 +183,26 @@ def test_progress_says_when_every_row_is_checked_and_the_rest_is_saving(app, cli
         db.session.commit()
     html = client.get(f"/imports/{batch_id}/progress").get_data(as_text=True)
     assert "All 4 rows checked: saving them" in html and 'value="100"' in html
+
+
+def test_a_background_import_that_breaks_is_marked_failed_not_left_processing(app, env, monkeypatch, caplog):
+    from tts.imports import bulk
+
+    def broken(self):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(bulk.SetBased, "write", broken)
+    app.config["TTS_IMPORT_INLINE_MAX_ROWS"] = 2
+    try:
+        batch = import_now_or_later(None, "big.csv", GOOD)
+        db.session.commit()
+        before = counts()
+        assert run_pending_imports() == 1
+        db.session.refresh(batch)
+        assert batch.status == "failed" and batch.payload is None and batch.percent == 100
+        assert "Upload the file again" in batch.errors[0]["message"]
+        assert counts() == before  # nothing of it was kept
+        assert "the database went away" in caplog.text  # the detail is in the log
+        assert run_pending_imports() == 0  # and it is not taken again
+    finally:
+        app.config["TTS_IMPORT_INLINE_MAX_ROWS"] = 2000

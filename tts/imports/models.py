@@ -15,7 +15,7 @@ class ImportBatch(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     file_name: Mapped[str] = mapped_column(String(255))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(12), index=True)  # pending, processing, completed, rejected
+    status: Mapped[str] = mapped_column(String(12), index=True)  # pending, processing, completed, rejected, failed
     rows_total: Mapped[int] = mapped_column(default=0)
     rows_processed: Mapped[int] = mapped_column(default=0)
     rows_imported: Mapped[int] = mapped_column(default=0)
@@ -29,6 +29,6 @@ class ImportBatch(db.Model):
 
     @property
     def percent(self) -> int:
-        if self.status in ("completed", "rejected"):
+        if self.status in ("completed", "rejected", "failed"):
             return 100
         return int(100 * self.rows_processed / self.rows_total) if self.rows_total else 0

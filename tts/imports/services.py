@@ -2,6 +2,7 @@
 import csv
 import functools
 import io
+import logging
 from collections.abc import Callable
 from datetime import date, datetime
 
@@ -21,6 +22,8 @@ COLUMNS = ("referral_id", "record_type", "first_name", "last_name", "date_of_bir
            "postcode", "test_date", "symptom_onset_date", "case_referral_id", "relationship", "last_exposure_date")
 DATE_COLUMNS = ("date_of_birth", "test_date", "symptom_onset_date", "last_exposure_date")
 MAX_ERRORS = 1000
+PROGRESS_EVERY = 250  # rows between progress reports (background imports are 2,000 rows and more)
+log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
 
 
@@ -160,7 +163,7 @@ def import_with(backend, rows: list[Row], progress: Progress | None) -> tuple[li
     # Cases first, so contacts can name a case from further down the same file.
     ordered = sorted(rows, key=lambda r: (r["record_type"] != "case", r["_row"]))
     for done, row in enumerate(ordered, start=1):
-        if progress and done % 250 == 0:
+        if progress and done % PROGRESS_EVERY == 0:
             progress(done)
         line = row["_row"]
         problems = _check_row(row, seen)
@@ -201,7 +204,7 @@ def import_with(backend, rows: list[Row], progress: Progress | None) -> tuple[li
             continue
         if not problems:
             imported += 1
-    if progress:
+    if progress and len(ordered) >= PROGRESS_EVERY:
         progress(len(ordered))  # every row checked: what is left is saving them
     errors.sort(key=lambda e: (e["row"], e["column"]))
     return errors, duplicates, imported
@@ -261,6 +264,8 @@ def import_now_or_later(actor, file_name: str, content: str) -> ImportBatch:
 
 # --- In the worker ---------------------------------------------------------------------------------------
 
+FAILED = ("The import stopped on an unexpected error and nothing was imported. Upload the file again; if it "
+          "fails again, tell your system administrator the import's number.")
 _progress_here: dict[int, int] = {}  # SQLite: the import holds the write lock, so progress lives in memory
 
 
@@ -290,9 +295,21 @@ def run_pending_imports() -> int:
                 conn.execute(text("UPDATE import_batches SET rows_processed = :n WHERE id = :id"),
                              {"n": done, "id": batch_id})
 
-    run_import(actor, batch, progress)
-    db.session.commit()
-    _progress_here.pop(batch_id, None)
+    try:
+        run_import(actor, batch, progress)
+        db.session.commit()
+    except Exception:
+        # Say so on the batch instead of leaving it "processing" for ever. The detail goes to the log only
+        # (it can quote the file's values); the import's own writes are rolled back.
+        db.session.rollback()
+        log.exception("import batch %s failed", batch_id)
+        batch = db.session.get(ImportBatch, batch_id)
+        batch.status, batch.payload, batch.finished_at = "failed", None, utcnow()
+        batch.errors = [{"row": 1, "column": "", "message": FAILED}]
+        record_event(actor, "import.finish", batch, {"status": "failed"})
+        db.session.commit()
+    finally:
+        _progress_here.pop(batch_id, None)
     return 1
 
 

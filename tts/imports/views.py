@@ -52,7 +52,7 @@ def show(batch_id: int):
 def progress(batch_id: int):
     batch = db.session.get(ImportBatch, batch_id) or abort(404)
     response = make_response(render_template("imports/_progress.html", batch=batch, processed=progress_of(batch)))
-    if batch.status in ("completed", "rejected") and request.headers.get("HX-Request"):
+    if batch.status in ("completed", "rejected", "failed") and request.headers.get("HX-Request"):
         response.headers["HX-Refresh"] = "true"  # htmx reloads the page to show the result
     return response
 
