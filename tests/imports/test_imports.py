@@ -185,7 +185,9 @@ def test_progress_says_when_every_row_is_checked_and_the_rest_is_saving(app, cli
     assert "All 4 rows checked: saving them" in html and 'value="100"' in html
 
 
-def test_a_background_import_that_breaks_is_marked_failed_not_left_processing(app, env, monkeypatch, caplog):
+def test_a_background_import_that_breaks_is_marked_failed_not_left_processing(app, env, monkeypatch, caplog,
+                                                                             client, make_user):
+    from tests.conftest import sign_in
     from tts.imports import bulk
 
     def broken(self):
@@ -204,5 +206,11 @@ def test_a_background_import_that_breaks_is_marked_failed_not_left_processing(ap
         assert counts() == before  # nothing of it was kept
         assert "the database went away" in caplog.text  # the detail is in the log
         assert run_pending_imports() == 0  # and it is not taken again
+        batch_id = batch.id
+        db.session.commit()
+        sign_in(client, make_user("supervisor"))
+        page = client.get(f"/imports/{batch_id}").get_data(as_text=True)
+        assert "Nothing was imported: the import stopped" in page and f"(import {batch_id})" in page
+        assert "database went away" not in page
     finally:
         app.config["TTS_IMPORT_INLINE_MAX_ROWS"] = 2000
