@@ -291,3 +291,47 @@ def test_case_references_are_drawn_again_until_unique(app, seeded, monkeypatch):
     cases = [SimpleNamespace(reference=None) for _ in range(3)]
     bulk._give_references(cases)
     assert sorted(c.reference for c in cases) == ["TTS-BBBBB", "TTS-CCCCC", "TTS-DDDDD"]
+
+
+@pytest.mark.no_rollback
+def test_two_workers_importing_the_same_referrals_at_once_never_write_them_twice(fresh_database_url):
+    """Two batches of the same file, two workers at the same moment: every referral lands once; the other
+    batch either finds them imported (duplicates) or, if it wrote at the same time, stops as failed with
+    nothing kept (PostgreSQL's unique referral ids). No batch is left processing, and the chain holds."""
+    import threading
+
+    import time_machine
+
+    from tests.conftest import DAYTIME, make_app
+    from tests.imports.test_imports import GOOD
+    from tts.imports.services import run_pending_imports
+
+    app = make_app(fresh_database_url("import_race"), TTS_IMPORT_INLINE_MAX_ROWS=2)
+    with time_machine.travel(DAYTIME, tick=False), app.app_context():
+        for name in ("first.csv", "second.csv"):
+            db.session.add(ImportBatch(file_name=name, status="pending", payload=GOOD, rows_total=4))
+        db.session.commit()
+        errors, barrier = [], threading.Barrier(2)
+
+        def worker():
+            try:
+                barrier.wait()
+                with app.app_context():
+                    run_pending_imports()
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker, daemon=True) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert not errors, errors
+        batches = db.session.scalars(select(ImportBatch).order_by(ImportBatch.id)).all()
+        outcome = sorted((b.status, b.rows_imported, b.duplicates) for b in batches)
+        assert outcome in ([("completed", 0, 4), ("completed", 4, 0)], [("completed", 4, 0), ("failed", 0, 0)])
+        assert db.session.scalar(select(func.count()).select_from(Case).where(Case.referral_id.like("NR-%"))) == 2
+        assert db.session.scalar(select(func.count()).select_from(Contact).where(Contact.referral_id.like("NR-%"))) == 2
+        assert verify(db.session).ok
+        db.session.remove()
+        db.engine.dispose()
