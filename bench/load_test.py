@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/load_test.py --database-url URL [--tracers 10,50,200] [--seconds 30]
                                         [--gunicorn-workers 4] [--gunicorn-threads 8] [--repeat 3] [--no-worker]
-                                        [--with-export]
+                                        [--with-export] [--reporting-url URL]
 
 Load a preset first (bench/generate.py; national-peak gives a queue deep enough for every run). Each
 simulated tracer loops "claim next, record an outcome (reached 40%, no answer 30%, voicemail 20%,
@@ -16,6 +16,7 @@ on the same tables, with the same concurrency, gives the physical limit.
 """
 import argparse
 import json
+import multiprocessing
 import os
 import random
 import re
@@ -24,7 +25,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -49,10 +50,10 @@ def stack_env(database_url: str, extra_env: dict | None = None) -> dict:
             "TTS_CALLING_HOURS": "00:00-23:59", "TTS_SIMULATED_GATEWAY_LATENCY_MS": "0", **(extra_env or {})}
 
 
-def start_worker(database_url: str):
+def start_worker(database_url: str, extra_env: dict | None = None):
     """The outbox worker, as deployed beside the web processes: one pass first (it computes the KPI page's
     default figures, as a running service would have long before), then running for the whole test."""
-    env = stack_env(database_url)
+    env = stack_env(database_url, extra_env)
     started = time.perf_counter()
     subprocess.run([str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "worker", "--once"], cwd=ROOT, env=env,
                    check=True, stdout=subprocess.DEVNULL)
@@ -204,32 +205,34 @@ def page_loop(session: requests.Session, base: str, path: str, name: str, every:
         stop.wait(every)
 
 
-def export_loop(session: requests.Session, base: str, rec: Recorder, stop: threading.Event) -> None:
+def export_loop(cookies: dict, base: str, stop, results) -> None:
     """An analyst downloading the contacts CSV of the last 40 days, again and again, for the whole run: the
-    "report during the queue's busiest time" case. Rows streamed are counted; a download still running
-    when the run ends is cut off (its rows count)."""
+    "report during the queue's busiest time" case. It runs in a process of its own (an analyst's browser is
+    on another machine): in a thread of the load generator it would take the simulated tracers' Python
+    time and count against the queue. Rows streamed are counted; a download still running when the run
+    ends is cut off (its rows count)."""
     from datetime import date
 
+    session = requests.Session()
+    session.cookies.update(cookies)
     span = f"from={date.today() - timedelta(days=40)}&to={date.today()}"
+    rows, seconds, errors = 0, 0.0, Counter()
     while not stop.is_set():
         started = time.perf_counter()
         try:
             with session.get(f"{base}/reports/exports/contacts.csv?{span}", stream=True, timeout=600) as r:
                 if r.status_code != 200:
-                    with rec.lock:
-                        rec.errors[f"export answered {r.status_code}"] += 1
+                    errors[f"export answered {r.status_code}"] += 1
                     stop.wait(5)
                     continue
                 for chunk in r.iter_content(chunk_size=1 << 16):
-                    with rec.lock:
-                        rec.export_rows += chunk.count(b"\n")
+                    rows += chunk.count(b"\n")
                     if stop.is_set():
                         break
         except requests.RequestException:
-            with rec.lock:
-                rec.errors["export (connection)"] += 1
-        with rec.lock:
-            rec.export_seconds += time.perf_counter() - started
+            errors["export (connection)"] += 1
+        seconds += time.perf_counter() - started
+    results.put((rows, seconds, dict(errors)))
 
 
 def double_holds(holds: list[tuple[int, int, float, float]]) -> int:
@@ -262,14 +265,24 @@ def run(base: str, tokens: list[str], tracers: int, seconds: float, supervisors:
                                                          stop)) for s in supervisors]
     threads.append(threading.Thread(target=page_loop, args=(analyst, base, "/reports/", "GET /reports/ (KPIs)", 5,
                                                             rec, stop)))
+    export_process = None
     if exporter is not None:
-        threads.append(threading.Thread(target=export_loop, args=(exporter, base, rec, stop)))
+        context = multiprocessing.get_context("spawn")
+        export_stop, export_results = context.Event(), context.Queue()
+        export_process = context.Process(target=export_loop, args=(exporter.cookies.get_dict(), base, export_stop,
+                                                                   export_results))
+        export_process.start()
     for t in threads:
         t.start()
     time.sleep(seconds)
     stop.set()
     for t in threads:
         t.join()
+    if export_process is not None:
+        export_stop.set()
+        rec.export_rows, rec.export_seconds, export_errors = export_results.get(timeout=120)
+        rec.errors.update(export_errors)
+        export_process.join(timeout=30)
     return {
         "tracers": tracers, "seconds": seconds, "cycles": rec.cycles, "export_running": exporter is not None,
         "export_rows_per_second": round(rec.export_rows / rec.export_seconds) if rec.export_seconds else None,
@@ -337,15 +350,20 @@ def main() -> None:
     parser.add_argument("--with-export", action="store_true",
                         help="Run each tracer count twice: as usual, then with an analyst downloading the contacts "
                              "CSV throughout (queue figures with and without an export running).")
+    parser.add_argument("--reporting-url", default=None,
+                        help="TTS_REPORTING_DATABASE_URL for the stack: a read replica that exports and the KPI "
+                             "figures read from (docs/benchmarks.md sets one up at a low CPU priority).")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "load_test.json"))
     args = parser.parse_args()
+    extra = {"TTS_REPORTING_DATABASE_URL": args.reporting_url} if args.reporting_url else None
 
     counts = [int(n) for n in args.tracers.split(",")]
     tokens = api_tokens(args.database_url, max(counts))
-    worker, warm = start_worker(args.database_url) if not args.no_worker else (None, None)
-    proc, base = start_gunicorn(args.database_url, args.gunicorn_workers, args.gunicorn_threads)
+    worker, warm = start_worker(args.database_url, extra) if not args.no_worker else (None, None)
+    proc, base = start_gunicorn(args.database_url, args.gunicorn_workers, args.gunicorn_threads, extra)
     results = {"machine": machine(), "date": datetime.now(UTC).isoformat(timespec="seconds"),
                "gunicorn": {"workers": args.gunicorn_workers, "threads": args.gunicorn_threads},
+               "reporting_replica": bool(args.reporting_url),
                "worker": {"running": worker is not None, "first_pass_seconds": warm}, "runs": []}
     try:
         supervisors = [web_session(base, "bench.supervisor@bench.example")]
