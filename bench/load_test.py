@@ -2,12 +2,14 @@
 
     .venv/bin/python bench/load_test.py --database-url URL [--tracers 10,50,200] [--seconds 30]
                                         [--gunicorn-workers 4] [--gunicorn-threads 8] [--repeat 3] [--no-worker]
-                                        [--with-export] [--reporting-url URL]
+                                        [--with-export] [--reporting-url URL] [--max-companions N]
+                                        [--one-request-per-outcome]
 
 Load a preset first (bench/generate.py; national-peak gives a queue deep enough for every run). Each
 simulated tracer loops "claim next, record an outcome (reached 40%, no answer 30%, voicemail 20%,
 callback 10%), and after one reached call in ten add a contact", through the API v1 with its own bearer
-token. Two supervisors refresh the dashboard panel every 2 seconds and an analyst loads the KPI page
+token. A "no answer" or "voicemail" on a call with several people claimed onto it is one request for them
+all (POST /api/v1/calls/attempts); a conversation is recorded person by person. Two supervisors refresh the dashboard panel every 2 seconds and an analyst loads the KPI page
 every 5 seconds, signed in through the web pages (password and two-factor code). The outbox worker runs
 beside gunicorn, as deployed (it sends the texts outcomes queue, and keeps the KPI figures fresh). Reported per run:
 completed claim+outcome cycles per second, p50/p95/p99 latency per endpoint, errors, and the number of
@@ -37,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from bench.generate import BENCH_PASSWORD, bench_totp_secret  # noqa: E402
 
 OUTCOMES = ["reached"] * 4 + ["no_answer"] * 3 + ["voicemail"] * 2 + ["callback_requested"]
+CALL_OUTCOMES = True  # --one-request-per-outcome sets it False (the figures before 2026-12-02's third session)
 
 
 def free_port() -> int:
@@ -129,6 +132,7 @@ class Recorder:
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
         self.cycles = 0
+        self.outcomes = 0  # people whose outcome was recorded (a cycle's claim plus its companions)
         self.empty = 0
         self.holds: list[tuple[int, int, float, float]] = []  # item, tracer, claimed, finished
         self.export_rows = 0
@@ -169,7 +173,21 @@ def tracer_loop(base: str, token: str, n: int, rec: Recorder, stop: threading.Ev
         items = [body["work_item"], *body["also_claimed"]]
         outcome = rng.choice(OUTCOMES)
         ok = True
-        for item in items:
+        if CALL_OUTCOMES and outcome in ("no_answer", "voicemail") and len(items) > 1:
+            # The number did not answer: one outcome for everyone on the call, in one request.
+            call = {"outcome": outcome, "notes": "Benchmark call",
+                    "items": [{"id": i["id"], "claim_token": i["claim_token"]} for i in items]}
+            a = rec.timed("POST /api/v1/calls/attempts",
+                          lambda: s.post(f"{base}/api/v1/calls/attempts", json=call, timeout=30))
+            if a is None or a.status_code != 201:
+                ok = False
+                if a is not None and a.status_code < 500:
+                    with rec.lock:
+                        rec.errors[f"call attempt answered {a.status_code}"] += 1
+            items_each = []
+        else:
+            items_each = items
+        for item in items_each:
             payload = {"outcome": outcome, "claim_token": item["claim_token"], "notes": "Benchmark call"}
             if outcome == "callback_requested":
                 payload["callback_at"] = (datetime.now(UTC) + timedelta(hours=3)).isoformat()
@@ -186,6 +204,7 @@ def tracer_loop(base: str, token: str, n: int, rec: Recorder, stop: threading.Ev
                 rec.holds.append((item["id"], n, claimed_at, finished))
             if ok:
                 rec.cycles += 1
+                rec.outcomes += len(items)
         if ok and outcome == "reached" and items[0]["subject_type"] == "case" and rng.random() < 0.1:
             contact = {"person": {"first_name": "Bench", "last_name": f"Contact{rng.randint(1, 99999)}",
                                   "phone": f"07700 900{rng.randint(0, 999):03d}"},
@@ -287,6 +306,7 @@ def run(base: str, tokens: list[str], tracers: int, seconds: float, supervisors:
         "tracers": tracers, "seconds": seconds, "cycles": rec.cycles, "export_running": exporter is not None,
         "export_rows_per_second": round(rec.export_rows / rec.export_seconds) if rec.export_seconds else None,
         "cycles_per_second": round(rec.cycles / seconds, 1),
+        "outcomes_per_second": round(rec.outcomes / seconds, 1),
         "queue_empty_answers": rec.empty,
         "errors": dict(rec.errors), "error_count": sum(rec.errors.values()),
         "double_handouts": double_holds(rec.holds),
@@ -353,9 +373,19 @@ def main() -> None:
     parser.add_argument("--reporting-url", default=None,
                         help="TTS_REPORTING_DATABASE_URL for the stack: a read replica that exports and the KPI "
                              "figures read from (docs/benchmarks.md sets one up at a low CPU priority).")
+    parser.add_argument("--one-request-per-outcome", action="store_true",
+                        help="Record even a whole call's 'no answer' one person at a time, as before "
+                             "POST /api/v1/calls/attempts existed.")
+    parser.add_argument("--max-companions", type=int, default=None,
+                        help="TTS_MAX_COMPANIONS for the stack (default 5). The fictional numbers put ~100 people "
+                             "on each; 1 gives calls of one or two people, as real numbers would.")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "load_test.json"))
     args = parser.parse_args()
-    extra = {"TTS_REPORTING_DATABASE_URL": args.reporting_url} if args.reporting_url else None
+    extra = {"TTS_REPORTING_DATABASE_URL": args.reporting_url} if args.reporting_url else {}
+    if args.max_companions is not None:
+        extra["TTS_MAX_COMPANIONS"] = str(args.max_companions)
+    global CALL_OUTCOMES
+    CALL_OUTCOMES = not args.one_request_per_outcome
 
     counts = [int(n) for n in args.tracers.split(",")]
     tokens = api_tokens(args.database_url, max(counts))
@@ -363,7 +393,8 @@ def main() -> None:
     proc, base = start_gunicorn(args.database_url, args.gunicorn_workers, args.gunicorn_threads, extra)
     results = {"machine": machine(), "date": datetime.now(UTC).isoformat(timespec="seconds"),
                "gunicorn": {"workers": args.gunicorn_workers, "threads": args.gunicorn_threads},
-               "reporting_replica": bool(args.reporting_url),
+               "reporting_replica": bool(args.reporting_url), "max_companions": args.max_companions or 5,
+               "call_outcomes_in_one_request": CALL_OUTCOMES,
                "worker": {"running": worker is not None, "first_pass_seconds": warm}, "runs": []}
     try:
         supervisors = [web_session(base, "bench.supervisor@bench.example")]
@@ -376,7 +407,7 @@ def main() -> None:
                     result = run(base, tokens, n, args.seconds, supervisors, analyst, export)
                     result["repeat"] = r + 1
                     results["runs"].append(result)
-                    print(json.dumps({k: result[k] for k in ("tracers", "export_running", "cycles_per_second",
+                    print(json.dumps({k: result[k] for k in ("tracers", "export_running", "cycles_per_second", "outcomes_per_second",
                                                              "error_count", "double_handouts")}), flush=True)
     finally:
         proc.terminate()

@@ -73,6 +73,7 @@ ROUTES: dict[str, frozenset[str] | str] = {
     "callqueue.call": holders("queue.work"),
     "callqueue.claim": holders("queue.work"),
     "callqueue.record": holders("queue.work"),
+    "callqueue.record_for_call": holders("queue.work"),
     "callqueue.release": holders("queue.work"),
     "callqueue.heartbeat": holders("queue.work"),
     "callqueue.shift": holders("queue.work"),
@@ -127,6 +128,7 @@ ROUTES: dict[str, frozenset[str] | str] = {
     "api.work_item_claim": holders("queue.work"),
     "api.work_item_release": holders("queue.work"),
     "api.work_item_attempt": holders("queue.work"),
+    "api.call_attempt": holders("queue.work"),
     "api.escalations": holders("escalation.view"),
     "api.visit": STAFF,  # then: escalation.view, or the assigned field officer
     "api.reassign": holders("supervise"),

@@ -115,3 +115,35 @@ def test_later_than_lease_the_item_can_be_claimed_by_another(client, api_token, 
     assert client.post(f"/api/v1/work-items/{item_id}/claim", headers=theirs).status_code == 200
     late = client.post(f"/api/v1/work-items/{item_id}/attempts", headers=mine, json={"outcome": "reached"})
     assert late.status_code == 409
+
+
+def test_one_outcome_for_everyone_on_the_call(client, api_token, ctx, daytime):
+    with ctx():
+        case = create_case(None, person_data(1), test_date=today(), symptom_onset_date=None)
+        for n in (2, 3):
+            add_contact(None, case, person_data(n, phone="07700 900001", address=f"{n} Elsewhere",
+                                                postcode="S10 2TN"), relationship="close", last_exposure_date=today())
+        db.session.flush()
+    headers, user = api_token("tracer")
+    other, _ = api_token("tracer")
+    claim = client.post("/api/v1/queue/claim", headers=headers).json
+    items = [{"id": i["id"], "claim_token": i["claim_token"]} for i in [claim["work_item"], *claim["also_claimed"]]]
+    assert len(items) == 3
+    url = "/api/v1/calls/attempts"
+    bad = client.post(url, headers=headers, json={"items": [{"id": 999999}, {"claim_token": "x"}], "outcome": "nap"})
+    assert bad.status_code == 422
+    assert set(bad.json["errors"]) == {"outcome", "items.0.id", "items.1.id"}
+    assert bad.json["errors"]["items.0.id"] == ["There is no work item with this id"]
+    assert client.post(url, headers=headers, json={"items": [], "outcome": "reached"}).status_code == 422
+    late = client.post(url, headers=headers, json={"items": items, "outcome": "callback_requested",
+                                                   "callback_at": "2026-11-23T09:00:00+00:00"})
+    assert late.status_code == 422 and "callback_at" in late.json["errors"]
+    assert client.post(url, headers=other, json={"items": items, "outcome": "reached"}).status_code == 409
+    stale = [*items[:2], {**items[2], "claim_token": "stale"}]
+    assert client.post(url, headers=headers, json={"items": stale, "outcome": "reached"}).status_code == 409
+    ok = client.post(url, headers=headers, json={"items": items, "outcome": "voicemail", "notes": "Left a message"})
+    assert ok.status_code == 201
+    assert sorted(a["work_item"]["id"] for a in ok.json["attempts"]) == sorted(i["id"] for i in items)
+    assert {(a["attempt"]["outcome"], a["attempt"]["tracer_id"], a["work_item"]["status"], a["work_item"]["attempts"])
+            for a in ok.json["attempts"]} == {("voicemail", user["id"], "open", 1)}
+    assert client.post(url, headers=headers, json={"items": items, "outcome": "reached"}).status_code == 409

@@ -13,6 +13,7 @@ from tts.callqueue.services import (
     escalate_overdue,
     extend_claims,
     record_attempt,
+    record_call,
     release_item,
 )
 from tts.callqueue.services import ClaimConflict
@@ -310,6 +311,47 @@ def test_household_and_shared_phone_are_claimed_together_for_one_call(env):
     record_attempt(me, claim.item, outcome="reached")
     record_attempt(me, item_for(same_phone), outcome="no_answer")
     assert [item_for(s).status for s in (case, member, same_phone)] == ["done", "done", "open"]
+
+
+def test_one_outcome_for_everyone_on_the_call_applies_each_persons_rules(env):
+    me = tracer()
+    case = new_case(1)
+    member = add_contact(None, case, person_data(2, address=None, postcode=None, phone="07700 900222"),
+                         relationship="household", last_exposure_date=today())
+    same_phone = close_contact(case, 5, phone="07700 900001")
+    claim = claim_next(me)
+    same_phone_item = item_for(same_phone)
+    same_phone_item.attempts = 2  # two failed calls already: this one escalates, the others retry
+    held = [(i, i.claim_token) for i in [*claim.also_claimed, claim.item]]
+    results = record_call(me, held, outcome="no_answer", notes="Rang out")
+    assert [r.item.id for r in results] == sorted(i.id for i, _ in held)  # in id order
+    assert {r.attempt.outcome for r in results} == {"no_answer"}
+    assert {r.attempt.notes for r in results} == {"Rang out"}
+    assert [item_for(s).status for s in (case, member, same_phone)] == ["open", "open", "escalated"]
+    assert [r.escalation is not None for r in results if r.item.id == same_phone_item.id] == [True]
+    assert item_for(case).attempts == item_for(member).attempts == 1 and item_for(case).claimed_by_id is None
+
+
+def test_one_outcome_for_a_call_is_all_or_nothing(env):
+    me, other = tracer(), tracer()
+    case = new_case(1)
+    close_contact(case, 5, phone="07700 900001")
+    claim = claim_next(me)
+    companion = claim.also_claimed[0]
+    with pytest.raises(ValidationFailed) as invalid:
+        record_call(me, [(claim.item, claim.item.claim_token), (claim.item, claim.item.claim_token)],
+                    outcome="callback_requested")
+    assert set(invalid.value.errors) == {"items", "callback_at"}
+    with pytest.raises(ValidationFailed) as empty:
+        record_call(me, [], outcome="reached")
+    assert set(empty.value.errors) == {"items"}
+    with pytest.raises(NotClaimHolder):  # the companion's token is wrong: nothing is recorded for anyone
+        with db.session.begin_nested():
+            record_call(me, [(claim.item, claim.item.claim_token), (companion, "stale")], outcome="reached")
+    assert claim.item.status == companion.status == "claimed"
+    with pytest.raises(NotClaimHolder):
+        with db.session.begin_nested():
+            record_call(other, [(claim.item, None)], outcome="reached")
 
 
 def test_one_call_takes_at_most_a_households_worth_of_companions(env, app):

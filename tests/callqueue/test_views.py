@@ -62,6 +62,39 @@ def test_record_outcomes_for_everyone_on_the_call(app, tracer_client, household)
     assert "2 calls, 1 reached" in my_work
 
 
+def test_one_outcome_for_everyone_on_the_call_from_the_call_screen(app, tracer_client, household):
+    item_id = household["case_item"]
+    tracer_client.post("/queue/next")
+    with app.app_context():
+        member_item, token = db.session.execute(select(WorkItem.id, WorkItem.claim_token).where(
+            WorkItem.id != item_id, WorkItem.contact_id.is_not(None))).one()
+        case_token = db.session.get(WorkItem, item_id).claim_token
+    html = tracer_client.get(f"/queue/items/{item_id}").get_data(as_text=True)
+    assert "record it for everyone on this call" in html
+    assert f'name="token-{member_item}" value="{token}"' in html
+    url = f"/queue/items/{item_id}/call-outcome"
+    tokens = {f"token-{item_id}": case_token, f"token-{member_item}": token}
+    # Nothing chosen: the call screen again, both problems listed, nothing written.
+    html = tracer_client.post(url, data=tokens).get_data(as_text=True)
+    assert "The outcome for this call was not saved" in html
+    assert "Choose who was on the call" in html and "Choose what happened on the call" in html
+    # "Reached" is not offered for a whole call: each conversation is recorded on its own.
+    html = tracer_client.post(url, data={**tokens, "items": [item_id], "outcome": "reached"}).get_data(as_text=True)
+    assert "Choose what happened on the call" in html
+    response = tracer_client.post(url, data={**tokens, "items": [item_id, member_item], "outcome": "voicemail",
+                                             "notes": "Left one message for both"}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Call recorded for Bram Kestrel and Sam Taylor: went to voicemail." in html
+    with app.app_context():
+        items = db.session.scalars(select(WorkItem).where(WorkItem.id.in_([item_id, member_item]))).all()
+        assert {(i.status, i.attempts, i.claimed_by_id) for i in items} == {("open", 1, None)}
+        assert {a.notes for i in items for a in i.call_attempts} == {"Left one message for both"}
+    # The claims are gone: the same form again changes nothing.
+    again = tracer_client.post(url, data={**tokens, "items": [item_id, member_item], "outcome": "busy"},
+                               follow_redirects=True)
+    assert "no longer yours to call" in again.get_data(as_text=True)
+
+
 def test_callback_form_needs_a_date_and_time(tracer_client, household):
     item_id = household["case_item"]
     tracer_client.post("/queue/next")

@@ -106,6 +106,11 @@ def spec() -> dict:
         "/work-items/{item_id}/attempts": {"post": {
             "summary": "Record a call outcome", "parameters": [_id("item_id")], "requestBody": body("AttemptIn"),
             "responses": _responses("201", {"type": "object"}, "404", "409", "422")}},
+        "/calls/attempts": {"post": {
+            "summary": "Record one outcome for everyone claimed onto a call (all or nothing)",
+            "requestBody": body("CallAttemptIn"),
+            "responses": _responses("201", {"type": "object", "properties": {"attempts": {
+                "type": "array", "items": {"type": "object"}}}}, "409", "422")}},
         "/work-items/reassign": {"post": {
             "summary": "Reassign items (supervisors)", "requestBody": body("ReassignIn"),
             "responses": _responses("200", {"type": "object"}, "422")}},

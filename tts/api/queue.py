@@ -2,6 +2,7 @@
 from datetime import datetime
 
 from flask import abort, g, jsonify, request
+from sqlalchemy import select
 
 from tts.api import bp
 from tts.api.auth import api_require
@@ -15,6 +16,7 @@ from tts.callqueue.services import (
     claim_item,
     claim_next,
     record_attempt,
+    record_call,
     release_item,
 )
 from tts.errors import ErrorCollector
@@ -74,20 +76,37 @@ def work_item_release(item_id: int):
     return jsonify({"work_item": work_item_json(item)})
 
 
+def _callback_at(body: dict, errors: ErrorCollector) -> datetime | None:
+    if not body.get("callback_at"):
+        return None
+    try:
+        callback_at = datetime.fromisoformat(str(body["callback_at"]).replace("Z", "+00:00"))
+        if callback_at.tzinfo is None:
+            raise ValueError
+    except ValueError:
+        errors.add("callback_at", "Use an ISO 8601 date and time with a time zone, like 2026-11-23T14:30:00+00:00")
+        return None
+    return callback_at
+
+
+def _attempt_body(result) -> dict:
+    data = {"attempt": attempt_json(result.attempt),
+            "work_item": {"id": result.item.id, "status": result.item.status,
+                          "due_at": result.item.due_at.isoformat(), "attempts": result.item.attempts}}
+    if result.new_item is not None:
+        data["callback_item"] = work_item_json(result.new_item)
+    if result.escalation is not None:
+        data["escalation"] = escalation_json(result.escalation)
+    return data
+
+
 @bp.post("/work-items/<id:item_id>/attempts")
 @api_require("queue.work")
 def work_item_attempt(item_id: int):
     item = _item(item_id)
     errors = ErrorCollector()
     body = check_body("AttemptIn", request.get_json(silent=True), errors)
-    callback_at = None
-    if body.get("callback_at"):
-        try:
-            callback_at = datetime.fromisoformat(str(body["callback_at"]).replace("Z", "+00:00"))
-            if callback_at.tzinfo is None:
-                raise ValueError
-        except ValueError:
-            errors.add("callback_at", "Use an ISO 8601 date and time with a time zone, like 2026-11-23T14:30:00+00:00")
+    callback_at = _callback_at(body, errors)
     errors.raise_if_any()
     try:
         result = record_attempt(g.api_user, item, outcome=body.get("outcome"), notes=body.get("notes"),
@@ -96,14 +115,37 @@ def work_item_attempt(item_id: int):
     except NotClaimHolder as exc:
         db.session.rollback()
         return jsonify({"error": str(exc)}), 409
-    data = {"attempt": attempt_json(result.attempt),
-            "work_item": {"id": result.item.id, "status": result.item.status,
-                          "due_at": result.item.due_at.isoformat(), "attempts": result.item.attempts}}
-    if result.new_item is not None:
-        data["callback_item"] = work_item_json(result.new_item)
-    if result.escalation is not None:
-        data["escalation"] = escalation_json(result.escalation)
+    data = _attempt_body(result)
     db.session.commit()  # after the answer is written: the objects need no reload
+    return jsonify(data), 201
+
+
+@bp.post("/calls/attempts")
+@api_require("queue.work")
+def call_attempt():
+    """One outcome for everyone the tracer claimed onto one call (a claim's work_item and also_claimed)."""
+    errors = ErrorCollector()
+    body = check_body("CallAttemptIn", request.get_json(silent=True), errors)
+    callback_at = _callback_at(body, errors)
+    entries = body.get("items") if isinstance(body.get("items"), list) else []
+    wanted = [e["id"] for e in entries if isinstance(e, dict) and isinstance(e.get("id"), int)]
+    found = {i.id: i for i in db.session.scalars(select(WorkItem).where(WorkItem.id.in_(wanted)))} if wanted else {}
+    held = []
+    for n, entry in enumerate(entries):
+        if isinstance(entry, dict) and isinstance(entry.get("id"), int) and f"items.{n}.id" not in errors:
+            if entry["id"] in found:
+                held.append((found[entry["id"]], entry.get("claim_token")))
+            else:
+                errors.add(f"items.{n}.id", "There is no work item with this id")
+    errors.raise_if_any()
+    try:
+        results = record_call(g.api_user, held, outcome=body.get("outcome"), notes=body.get("notes"),
+                              callback_at=callback_at, language=body.get("language"))
+    except NotClaimHolder as exc:
+        db.session.rollback()
+        return jsonify({"error": str(exc)}), 409
+    data = {"attempts": [_attempt_body(r) for r in results]}
+    db.session.commit()
     return jsonify(data), 201
 
 

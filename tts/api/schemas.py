@@ -24,6 +24,10 @@ ATTEMPT_IN = {"type": "object", "properties": {
     "outcome": {"type": "string", "enum": ["reached", "no_answer", "voicemail", "busy", "wrong_number", "refused",
                                            "callback_requested", "language_barrier"]},
     "notes": TEXT, "callback_at": TEXT, "language": TEXT, "claim_token": TEXT}, "required": ["outcome"]}
+CALL_ATTEMPT_IN = {"type": "object", "properties": {
+    "items": {"type": "array", "minItems": 1, "maxItems": 50, "items": {
+        "type": "object", "properties": {"id": ID, "claim_token": TEXT}, "required": ["id"]}},
+    **{k: v for k, v in ATTEMPT_IN["properties"].items() if k != "claim_token"}}, "required": ["items", "outcome"]}
 REASSIGN_IN = {"type": "object", "properties": {
     "work_item_ids": {"type": "array", "items": ID, "minItems": 1},
     "assignee_id": {"oneOf": [ID, {"type": "null"}]}}, "required": ["work_item_ids", "assignee_id"]}
@@ -38,6 +42,7 @@ SUPPORT_PATCH = {"type": "object", "properties": {
     "referred_to": TEXT, "notes": TEXT, "notify": {"type": "boolean"}}}
 
 COMPONENTS = {"PersonIn": PERSON_IN, "CaseIn": CASE_IN, "ContactIn": CONTACT_IN, "AttemptIn": ATTEMPT_IN,
+              "CallAttemptIn": CALL_ATTEMPT_IN,
               "ReassignIn": REASSIGN_IN, "VisitIn": VISIT_IN, "SupportIn": SUPPORT_IN, "SupportPatch": SUPPORT_PATCH}
 _REGISTRY_ROOT = {"$defs": COMPONENTS}
 

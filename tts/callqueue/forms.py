@@ -3,13 +3,16 @@ import re
 from datetime import datetime, time
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 
-from tts.callqueue.models import OUTCOME_LABELS
+from tts.callqueue.models import OUTCOME_LABELS, Outcome
 from tts.clock import LONDON
 from tts.ui import GovDateField
 
 OUTCOME_CHOICES = [(o.value, label) for o, label in OUTCOME_LABELS.items()]
+# What one outcome for a whole call can be: the things that happen to a number, not to a conversation.
+CALL_OUTCOME_CHOICES = [(o.value, OUTCOME_LABELS[o]) for o in (Outcome.NO_ANSWER, Outcome.VOICEMAIL, Outcome.BUSY,
+                                                         Outcome.WRONG_NUMBER)]
 _TIME = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?\s*$", re.IGNORECASE)
 
 
@@ -47,3 +50,10 @@ class OutcomeForm(FlaskForm):
             self.callback_time.errors = list(self.callback_time.errors) + ["Enter a time, like 14:30 or 2:30pm"]
             return None
         return datetime.combine(self.callback_date.data, clock, tzinfo=LONDON)
+
+
+class CallOutcomeForm(FlaskForm):
+    """One outcome for everyone claimed onto one call (the number did not answer, say)."""
+    outcome = StringField("What happened when you rang the number?")  # one of CALL_OUTCOME_CHOICES
+    items = SelectMultipleField("Who was this call for?", coerce=int, validate_choice=False)  # held item ids
+    notes = TextAreaField("Notes about the call (optional)")

@@ -346,6 +346,35 @@ def record_attempt(user, item: WorkItem, *, outcome: str | None, notes: str | No
     """Record the outcome of a call the tracer made, then apply the retry and escalation rules."""
     now = now or utcnow()
     errors = ErrorCollector()
+    _check_outcome(errors, outcome, callback_at, language, notes, now)
+    errors.raise_if_any()
+    return _apply_outcome(user, item, outcome=outcome, notes=notes, callback_at=callback_at, language=language,
+                          claim_token=claim_token, now=now)
+
+
+def record_call(user, held: list[tuple[WorkItem, str | None]], *, outcome: str | None, notes: str | None = None,
+                callback_at: datetime | None = None, language: str | None = None,
+                now: datetime | None = None) -> list[AttemptResult]:
+    """One outcome for everyone on a call: the people sharing a number who were claimed together all get the
+    same attempt ("no answer" on a household's phone is everyone's), with each person's own rules (retries,
+    escalation, callback, texts) applied as if recorded one by one. `held` is (item, claim token) pairs;
+    all or nothing: if any item is no longer held, NotClaimHolder and the caller rolls back."""
+    now = now or utcnow()
+    errors = ErrorCollector()
+    if not held:
+        errors.add("items", "Choose who was on the call")
+    elif len({item.id for item, _ in held}) != len(held):
+        errors.add("items", "List each person on the call once")
+    _check_outcome(errors, outcome, callback_at, language, notes, now)
+    errors.raise_if_any()
+    # In id order, as every path that locks several items does.
+    return [_apply_outcome(user, item, outcome=outcome, notes=notes, callback_at=callback_at, language=language,
+                           claim_token=token, now=now)
+            for item, token in sorted(held, key=lambda pair: pair[0].id)]
+
+
+def _check_outcome(errors: ErrorCollector, outcome: str | None, callback_at: datetime | None,
+                   language: str | None, notes: str | None, now: datetime) -> None:
     if outcome not in {o.value for o in Outcome}:
         errors.add("outcome", "Choose what happened on the call")
     if outcome == Outcome.CALLBACK_REQUESTED:
@@ -357,7 +386,10 @@ def record_attempt(user, item: WorkItem, *, outcome: str | None, notes: str | No
         errors.add("language", "Enter the language they speak")
     if notes and len(notes) > 5000:
         errors.add("notes", "Notes must be 5,000 characters or fewer")
-    errors.raise_if_any()
+
+
+def _apply_outcome(user, item: WorkItem, *, outcome: str, notes: str | None, callback_at: datetime | None,
+                   language: str | None, claim_token: str | None, now: datetime) -> AttemptResult:
     item = _lock_held(user, item, claim_token, now, with_subject=True)
 
     attempt = CallAttempt(work_item=item, person_id=item.person_id, tracer_id=user.id, outcome=outcome,

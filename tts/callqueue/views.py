@@ -7,7 +7,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from tts.audit.services import record_event
 from tts.callqueue import bp
-from tts.callqueue.forms import OUTCOME_CHOICES, OutcomeForm
+from tts.callqueue.forms import CALL_OUTCOME_CHOICES, OUTCOME_CHOICES, CallOutcomeForm, OutcomeForm
 from tts.callqueue.models import KIND_LABELS, OUTCOME_LABELS, ItemStatus, Outcome, WorkItem
 from tts.callqueue.queries import (
     household_items,
@@ -26,6 +26,7 @@ from tts.callqueue.services import (
     extend_claims,
     held_items,
     record_attempt,
+    record_call,
     release_item,
 )
 from tts.cache import cached
@@ -102,8 +103,9 @@ def call(item_id: int):
     return _render_call(load_item_or_404(item_id))
 
 
-def _render_call(item: WorkItem, posted: OutcomeForm | None = None):
-    """The call screen; `posted` is an outcome form that failed, shown with its answers and errors."""
+def _render_call(item: WorkItem, posted: OutcomeForm | None = None, call_form: CallOutcomeForm | None = None):
+    """The call screen; `posted` is an outcome form that failed, shown with its answers and errors (or
+    `call_form`, the one outcome for everyone on the call)."""
     now = utcnow()
     holding = item.is_claimed_by(current_user, now)
     if not holding and not may_view_person(current_user, item.person_id):
@@ -122,8 +124,12 @@ def _render_call(item: WorkItem, posted: OutcomeForm | None = None):
              for i in [item, *companions] if i.is_claimed_by(current_user, now)}
     if posted is not None and item.id in forms:
         forms[item.id] = posted
+    on_call = [i for i in [item, *companions] if i.is_claimed_by(current_user, now)]
+    if call_form is None and len(on_call) > 1:
+        call_form = CallOutcomeForm(formdata=None, items=[i.id for i in on_call])
     return render_template("callqueue/call.html", item=item, holding=holding, companions=companions,
-                           failed_form=posted,
+                           failed_form=posted, call_form=call_form if len(on_call) > 1 else None,
+                           on_call=on_call, call_outcome_choices=CALL_OUTCOME_CHOICES,
                            others=others, forms=forms, now=now, outcome_choices=OUTCOME_CHOICES,
                            kind_labels=KIND_LABELS, reason_labels=REASON_LABELS)
 
@@ -185,6 +191,50 @@ def record(item_id: int):
     if request.form.get("then") == "next":
         return _claim_next_and_go()
     return redirect(url_for("callqueue.my_work"))
+
+
+@bp.route("/items/<id:item_id>/call-outcome", methods=["POST"])
+@require("queue.work")
+def record_for_call(item_id: int):
+    """One outcome for everyone claimed onto this call: the number rang out, went to voicemail, was busy
+    or was wrong. Each person's own rules apply (retries, escalation, texts); all or nothing."""
+    item = load_item_or_404(item_id)
+    form = CallOutcomeForm()
+    allowed = {value for value, _ in CALL_OUTCOME_CHOICES}
+    chosen = [i for i in held_items(current_user) if i.id in set(form.items.data or [])]
+    if form.items.data and len(chosen) < len(set(form.items.data)):
+        db.session.rollback()
+        flash("Some of these people are no longer yours to call: they were reassigned, or your claim expired",
+              "info")
+        return redirect(url_for("callqueue.my_work"))
+    try:
+        results = submit(form, lambda: record_call(
+            current_user, [(i, request.form.get(f"token-{i.id}") or None) for i in chosen],
+            outcome=form.outcome.data if form.outcome.data in allowed else None, notes=form.notes.data), prefix="")
+    except NotClaimHolder as exc:
+        db.session.rollback()
+        flash(str(exc), "info")
+        return redirect(url_for("callqueue.my_work"))
+    if results is None:
+        return _render_call(item, call_form=form)
+    names = [r.item.person.full_name for r in results]
+    escalated = [r.item.person.full_name for r in results if r.escalation is not None]
+    db.session.commit()
+    label = OUTCOME_LABELS[Outcome(results[0].attempt.outcome)].lower()
+    message = f"Call recorded for {_and_list(names)}: {label}."
+    if escalated:
+        message += f" Passed to the local team: {_and_list(escalated)}."
+    flash(message, "success")
+    remaining = held_items(current_user)
+    if remaining:
+        return redirect(url_for("callqueue.call", item_id=remaining[0].id))
+    if request.form.get("then") == "next":
+        return _claim_next_and_go()
+    return redirect(url_for("callqueue.my_work"))
+
+
+def _and_list(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _outcome_message(name: str, result: AttemptResult) -> str:
