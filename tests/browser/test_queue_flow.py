@@ -8,7 +8,7 @@ from sqlalchemy import update
 from tests.browser.conftest import sign_in
 from tests.factories import person_data
 from tts.callqueue.models import WorkItem
-from tts.cases.services import create_case
+from tts.cases.services import add_contact, create_case
 from tts.clock import today
 from tts.extensions import db
 
@@ -51,3 +51,33 @@ def _seed_and_work(page, live_app):
     expect(page.get_by_text("Call with Otto Pennyworth recorded: reached.")).to_be_visible()
     expect(page.get_by_text("2 calls, 1 reached")).to_be_visible()
     page.snap("after-reached")
+
+
+def test_one_outcome_for_a_household_phone_that_did_not_answer(page, live_app):
+    with time_machine.travel("2026-11-23T10:00:00+00:00", tick=True):
+        with live_app.app_context():
+            db.session.execute(update(WorkItem).where(WorkItem.status.in_(("open", "claimed")))
+                               .values(status="cancelled"))
+            case = create_case(None, person_data(6, first_name="Pia", last_name="Marchbank", address="3 Queue Lane",
+                                                 postcode="S7 1AD", phone="0114 496 0606"),
+                               test_date=today(), symptom_onset_date=None)
+            add_contact(None, case, person_data(7, first_name="Rex", last_name="Marchbank", address="3 Queue Lane",
+                                                postcode="S7 1AD", phone="0114 496 0606"),
+                        relationship="household", last_exposure_date=today())
+            db.session.commit()
+
+        sign_in(page, "tracer")
+        page.get_by_role("link", name="My work").click()
+        page.get_by_role("button", name="Call next person").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Call Pia Marchbank")
+        page.get_by_text("The number did not answer: record it for everyone on this call").click()
+        details = page.get_by_test_id("call-outcome")
+        expect(details.get_by_label("Pia Marchbank")).to_be_checked()
+        expect(details.get_by_label("Rex Marchbank")).to_be_checked()
+        details.get_by_role("button", name="Save for everyone ticked").click()  # no outcome chosen
+        expect(page.locator(".govuk-error-summary")).to_contain_text("Choose what happened on the call")
+        details = page.get_by_test_id("call-outcome")
+        details.get_by_label("Line busy").check()
+        page.snap("call-outcome-for-everyone")
+        details.get_by_role("button", name="Save for everyone ticked").click()
+        expect(page.get_by_text("Call recorded for Pia Marchbank and Rex Marchbank: line busy.")).to_be_visible()
