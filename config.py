@@ -75,6 +75,9 @@ class Config:
     # A read replica for exports (COPY and the spreadsheets' reads), so that a large export runs on other
     # cores than the call queue's (docs/benchmarks.md). Unset: exports read the main database.
     TTS_REPORTING_DATABASE_URL = os.environ.get("TTS_REPORTING_DATABASE_URL") or None
+    # Extra PostgreSQL parallel workers a report's query (export, KPI figures) may take: 0 keeps a report on
+    # one core, so the call queue keeps the others; raise it when reports read from a replica of their own.
+    TTS_REPORT_PARALLEL_WORKERS = int(os.environ.get("TTS_REPORT_PARALLEL_WORKERS", "0"))
     # XLSX exports larger than this are built by the worker with a progress page; files kept this long.
     TTS_EXPORT_INLINE_MAX_ROWS = int(os.environ.get("TTS_EXPORT_INLINE_MAX_ROWS", "100000"))
     TTS_EXPORT_KEEP_HOURS = int(os.environ.get("TTS_EXPORT_KEEP_HOURS", "24"))

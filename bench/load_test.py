@@ -164,6 +164,8 @@ def tracer_loop(base: str, token: str, n: int, rec: Recorder, stop: threading.Ev
             if r is not None and r.status_code == 204:
                 with rec.lock:
                     rec.empty += 1
+                    if r.headers.get("X-Calling-Resumes-At"):
+                        rec.errors["claim answered 204 outside calling hours"] += 1
                 time.sleep(0.5)
             elif r is not None and r.status_code not in (200, 204):
                 with rec.lock:

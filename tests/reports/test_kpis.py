@@ -182,6 +182,28 @@ def test_kpis_read_from_the_reporting_database_when_one_is_set(fresh_database_ur
         assert any("FROM cases" in s for s in seen) and any("FROM escalations" in s for s in seen)
         if db.engines["reporting"].dialect.name == "postgresql":
             assert any("READ ONLY" in s for s in seen)
+            assert any("max_parallel_workers_per_gather = 0" in s for s in seen)
         db.session.remove()
         for engine in db.engines.values():
             engine.dispose()
+
+
+def test_a_report_keeps_to_one_core_for_its_transaction_only(app):
+    """PostgreSQL would give a large report scan parallel workers (every core of a small server, the call
+    queue's too): reports read with TTS_REPORT_PARALLEL_WORKERS (0), set for their transaction only."""
+    from sqlalchemy import text
+
+    from tts.reports.exporting import reading
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("a PostgreSQL setting")
+        before = db.session.scalar(text("SHOW max_parallel_workers_per_gather"))
+        with db.session.begin_nested():
+            with reading() as connection:
+                assert connection.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
+        app.config["TTS_REPORT_PARALLEL_WORKERS"] = 1
+        with reading() as connection:
+            assert connection.scalar(text("SHOW max_parallel_workers_per_gather")) == "1"
+        db.session.rollback()
+        assert db.session.scalar(text("SHOW max_parallel_workers_per_gather")) == before

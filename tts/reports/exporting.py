@@ -169,12 +169,24 @@ def reading():
     queue's), else the session's own."""
     engine = db.engines.get("reporting")
     if engine is None:
-        yield db.session.connection()
+        connection = db.session.connection()
+        _report_cores(connection)
+        yield connection
         return
     with engine.connect() as connection, connection.begin():
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+        _report_cores(connection)
         yield connection
+
+
+def _report_cores(connection) -> None:
+    """A report's query runs on one core (TTS_REPORT_PARALLEL_WORKERS, default 0 extra): PostgreSQL would
+    otherwise give a large scan two parallel workers, every core of a small server, and the call queue
+    would wait behind an analyst. For this transaction only (SET LOCAL)."""
+    if connection.dialect.name == "postgresql":
+        workers = int(current_app.config.get("TTS_REPORT_PARALLEL_WORKERS", 0))
+        connection.exec_driver_sql(f"SET LOCAL max_parallel_workers_per_gather = {workers}")
 
 
 def count_rows(ds: Dataset) -> int:

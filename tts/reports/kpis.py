@@ -1,14 +1,15 @@
 """The KPIs in docs/kpis.md, computed for a date range of Europe/London creation dates."""
 import statistics
+from bisect import bisect_right
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, or_, select, union_all
 
 from tts.callqueue.models import CallAttempt, WorkItem
 from tts.cases.models import Case, Contact
-from tts.clock import london_midnight, to_london, utcnow
+from tts.clock import london_midnight, utcnow
 from tts.escalation.models import Escalation, Visit
 from tts.extensions import db
 from tts.people.models import Person
@@ -37,17 +38,15 @@ class Filters:
 
 @dataclass
 class Group:
-    """One population (cases, contacts, ...): who was created, and when each was first reached."""
+    """One population (cases, contacts, ...): how many were created, and the hours each reached one took."""
 
-    rows: list[tuple[datetime, datetime | None]] = field(default_factory=list)  # (created_at, reached_at)
+    total: int = 0
+    hours: list[float] = field(default_factory=list)  # created -> first reached, for those reached
 
-    @property
-    def total(self) -> int:
-        return len(self.rows)
-
-    @property
-    def hours(self) -> list[float]:
-        return [(r - c).total_seconds() / 3600 for c, r in self.rows if r is not None]
+    def add(self, created: datetime, reached: datetime | None) -> None:
+        self.total += 1
+        if reached is not None:
+            self.hours.append((reached - created).total_seconds() / 3600)
 
     @property
     def reached(self) -> int:
@@ -58,25 +57,40 @@ class Group:
         return sum(1 for h in self.hours if h <= 24)
 
     def as_dict(self) -> dict:
-        pct = lambda n: round(100 * n / self.total, 1) if self.total else None  # noqa: E731
-        return {"total": self.total, "reached": self.reached, "reached_pct": pct(self.reached),
-                "reached_within_24h": self.within_24h, "reached_within_24h_pct": pct(self.within_24h),
+        # Each figure once: at national scale a group holds hundreds of thousands of rows.
+        total, reached, within = self.total, self.reached, self.within_24h
+        pct = lambda n: round(100 * n / total, 1) if total else None  # noqa: E731
+        return {"total": total, "reached": reached, "reached_pct": pct(reached),
+                "reached_within_24h": within, "reached_within_24h_pct": pct(within),
                 "median_hours_to_reach": round(statistics.median(self.hours), 1) if self.hours else None}
 
 
+class _Days:
+    """Europe/London calendar day of an instant in [first day, last day]: a search among the days' starts,
+    not a time-zone conversion per row."""
+
+    def __init__(self, first: date, last: date):
+        self.days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        self.starts = [london_midnight(d) for d in self.days]
+
+    def __call__(self, moment: datetime) -> date:
+        return self.days[max(0, bisect_right(self.starts, moment) - 1)]
+
+
 def _aware(moment):
-    from datetime import UTC
-
-    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment if moment is None or moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _reached_at(subject_column):
-    """First moment each case (or contact) was reached: a `reached` call, or a doorstep visit that reached them."""
+def _reached_at(subject_column, since: datetime):
+    """First moment each case (or contact) was reached: a `reached` call, or a doorstep visit that reached them.
+    Only calls and visits from `since` (the range's start) are read: a subject created in the range cannot
+    have been reached before it was created, and the call history before the range is most of the table."""
     calls = (select(subject_column.label("subject_id"), CallAttempt.created_at.label("at"))
-             .join(CallAttempt, CallAttempt.work_item_id == WorkItem.id).where(CallAttempt.outcome == "reached"))
+             .join(CallAttempt, CallAttempt.work_item_id == WorkItem.id)
+             .where(CallAttempt.outcome == "reached", CallAttempt.created_at >= since))
     visits = (select(subject_column.label("subject_id"), Visit.created_at.label("at"))
               .join(Escalation, Escalation.work_item_id == WorkItem.id).join(Visit, Visit.escalation_id == Escalation.id)
-              .where(Visit.outcome == "reached"))
+              .where(Visit.outcome == "reached", Visit.created_at >= since))
     both = union_all(calls, visits).subquery()
     return (select(both.c.subject_id, func.min(both.c.at).label("reached_at"))
             .where(both.c.subject_id.is_not(None)).group_by(both.c.subject_id).subquery())
@@ -206,37 +220,48 @@ def compute(f: Filters) -> dict:
 
 
 def _compute(f: Filters, connection) -> dict:
-    case_reach = _reached_at(WorkItem.case_id)
-    contact_reach = _reached_at(WorkItem.contact_id)
-    case_stmt = (select(Case.created_at, case_reach.c.reached_at).join(Person, Person.id == Case.person_id)
+    case_reach = _reached_at(WorkItem.case_id, f.start)
+    contact_reach = _reached_at(WorkItem.contact_id, f.start)
+    case_stmt = (select(Case.created_at, case_reach.c.reached_at)
                  .outerjoin(case_reach, case_reach.c.subject_id == Case.id)
                  .where(Case.created_at >= f.start, Case.created_at < f.end))
     contact_stmt = (select(Contact.created_at, contact_reach.c.reached_at, Contact.relationship_)
-                    .join(Person, Person.id == Contact.person_id).join(Case, Case.id == Contact.case_id)
                     .outerjoin(contact_reach, contact_reach.c.subject_id == Contact.id)
                     .where(Contact.created_at >= f.start, Contact.created_at < f.end))
+    # People and cases are joined only for a filter that needs them (every case and contact has both):
+    # at national scale each join is a second's work.
     if f.district:
         district = f.district.strip().upper()
         # A full postcode in the district, or just the district (what retention leaves of a postcode).
         in_district = or_(Person.postcode.startswith(district + " "), Person.postcode == district)
-        case_stmt = case_stmt.where(in_district)
-        contact_stmt = contact_stmt.where(in_district)
+        case_stmt = case_stmt.join(Person, Person.id == Case.person_id).where(in_district)
+        contact_stmt = contact_stmt.join(Person, Person.id == Contact.person_id).where(in_district)
     if f.source:
         case_stmt = case_stmt.where(Case.source == f.source)
-        contact_stmt = contact_stmt.where(Case.source == f.source)
+        contact_stmt = contact_stmt.join(Case, Case.id == Contact.case_id).where(Case.source == f.source)
 
     groups = {name: Group() for name in ("cases", "contacts", "household_contacts", "non_household_contacts")}
     days: dict[str, dict[date, Group]] = {name: {} for name in groups}
-    for created, reached in connection.execute(case_stmt):
-        row = (_aware(created), _aware(reached))
-        groups["cases"].rows.append(row)
-        days["cases"].setdefault(to_london(row[0]).date(), Group()).rows.append(row)
-    for created, reached, relationship in connection.execute(contact_stmt):
-        row = (_aware(created), _aware(reached))
-        split = "household_contacts" if relationship == "household" else "non_household_contacts"
-        for name in ("contacts", split):
-            groups[name].rows.append(row)
-            days[name].setdefault(to_london(row[0]).date(), Group()).rows.append(row)
+    day_of = _Days(f.date_from, f.date_to)
+
+    def add(names: tuple[str, ...], created, reached) -> None:
+        created, reached = _aware(created), _aware(reached)
+        day = day_of(created)
+        for name in names:
+            groups[name].add(created, reached)
+            per_day = days[name].get(day)
+            if per_day is None:
+                per_day = days[name][day] = Group()
+            per_day.add(created, reached)
+
+    # Fetched in batches (one fetchmany per 10,000 rows instead of one fetch a row).
+    for batch in connection.execute(case_stmt).partitions(10_000):
+        for created, reached in batch:
+            add(("cases",), created, reached)
+    household, other = ("contacts", "household_contacts"), ("contacts", "non_household_contacts")
+    for batch in connection.execute(contact_stmt).partitions(10_000):
+        for created, reached, relationship in batch:
+            add(household if relationship == "household" else other, created, reached)
 
     escalations = {
         "opened": connection.scalar(select(func.count()).select_from(Escalation)
