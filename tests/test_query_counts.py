@@ -166,3 +166,46 @@ def test_api_claim_and_outcome_answers_need_no_reads_after_the_commit(app, api_t
         for name in ("commit", "release_savepoint"):
             event.remove(engine, name, on_commit)
         event.remove(engine, "before_cursor_execute", on_statement)
+
+
+def test_api_claim_and_outcome_statement_budget(app, api_token, daytime):
+    """The queue's two hot requests, statement by statement (docs/benchmarks.md): a claim with three
+    companions in 11 statements, an outcome in 11, a whole call's outcome in 2 + 8 a person. The claim's
+    and the outcome's audit events are written sealed, by INSERTs at the commit: never written, then
+    updated to seal them."""
+    from tts.auth.models import User
+
+    headers, tracer = api_token("tracer")
+    with app.app_context():
+        user = db.session.get(User, tracer["id"])
+        case = create_case(user, person_data(1, phone="07700 900101"), test_date=today(), symptom_onset_date=None)
+        for k in range(3):
+            add_contact(user, case, person_data(k + 10, address=None, postcode=None), relationship="household",
+                        last_exposure_date=today())
+        db.session.commit()
+    client = app.test_client()
+
+    def audit_writes(statements):
+        return [s.split("audit_events")[0].split()[0] for s in statements if "INTO audit_events" in s
+                or s.lstrip().startswith("UPDATE audit_events")]
+
+    with counting(app) as claim_statements:
+        claim = client.post("/api/v1/queue/claim", headers=headers)
+    items = [claim.json["work_item"], *claim.json["also_claimed"]]
+    assert len(items) == 4
+    # 11, and a 12th on PostgreSQL here: the token's first use of the minute records it (auth.services).
+    assert len(claim_statements) <= 12, "\n".join(claim_statements)
+    assert audit_writes(claim_statements) == ["INSERT"]
+    first, *others = items
+    with counting(app) as outcome_statements:
+        answer = client.post(f"/api/v1/work-items/{first['id']}/attempts", headers=headers,
+                             json={"outcome": "no_answer", "claim_token": first["claim_token"]})
+    assert answer.status_code == 201
+    assert len(outcome_statements) <= 11, "\n".join(outcome_statements)
+    # The text's event and the attempt's: one INSERT of both on PostgreSQL (SQLite writes each).
+    assert set(audit_writes(outcome_statements)) == {"INSERT"}
+    with counting(app) as call_statements:
+        answer = client.post("/api/v1/calls/attempts", headers=headers, json={
+            "outcome": "voicemail", "items": [{"id": i["id"], "claim_token": i["claim_token"]} for i in others]})
+    assert answer.status_code == 201 and len(answer.json["attempts"]) == 3
+    assert len(call_statements) <= 2 + 8 * 3, "\n".join(call_statements)

@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, event as sa_event, select, text
 from sqlalchemy.orm import Session
 
 from tts.audit.models import AuditEvent
+from tts.clock import utcnow
 
 GENESIS = "0" * 64
 _LOCK_KEY = 7_317_001  # pg_advisory_xact_lock key reserved for the audit chain
@@ -61,30 +62,40 @@ def track(session: Session, event: AuditEvent) -> None:
 
 
 def seal_pending(session: Session) -> None:
+    """Seal this transaction's events. Those not yet written are sealed before their INSERT (the commit's
+    flush writes them with their link: one statement for them all); those an earlier flush wrote are
+    sealed by an UPDATE by primary key, the one change the database allows on an audit event."""
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    session.flush()
-    # Events added inside a savepoint that was rolled back are no longer persistent: they never happened.
-    events = [e for e in pending if e in session and e.id is not None and not e.hash]
-    if not events:
+    new = session.new
+    unwritten = [e for e in pending if e in new]
+    # Events added inside a savepoint that was rolled back are no longer in the session: they never happened.
+    written = [e for e in pending if e not in new and e in session and e.id is not None and not e.hash]
+    if not unwritten and not written:
         return
-    seq, prev = _head(session)
-    sealed = []
-    for event in sorted(events, key=lambda e: e.id):
-        seq += 1
-        digest = _event_hash(event, seq, prev)
-        sealed.append({"id": event.id, "chain_seq": seq, "prev_hash": prev, "hash": digest})
-        prev = digest
-    # One executemany of Core updates by primary key: the ORM refuses to modify audit events, and the
-    # database allows only this one change (sealing an unsealed row, nothing else altered).
-    table = AuditEvent.__table__
-    session.execute(table.update().where(table.c.id == bindparam("event_id"), table.c.hash.is_(None))
-                    .values(chain_seq=bindparam("seq"), prev_hash=bindparam("prev"), hash=bindparam("digest")),
-                    [{"event_id": r["id"], "seq": r["chain_seq"], "prev": r["prev_hash"], "digest": r["hash"]}
-                     for r in sealed])
-    for event in events:
-        session.expire(event, ["chain_seq", "prev_hash", "hash"])
+    with session.no_autoflush:  # a flush here would write the unsealed events unsealed
+        seq, prev = _head(session)
+        sealed = []
+        for event in sorted(written, key=lambda e: e.id):
+            seq += 1
+            digest = _event_hash(event, seq, prev)
+            sealed.append({"event_id": event.id, "seq": seq, "prev": prev, "digest": digest})
+            prev = digest
+        if sealed:
+            # One executemany of Core updates by primary key: the ORM refuses to modify audit events.
+            table = AuditEvent.__table__
+            session.execute(table.update().where(table.c.id == bindparam("event_id"), table.c.hash.is_(None))
+                            .values(chain_seq=bindparam("seq"), prev_hash=bindparam("prev"),
+                                    hash=bindparam("digest")), sealed)
+            for event in written:
+                session.expire(event, ["chain_seq", "prev_hash", "hash"])
+        for event in unwritten:  # in the order they were recorded, which is the order they are inserted
+            if event.at is None:
+                event.at = utcnow()
+            seq += 1
+            event.chain_seq, event.prev_hash = seq, prev
+            event.hash = prev = _event_hash(event, seq, prev)
 
 
 def _head(session: Session) -> tuple[int, str]:

@@ -231,7 +231,8 @@ def _people_held_statement():
 
 @functools.cache
 def _companions_statement():
-    return (select(WorkItem).join(Person, Person.id == WorkItem.person_id)
+    # The person's columns come in the same row (contains_eager): the claim's answer names each companion.
+    return (select(WorkItem).join(Person, Person.id == WorkItem.person_id).options(contains_eager(WorkItem.person))
             .where(_claimable(_NOW), WorkItem.id != bindparam("item_id"),
                    WorkItem.person_id.in_(bindparam("people", expanding=True)),
                    or_(_pool_filter(_NOW), _mine_filter(_ME, _NOW)), ~_person_held_by_other(_ME, _NOW))
@@ -259,7 +260,10 @@ def claim_next(user, now: datetime | None = None) -> Claim | None:
             excluded.add(item.person_id)
             continue
         _take(item, user, now)
-        also = _claim_companions(item, user, now)
+        # The companions' checks concern other tracers' claims, never this one: no flush of this item in
+        # between, so the item and its companions are written by one UPDATE when the claim is flushed.
+        with db.session.no_autoflush:
+            also = _claim_companions(item, user, now)
         db.session.flush()
         record_event(user, "work_item.claim", item, {"person_id": item.person_id,
                                                      "also_claimed": [o.id for o in also]})
@@ -401,10 +405,12 @@ def _apply_outcome(user, item: WorkItem, *, outcome: str, notes: str | None, cal
     _clear_claim(item)
     from tts.telephony import services as telephony
 
-    telephony.link_call_to_attempt(attempt, item)
+    # Nothing to write before this read (the attempt has no call yet): the attempt and the item's changes
+    # are written together by the next flush, the item in one UPDATE.
+    with db.session.no_autoflush:
+        telephony.link_call_to_attempt(attempt, item)
 
     if outcome in FAILED_OUTCOMES:
-        telephony.on_call_failed(user, item)  # "we tried to call you": never counts as an attempt
         item.attempts += 1
         max_attempts = current_app.config["TTS_MAX_FAILED_ATTEMPTS"]
         deadline = item.created_at + timedelta(hours=current_app.config["TTS_ESCALATE_AFTER_HOURS"])
@@ -416,6 +422,7 @@ def _apply_outcome(user, item: WorkItem, *, outcome: str, notes: str | None, cal
         else:
             item.status = ItemStatus.OPEN
             item.due_at = retry_at(now, item.attempts)
+        telephony.on_call_failed(user, item)  # "we tried to call you": never counts as an attempt
     elif outcome == Outcome.WRONG_NUMBER:
         item.attempts += 1
         result.escalation = escalate_item(user, item, EscalationReason.WRONG_NUMBER)
@@ -431,7 +438,8 @@ def _apply_outcome(user, item: WorkItem, *, outcome: str, notes: str | None, cal
         if outcome == Outcome.REACHED:
             result.raised = raise_household(item.person)
             telephony.on_reached(user, item)
-    db.session.flush()
+    if attempt.id is None:  # usually written already, by the texts' flush; a flush now would also write
+        db.session.flush()  # their audit event before it is sealed (an INSERT and an UPDATE, not one INSERT)
     record_event(user, "call_attempt.create", attempt, {"work_item_id": item.id, "outcome": outcome,
                                                         "status": item.status})
     return result
