@@ -1,5 +1,6 @@
 """The queue's rules: creating work, claiming it (leases), recording call outcomes, retries, escalation."""
 import functools
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -145,6 +146,7 @@ def fifo() -> bool:
 # The claim's statements are built once per queue policy, with the tracer and the time as bound parameters:
 # building a statement of this size costs about as much as running it, and a claim runs several.
 _NOW, _ME = bindparam("now"), bindparam("me_id")
+log = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -253,6 +255,8 @@ def claim_next(user, now: datetime | None = None) -> Claim | None:
         pool = _locked_candidate(True, user.id, now, excluded)
         options = [c for c in (mine, pool) if c is not None]
         if not options:
+            if excluded:  # counts only: nothing personal in logs
+                log.info("claim: nothing left after passing over %d people on other tracers' calls", len(excluded))
             return None
         # An item assigned to this tracer comes before pool items of the same band.
         item = min(options, key=lambda c: ((0 if fifo() else c.band), 0 if c is mine else 1, c.due_at, c.id))
@@ -268,6 +272,9 @@ def claim_next(user, now: datetime | None = None) -> Claim | None:
         record_event(user, "work_item.claim", item, {"person_id": item.person_id,
                                                      "also_claimed": [o.id for o in also]})
         return Claim(item, also)
+    # Twenty candidates in a row were people another tracer took meanwhile: the queue is in a storm of
+    # claims for the same households. The tracer is told nobody is waiting and tries again.
+    log.warning("claim: gave up after %d candidates on other tracers' calls", len(excluded))
     return None
 
 
