@@ -132,7 +132,8 @@ class CallAttempt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     work_item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
-    tracer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # No index of its own: ix_call_attempts_tracer_created (tracer_id, created_at) serves lookups by tracer.
+    tracer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[str] = mapped_column(String(20))
     is_failed: Mapped[bool] = mapped_column(default=False)
     notes: Mapped[str | None] = mapped_column(Text)

@@ -57,7 +57,8 @@ class Contact(db.Model):
     __table_args__ = (UniqueConstraint("case_id", "person_id", name="uq_contacts_case_person"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # No index of its own: uq_contacts_case_person (case_id, person_id) serves lookups by case.
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     referral_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     relationship_: Mapped[str] = mapped_column("relationship", String(20))
