@@ -65,6 +65,7 @@ bench: $(VENV)/.installed-bench assets
 	$(BIN)/python bench/page_timings.py --database-url $(BENCH_DB)
 	$(BIN)/python bench/export_import.py export --database-url $(BENCH_DB)
 	$(BIN)/python bench/load_test.py --database-url $(BENCH_DB) --tracers 10,50,200 --seconds 30 --repeat 3 --with-export
+	$(BIN)/python bench/load_test.py --database-url $(BENCH_DB) --tracers 10,50,200 --seconds 30 --repeat 3 --max-companions 1 --out bench/results/load_test_companions1.json
 	$(BIN)/python bench/export_import.py import --database-url $(BENCH_DB) --rows 100000
 	$(BIN)/python bench/export_import.py worker --database-url $(BENCH_DB) --messages 20000
 	@echo "Results: bench/results/*.json (docs/benchmarks.md explains them)"
