@@ -53,6 +53,14 @@ def stack_env(database_url: str, extra_env: dict | None = None) -> dict:
             "TTS_CALLING_HOURS": "00:00-23:59", "TTS_SIMULATED_GATEWAY_LATENCY_MS": "0", **(extra_env or {})}
 
 
+def server_log():
+    """The app's warnings (gunicorn's and the worker's stderr) go to bench/results/load_test_server.log,
+    not the report on stdout; a run that went strangely can be read back there."""
+    path = ROOT / "bench" / "results" / "load_test_server.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return open(path, "a")
+
+
 def start_worker(database_url: str, extra_env: dict | None = None):
     """The outbox worker, as deployed beside the web processes: one pass first (it computes the KPI page's
     default figures, as a running service would have long before), then running for the whole test."""
@@ -62,7 +70,7 @@ def start_worker(database_url: str, extra_env: dict | None = None):
                    check=True, stdout=subprocess.DEVNULL)
     warm = round(time.perf_counter() - started, 1)
     proc = subprocess.Popen([str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "worker"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=server_log())
     return proc, warm
 
 
@@ -74,7 +82,7 @@ def start_gunicorn(database_url: str, workers: int, threads: int, extra_env: dic
     proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "--workers", str(workers), "--threads", str(threads),
                              "--keep-alive", "10", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
                              "wsgi:app"],
-                            cwd=ROOT, env=env)
+                            cwd=ROOT, env=env, stderr=server_log())
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
