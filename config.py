@@ -78,6 +78,9 @@ class Config:
     # Extra PostgreSQL parallel workers a report's query (export, KPI figures) may take: 0 keeps a report on
     # one core, so the call queue keeps the others; raise it when reports read from a replica of their own.
     TTS_REPORT_PARALLEL_WORKERS = int(os.environ.get("TTS_REPORT_PARALLEL_WORKERS", "0"))
+    # How much lower the worker's slow lane (KPI figures, large spreadsheets, planner runs) runs than the
+    # rest (Linux nice steps, 0 to 19): it takes the CPU the web processes leave over.
+    TTS_SLOW_JOBS_NICE = int(os.environ.get("TTS_SLOW_JOBS_NICE", "10"))
     # XLSX exports larger than this are built by the worker with a progress page; files kept this long.
     TTS_EXPORT_INLINE_MAX_ROWS = int(os.environ.get("TTS_EXPORT_INLINE_MAX_ROWS", "100000"))
     TTS_EXPORT_KEEP_HOURS = int(os.environ.get("TTS_EXPORT_KEEP_HOURS", "24"))

@@ -1,5 +1,7 @@
 """`flask worker`: delivers the outbox and runs the periodic scanners, each under a lock."""
 import logging
+import os
+import sys
 import threading
 
 import click
@@ -63,8 +65,23 @@ def run_slow_jobs() -> dict:
     return {"simulations": simulated, "kpis_refreshed": int(kpis), "exports": exported, "exports_expired": expired}
 
 
-def _lane(app: Flask, stop: threading.Event, step, name: str) -> None:
+def lower_priority(niceness: int) -> bool:
+    """Give the calling thread a lower CPU priority (Linux schedules threads one by one): the slow lane's
+    KPI figures and spreadsheets then take the CPU the web processes and the texts leave over, instead of
+    a core for tens of seconds while tracers wait. False where the platform has no per-thread priority."""
+    if niceness <= 0 or not hasattr(os, "setpriority") or not sys.platform.startswith("linux"):
+        return False
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + niceness))
+    except OSError:
+        return False
+    return True
+
+
+def _lane(app: Flask, stop: threading.Event, step, name: str, niceness: int = 0) -> None:
     interval = app.config["TTS_WORKER_INTERVAL_SECONDS"]
+    lower_priority(niceness)
     while not stop.is_set():
         with app.app_context():
             try:
@@ -80,8 +97,9 @@ def _lane(app: Flask, stop: threading.Event, step, name: str) -> None:
 def run_forever(app: Flask, stop: threading.Event) -> None:
     """Texts and scanners on this thread; the slow jobs on a second one, so a planner run or a KPI
     computation never holds up a text."""
-    slow = threading.Thread(target=_lane, args=(app, stop, run_slow_jobs, "slow jobs"), name="tts-worker-slow",
-                            daemon=True)
+    slow = threading.Thread(target=_lane, args=(app, stop, run_slow_jobs, "slow jobs",
+                                                app.config.get("TTS_SLOW_JOBS_NICE", 10)),
+                            name="tts-worker-slow", daemon=True)
     slow.start()
     _lane(app, stop, lambda: run_once(slow=False), "pass")
     slow.join(timeout=5)
