@@ -146,6 +146,15 @@ class Recorder:
         self.export_rows = 0
         self.export_seconds = 0.0
 
+    def created(self, what: str, response) -> bool:
+        """True for a 201; a 4xx is counted as an error here (5xx and dropped connections already are)."""
+        if response is not None and response.status_code == 201:
+            return True
+        if response is not None and response.status_code < 500:
+            with self.lock:
+                self.errors[f"{what} answered {response.status_code}"] += 1
+        return False
+
     def timed(self, name: str, fn):
         start = time.perf_counter()
         try:
@@ -187,13 +196,8 @@ def tracer_loop(base: str, token: str, n: int, rec: Recorder, stop: threading.Ev
             # The number did not answer: one outcome for everyone on the call, in one request.
             call = {"outcome": outcome, "notes": "Benchmark call",
                     "items": [{"id": i["id"], "claim_token": i["claim_token"]} for i in items]}
-            a = rec.timed("POST /api/v1/calls/attempts",
-                          lambda: s.post(f"{base}/api/v1/calls/attempts", json=call, timeout=30))
-            if a is None or a.status_code != 201:
-                ok = False
-                if a is not None and a.status_code < 500:
-                    with rec.lock:
-                        rec.errors[f"call attempt answered {a.status_code}"] += 1
+            ok = rec.created("call attempt", rec.timed("POST /api/v1/calls/attempts", lambda: s.post(
+                f"{base}/api/v1/calls/attempts", json=call, timeout=30)))
             items_each = []
         else:
             items_each = items
@@ -201,13 +205,8 @@ def tracer_loop(base: str, token: str, n: int, rec: Recorder, stop: threading.Ev
             payload = {"outcome": outcome, "claim_token": item["claim_token"], "notes": "Benchmark call"}
             if outcome == "callback_requested":
                 payload["callback_at"] = (datetime.now(UTC) + timedelta(hours=3)).isoformat()
-            a = rec.timed("POST /api/v1/work-items/{id}/attempts",
-                          lambda: s.post(f"{base}/api/v1/work-items/{item['id']}/attempts", json=payload, timeout=30))
-            if a is None or a.status_code != 201:
-                ok = False
-                if a is not None and a.status_code < 500:
-                    with rec.lock:
-                        rec.errors[f"attempt answered {a.status_code}"] += 1
+            ok = rec.created("attempt", rec.timed("POST /api/v1/work-items/{id}/attempts", lambda: s.post(
+                f"{base}/api/v1/work-items/{item['id']}/attempts", json=payload, timeout=30))) and ok
         finished = time.monotonic()
         with rec.lock:
             for item in items:

@@ -123,19 +123,25 @@ def test_call_screen_and_person_page_query_counts_do_not_grow(app, staff, daytim
     assert grew == [], (few, many)
 
 
-def test_api_claim_and_outcome_answers_need_no_reads_after_the_commit(app, api_token, daytime):
-    """The answers are written from the objects the services left, before the commit: after it, every
-    attribute read would reload its row (a claim with five companions read about twenty rows again)."""
+def household_of_four(app, tracer_id: int) -> None:
+    """A case and three household contacts on one number: one claim takes all four."""
     from tts.auth.models import User
 
-    headers, tracer = api_token("tracer")
     with app.app_context():
-        user = db.session.get(User, tracer["id"])
+        user = db.session.get(User, tracer_id)
         case = create_case(user, person_data(1, phone="07700 900101"), test_date=today(), symptom_onset_date=None)
         for k in range(3):
             add_contact(user, case, person_data(k + 10, address=None, postcode=None), relationship="household",
                         last_exposure_date=today())
         db.session.commit()
+
+
+def test_api_claim_and_outcome_answers_need_no_reads_after_the_commit(app, api_token, daytime):
+    """The answers are written from the objects the services left, before the commit: after it, every
+    attribute read would reload its row (a claim with five companions read about twenty rows again)."""
+    headers, tracer = api_token("tracer")
+    household_of_four(app, tracer["id"])
+    with app.app_context():
         engine = db.engine
     client = app.test_client()
     after_commit: list[str] = []
@@ -173,16 +179,8 @@ def test_api_claim_and_outcome_statement_budget(app, api_token, daytime):
     companions in 11 statements, an outcome in 11, a whole call's outcome in 2 + 8 a person. The claim's
     and the outcome's audit events are written sealed, by INSERTs at the commit: never written, then
     updated to seal them."""
-    from tts.auth.models import User
-
     headers, tracer = api_token("tracer")
-    with app.app_context():
-        user = db.session.get(User, tracer["id"])
-        case = create_case(user, person_data(1, phone="07700 900101"), test_date=today(), symptom_onset_date=None)
-        for k in range(3):
-            add_contact(user, case, person_data(k + 10, address=None, postcode=None), relationship="household",
-                        last_exposure_date=today())
-        db.session.commit()
+    household_of_four(app, tracer["id"])
     client = app.test_client()
 
     def audit_writes(statements):

@@ -175,16 +175,24 @@ def record(item_id: int):
             callback_at=form.callback_at(), language=form.language.data, claim_token=form.claim_token.data or None),
             prefix="", aliases={"callback_at": "callback_date"})
     except NotClaimHolder as exc:
-        db.session.rollback()
-        flash(str(exc), "info")
-        return redirect(url_for("callqueue.my_work"))
+        return _no_longer_yours(str(exc))
     if result is None:
         # Back to the call screen, answers kept and problems listed; for a companion's form, the screen is
         # shown from that person's side (the others on the call are still listed with their own forms).
         return _render_call(item, posted=form)
     db.session.commit()
     flash(_outcome_message(name, result), "success")
-    # People claimed with this one for the same call come first; then, if asked, the next in the queue.
+    return _after_outcome()
+
+
+def _no_longer_yours(message: str):
+    db.session.rollback()
+    flash(message, "info")
+    return redirect(url_for("callqueue.my_work"))
+
+
+def _after_outcome():
+    """People claimed with this one for the same call come first; then, if asked, the next in the queue."""
     remaining = held_items(current_user)
     if remaining:
         return redirect(url_for("callqueue.call", item_id=remaining[0].id))
@@ -201,20 +209,17 @@ def record_for_call(item_id: int):
     item = load_item_or_404(item_id)
     form = CallOutcomeForm()
     allowed = {value for value, _ in CALL_OUTCOME_CHOICES}
-    chosen = [i for i in held_items(current_user) if i.id in set(form.items.data or [])]
-    if form.items.data and len(chosen) < len(set(form.items.data)):
-        db.session.rollback()
-        flash("Some of these people are no longer yours to call: they were reassigned, or your claim expired",
-              "info")
-        return redirect(url_for("callqueue.my_work"))
+    wanted = set(form.items.data or [])
+    chosen = [i for i in held_items(current_user) if i.id in wanted]
+    if len(chosen) < len(wanted):
+        return _no_longer_yours("Some of these people are no longer yours to call: they were reassigned, or your "
+                                "claim expired")
     try:
         results = submit(form, lambda: record_call(
             current_user, [(i, request.form.get(f"token-{i.id}") or None) for i in chosen],
             outcome=form.outcome.data if form.outcome.data in allowed else None, notes=form.notes.data), prefix="")
     except NotClaimHolder as exc:
-        db.session.rollback()
-        flash(str(exc), "info")
-        return redirect(url_for("callqueue.my_work"))
+        return _no_longer_yours(str(exc))
     if results is None:
         return _render_call(item, call_form=form)
     names = [r.item.person.full_name for r in results]
@@ -225,12 +230,7 @@ def record_for_call(item_id: int):
     if escalated:
         message += f" Passed to the local team: {_and_list(escalated)}."
     flash(message, "success")
-    remaining = held_items(current_user)
-    if remaining:
-        return redirect(url_for("callqueue.call", item_id=remaining[0].id))
-    if request.form.get("then") == "next":
-        return _claim_next_and_go()
-    return redirect(url_for("callqueue.my_work"))
+    return _after_outcome()
 
 
 def _and_list(names: list[str]) -> str:
