@@ -26,3 +26,26 @@ def test_upgrade_check_downgrade_upgrade(fresh_database_url):
         assert set(db.metadata.tables) <= set(inspect(db.engine).get_table_names())
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.no_rollback
+def test_the_queue_tables_are_vacuumed_sooner_on_postgresql(fresh_database_url):
+    """work_items and messages are rewritten by every claim, outcome and text: autovacuum at 1%, not 20%."""
+    from sqlalchemy import text
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=fresh_database_url("vacuum_settings"))
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's autovacuum settings")
+        flask_migrate.upgrade(directory=MIGRATIONS)
+
+        def options(table: str) -> set[str]:
+            return set(db.session.scalar(text("SELECT reloptions FROM pg_class WHERE relname = :t"), {"t": table})
+                       or [])
+
+        for table in ("work_items", "messages"):
+            assert "autovacuum_vacuum_scale_factor=0.01" in options(table)
+        flask_migrate.downgrade(directory=MIGRATIONS, revision="b3c9428ef530")
+        assert options("work_items") == set()
+        db.session.remove()
+        db.engine.dispose()
