@@ -3,10 +3,10 @@
 Every claim and outcome rewrites work_items rows (and the outbox's messages rows as texts go out), and
 the claim reads the head of the partial queue index, where those dead versions pile up. PostgreSQL's
 default waits for 20% of a table to be dead before vacuuming it: 340,000 rows of work_items at national
-scale, hours of a busy day's claims, during which each claim steps over more dead entries
-(docs/benchmarks.md: 36 -> 27 -> 22 cycles/s over three load-test runs as 63,000 dead rows piled up).
-At 1% (with a floor of 1,000 rows) the queue is vacuumed every few thousand claims. PostgreSQL only:
-SQLite has no autovacuum of this kind.
+scale, hours of a busy day's claims, during which each claim steps over more dead entries. At 1% (with a
+floor of 1,000 rows) the queue is vacuumed every few thousand claims. No effect was measurable in
+30-second load tests (docs/benchmarks.md); the point is a whole day. PostgreSQL only: SQLite has no
+autovacuum of this kind.
 
 Revision ID: e5a0c1d2b7f4
 Revises: b3c9428ef530
