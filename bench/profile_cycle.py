@@ -33,6 +33,8 @@ def main() -> None:
     parser.add_argument("--cycles", type=int, default=200)
     parser.add_argument("--profile", choices=["claim", "attempt", "call outcome"])
     parser.add_argument("--max-companions", type=int, default=None)
+    parser.add_argument("--sort", default="cumulative", choices=["cumulative", "tottime"],
+                        help="order of cProfile's functions: cumulative (the call tree) or tottime (own time)")
     parser.add_argument("--batch", action="store_true",
                         help="a whole call's 'no answer' or 'voicemail' in one request, as the load test does")
     args = parser.parse_args()
@@ -101,7 +103,7 @@ def main() -> None:
               f"{statistics.median(cpus):>8.1f} / {p95(cpus):>6.1f} {statistics.median(stmts):>10} / {max(stmts)}")
     if profiler is not None:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(45)
         print(out.getvalue())
 
 

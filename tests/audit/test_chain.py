@@ -41,6 +41,25 @@ def test_events_are_sealed_into_an_intact_chain(app):
     assert result.exit_code == 0 and f"{len(events)} events checked" in result.output
 
 
+def test_events_written_early_and_late_in_one_transaction_seal_in_order(app):
+    """One transaction with an event an earlier flush wrote (sealed by an update) and events still to be
+    written (inserted sealed), with text outside ASCII: on PostgreSQL the server hashes what Python sent
+    (audit_seal), and Python's verify must agree byte for byte."""
+    with app.app_context():
+        early = record_event(None, "test.early", None, {"label": "Zoë’s café, Ōsaka – ü"})
+        db.session.flush()
+        assert early.id is not None and early.hash is None
+        late = [record_event(None, "test.late", None, {"n": n, "emoji": "☎"}) for n in range(2)]
+        db.session.commit()
+        assert early.chain_seq + 1 == late[0].chain_seq and late[0].chain_seq + 1 == late[1].chain_seq
+        assert late[0].prev_hash == early.hash and late[1].prev_hash == late[0].hash
+        stored = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("test.%"))
+                                    .order_by(AuditEvent.chain_seq)).all()
+        assert [(e.id, e.hash) for e in stored] == [(e.id, e.hash) for e in [early, *late]]
+        assert stored[0].details == {"label": "Zoë’s café, Ōsaka – ü"} and stored[2].details == {"n": 1, "emoji": "☎"}
+        assert verify(db.session).ok
+
+
 def test_an_edited_event_is_named_by_verify(app):
     seqs = _three_events(app)
     with app.app_context():
@@ -158,7 +177,8 @@ def test_savepoints_do_not_seal_on_their_own(app):
     heads = []
 
     def count(conn, cursor, statement, *args):
-        if "FROM audit_events" in statement and "chain_seq DESC" in statement:
+        # PostgreSQL: one call of audit_seal (it reads the head inside); SQLite: the head's read.
+        if "audit_seal(" in statement or ("FROM audit_events" in statement and "chain_seq DESC" in statement):
             heads.append(statement)
 
     with app.app_context():

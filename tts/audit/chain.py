@@ -5,8 +5,12 @@ and a SHA-256 over its own content plus that previous hash. Changing, deleting o
 afterwards breaks the chain at that point, and `flask audit verify` names the first broken link.
 
 Sealing happens in the committing transaction (SQLAlchemy's before_commit), under a lock that only
-spans the commit: PostgreSQL's transaction-level advisory lock; on SQLite every write transaction
-already holds the database's write lock. Events from a rolled-back savepoint never reach the chain.
+spans the commit. On PostgreSQL the transaction's other writes are flushed first, then one call of the
+`audit_seal` function takes the transaction-level advisory lock, reads the head, hashes and inserts the
+events on the server, and the commit follows (every writer queues on that lock: it must not span the
+flush). On SQLite every write transaction already holds the database's write lock, and Python seals the
+events before their INSERT. Both hash the same text. Events from a rolled-back savepoint never reach
+the chain.
 """
 import hashlib
 import json
@@ -14,7 +18,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, event as sa_event, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tts.audit.models import AuditEvent
 from tts.clock import utcnow
@@ -74,6 +79,9 @@ def seal_pending(session: Session) -> None:
     written = [e for e in pending if e not in new and e in session and e.id is not None and not e.hash]
     if not unwritten and not written:
         return
+    if session.get_bind().dialect.name == "postgresql":
+        _seal_on_server(session, sorted(written, key=lambda e: e.id), unwritten)
+        return
     with session.no_autoflush:  # a flush here would write the unsealed events unsealed
         seq, prev = _head(session)
         sealed = []
@@ -96,6 +104,48 @@ def seal_pending(session: Session) -> None:
             seq += 1
             event.chain_seq, event.prev_hash = seq, prev
             event.hash = prev = _event_hash(event, seq, prev)
+
+
+_SEAL_CALL = text("SELECT event_id, seq, prev, digest FROM audit_seal(CAST(:ids AS integer[]), "
+                  "CAST(:ats AS timestamptz[]), CAST(:actor_ids AS integer[]), CAST(:actions AS text[]), "
+                  "CAST(:record_types AS text[]), CAST(:record_ids AS integer[]), CAST(:vias AS text[]), "
+                  "CAST(:ips AS text[]), CAST(:details AS text[]), CAST(:heads AS text[]), "
+                  "CAST(:middles AS text[]), CAST(:tails AS text[]))")
+
+
+def _seal_on_server(session: Session, written: list[AuditEvent], unwritten: list[AuditEvent]) -> None:
+    """PostgreSQL: everything else the transaction changed is written first, then one call of
+    `audit_seal` (migration 7c41e9a2d3b8) takes the chain's lock, reads its head, hashes and writes the
+    events, and the commit follows. The lock spans that call and the commit: one round trip, not the
+    whole flush (under load, every writer queued behind it). The hashed text is the one `content_parts`
+    builds; the server only puts the previous hash and the place in the chain between its parts."""
+    for event in unwritten:  # the function inserts these: the flush must not
+        session.expunge(event)
+    session.flush()
+    events = written + unwritten
+    for event in unwritten:
+        if event.at is None:
+            event.at = utcnow()
+    parts = [content_parts(at=e.at, actor_id=e.actor_id, action=e.action, record_type=e.record_type,
+                           record_id=e.record_id, via=e.via, ip=e.ip, details=e.details) for e in events]
+    new = set(map(id, unwritten))
+    rows = session.execute(_SEAL_CALL, {
+        "ids": [None if id(e) in new else e.id for e in events],
+        "ats": [e.at for e in events], "actor_ids": [e.actor_id for e in events],
+        "actions": [e.action for e in events], "record_types": [e.record_type for e in events],
+        "record_ids": [e.record_id for e in events], "vias": [e.via for e in events],
+        "ips": [e.ip for e in events],
+        "details": [None if e.details is None else _JSON.encode(e.details) for e in events],
+        "heads": [p[0] for p in parts], "middles": [p[1] for p in parts], "tails": [p[2] for p in parts],
+    }).all()
+    for event, row in zip(events, rows, strict=True):
+        if id(event) in new:
+            event.id, event.chain_seq, event.prev_hash, event.hash = row.event_id, row.seq, row.prev, row.digest
+            make_transient_to_detached(event)  # as if loaded: no changes for the ORM to write
+            session.add(event)
+        else:
+            for name, value in (("chain_seq", row.seq), ("prev_hash", row.prev), ("hash", row.digest)):
+                set_committed_value(event, name, value)
 
 
 def _head(session: Session) -> tuple[int, str]:
