@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import Integer, all_, and_, any_, bindparam, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from tts.audit.services import record_event
@@ -149,8 +150,28 @@ _NOW, _ME = bindparam("now"), bindparam("me_id")
 log = logging.getLogger(__name__)
 
 
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _in_list(column, name: str, dialect: str):
+    """`column IN` the list bound as `name`. On PostgreSQL `= ANY(array)`: one statement text whatever the
+    list's length, so psycopg converts it once and prepares it (an expanding IN is a new statement for
+    each length: rendered, parsed and planned again; a phone number shared by a dozen people made that a
+    quarter of a claim's time). SQLite has no arrays: an expanding IN there."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(Integer)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def _not_in_list(column, name: str, dialect: str):
+    if dialect == "postgresql":
+        return column != all_(bindparam(name, type_=postgresql.ARRAY(Integer)))
+    return column.not_in(bindparam(name, expanding=True))
+
+
 @functools.cache
-def _candidate_statement(from_pool: bool, fifo_order: bool, excluding: bool):
+def _candidate_statement(from_pool: bool, fifo_order: bool, excluding: bool, dialect: str):
     # One row, locked with its person. On PostgreSQL, SKIP LOCKED passes over rows another claim is
     # taking right now; the statement is SELECT ... LIMIT 1 FOR UPDATE (never id IN (subquery ...)).
     # On SQLite with_for_update is dropped, and BEGIN IMMEDIATE serialises claims instead.
@@ -162,12 +183,12 @@ def _candidate_statement(from_pool: bool, fifo_order: bool, excluding: bool):
             .order_by(*order).limit(1)
             .with_for_update(skip_locked=True, of=[WorkItem, Person]))
     if excluding:
-        stmt = stmt.where(WorkItem.person_id.not_in(bindparam("excluded", expanding=True)))
+        stmt = stmt.where(_not_in_list(WorkItem.person_id, "excluded", dialect))
     return stmt
 
 
 def _locked_candidate(from_pool: bool, me_id: int, now: datetime, exclude_people: set[int]) -> WorkItem | None:
-    stmt = _candidate_statement(from_pool, fifo(), bool(exclude_people))
+    stmt = _candidate_statement(from_pool, fifo(), bool(exclude_people), _dialect())
     values = {"now": now, "me_id": me_id}
     if exclude_people:
         values["excluded"] = sorted(exclude_people)
@@ -177,7 +198,7 @@ def _locked_candidate(from_pool: bool, me_id: int, now: datetime, exclude_people
 def _people_held(people: list[int], me_id: int, now: datetime) -> set[int]:
     """Which of these people are on a live claim of another tracer. Run after their rows are locked, in a
     new statement that sees every claim committed meanwhile."""
-    return set(db.session.scalars(_people_held_statement(), {"people": people, "me_id": me_id, "now": now}))
+    return set(db.session.scalars(_people_held_statement(_dialect()), {"people": people, "me_id": me_id, "now": now}))
 
 
 def _person_is_free(person_id: int, me_id: int, now: datetime) -> bool:
@@ -210,7 +231,7 @@ def _claim_companions(item: WorkItem, user, now: datetime) -> list[WorkItem]:
     # shared far more widely (a care home's office phone, say) must not hand one tracer dozens of calls.
     # No ORDER BY ... LIMIT in SQL: it tempts the planner to walk the whole queue index in order; the few
     # rows of these people come by their person_id index and are ordered here.
-    candidates = sorted(db.session.scalars(_companions_statement(), {
+    candidates = sorted(db.session.scalars(_companions_statement(_dialect()), {
         "now": now, "me_id": user.id, "item_id": item.id, "people": people}).all(),
         key=lambda w: (w.band, w.due_at, w.id))
     chosen = candidates[:current_app.config["TTS_MAX_COMPANIONS"]]
@@ -224,19 +245,19 @@ def _claim_companions(item: WorkItem, user, now: datetime) -> list[WorkItem]:
 
 
 @functools.cache
-def _people_held_statement():
+def _people_held_statement(dialect: str):
     other = _other_item()
     return select(other.person_id).distinct().where(
-        other.person_id.in_(bindparam("people", expanding=True)), other.status == ItemStatus.CLAIMED,
+        _in_list(other.person_id, "people", dialect), other.status == ItemStatus.CLAIMED,
         other.claimed_until >= _NOW, other.claimed_by_id != _ME)
 
 
 @functools.cache
-def _companions_statement():
+def _companions_statement(dialect: str):
     # The person's columns come in the same row (contains_eager): the claim's answer names each companion.
     return (select(WorkItem).join(Person, Person.id == WorkItem.person_id).options(contains_eager(WorkItem.person))
             .where(_claimable(_NOW), WorkItem.id != bindparam("item_id"),
-                   WorkItem.person_id.in_(bindparam("people", expanding=True)),
+                   _in_list(WorkItem.person_id, "people", dialect),
                    or_(_pool_filter(_NOW), _mine_filter(_ME, _NOW)), ~_person_held_by_other(_ME, _NOW))
             .with_for_update(skip_locked=True, of=[WorkItem, Person]))
 
