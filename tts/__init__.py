@@ -11,6 +11,7 @@ def create_app(config: type | str | None = None, **overrides) -> Flask:
     register_url_converters(app)
     register_extensions(app)
     register_blueprints(app)
+    prepare_shared_statements()
     register_template_helpers(app)
     register_error_handlers(app)
     register_commands(app)
@@ -19,6 +20,17 @@ def create_app(config: type | str | None = None, **overrides) -> Flask:
 
     access_policy.init_app(app)
     return app
+
+
+def prepare_shared_statements() -> None:
+    """Configure the ORM's mappers and build the statements threads share, here in one thread before a
+    server starts its threads (tts/callqueue/services.py, _BUILD_LOCK, says what went wrong otherwise)."""
+    from sqlalchemy.orm import configure_mappers
+
+    from tts.callqueue.services import prepare_statements
+
+    configure_mappers()
+    prepare_statements()
 
 
 def register_config(app: Flask, config, overrides: dict) -> None:

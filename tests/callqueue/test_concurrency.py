@@ -98,3 +98,80 @@ def test_sixteen_threads_never_claim_the_same_item_or_person(queue_app):
         assert claimed_by == holder[item_id]  # the database agrees with what each thread was told
         by_person[person_id].add(claimed_by)
     assert all(len(users) == 1 for users in by_person.values())  # no person on two tracers' calls
+
+
+def _other_item_conditions_hold(sql: str) -> bool:
+    """Every condition on "someone else's item" is on the alias, never on work_items itself."""
+    return all(f"other_item.{column}" in sql for column in ("person_id", "status", "claimed_until", "claimed_by_id"))
+
+
+def _queue_statements(dialect: str) -> list:
+    from tts.callqueue import services
+
+    return [*(services._candidate_statement(pool, fifo, excluding, dialect)
+              for pool in (False, True) for fifo in (False, True) for excluding in (False, True)),
+            services._companions_statement(dialect)]
+
+
+def _check_statements() -> None:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from tts.callqueue import services
+
+    for name, dialect in (("postgresql", postgresql.dialect()), ("sqlite", sqlite.dialect())):
+        held = str(services._people_held_statement(name).compile(dialect=dialect))
+        assert "work_items." not in held and _other_item_conditions_hold(held), held
+        for statement in _queue_statements(name):
+            sql = str(statement.compile(dialect=dialect))
+            exists_clause = sql[sql.index("EXISTS"):]
+            assert "other_item.person_id = work_items.person_id" in exists_clause, sql
+            assert _other_item_conditions_hold(exists_clause), sql
+
+
+def test_queue_statements_are_built_when_the_app_is_created(app):
+    """Built lazily by a server's first concurrent claims, a statement could be cached half-adapted to
+    the alias of work_items (claims then answered "nobody waiting" with the queue full). The app builds
+    them all when it is created, and each puts its conditions on the right table."""
+    from tts.callqueue import services
+
+    for builder in (services._candidate_statement, services._people_held_statement,
+                    services._companions_statement, services._lock_statement):
+        assert builder.cache_info().currsize > 0, builder.__name__
+    _check_statements()
+
+
+def test_queue_statements_built_by_many_threads_at_once_are_whole(app):
+    """Sixteen threads build the statements at the same moment from a new alias, twenty times over: no
+    SQLAlchemy warning (a half-adapted alias warns) and every statement whole."""
+    import warnings
+
+    from sqlalchemy import exc
+
+    from tts.callqueue import services
+
+    builders = (services._other_item, services._candidate_statement, services._people_held_statement,
+                services._companions_statement)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", exc.SAWarning)
+            for _ in range(20):
+                for builder in builders:
+                    builder.cache_clear()
+                start = threading.Barrier(THREADS)
+
+                def build():
+                    start.wait()
+                    services._people_held_statement("postgresql")
+                    _queue_statements("postgresql")
+
+                threads = [threading.Thread(target=build) for _ in range(THREADS)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                _check_statements()
+        assert [str(w.message) for w in caught if issubclass(w.category, exc.SAWarning)] == []
+    finally:
+        for builder in builders:
+            builder.cache_clear()
+        services.prepare_statements()

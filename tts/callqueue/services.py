@@ -1,6 +1,8 @@
 """The queue's rules: creating work, claiming it (leases), recording call outcomes, retries, escalation."""
 import functools
+import itertools
 import logging
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,7 +31,40 @@ from tts.extensions import db
 from tts.people.models import Person
 
 
-@functools.cache
+# The queue's statements are built once and shared by every thread of a process. Building them touches
+# SQLAlchemy's alias of work_items, whose columns are found lazily: two threads doing that at once (the
+# first claims after a server starts) could leave one statement half-adapted, `work_items` where
+# `other_item` was meant, cached for the process's life; its claims then saw every candidate as "on
+# another tracer's call" and answered "nobody waiting" with the queue full (found 2026-12-04: the
+# load test's occasional runs of 204s). So they are built under one lock, and all of them by
+# `prepare_statements` when the app is created, before a server's threads start.
+_BUILD_LOCK = threading.RLock()
+
+
+def _built_once(builder):
+    cached = functools.cache(builder)
+
+    @functools.wraps(builder)
+    def build(*args):
+        with _BUILD_LOCK:
+            return cached(*args)
+
+    build.cache_clear, build.cache_info = cached.cache_clear, cached.cache_info
+    return build
+
+
+def prepare_statements() -> None:
+    """Build every cached statement of the queue now, in this thread (see _BUILD_LOCK)."""
+    for dialect in ("postgresql", "sqlite"):
+        for from_pool, fifo_order, excluding in itertools.product((False, True), repeat=3):
+            _candidate_statement(from_pool, fifo_order, excluding, dialect)
+        _people_held_statement(dialect)
+        _companions_statement(dialect)
+    for with_subject in (False, True):
+        _lock_statement(with_subject)
+
+
+@_built_once
 def _other_item():
     """Another of the same table, for "is this person on someone else's claim". Built once (on first use,
     after the mappers are configured): constructing an alias per statement costs more than the query."""
@@ -170,7 +205,7 @@ def _not_in_list(column, name: str, dialect: str):
     return column.not_in(bindparam(name, expanding=True))
 
 
-@functools.cache
+@_built_once
 def _candidate_statement(from_pool: bool, fifo_order: bool, excluding: bool, dialect: str):
     # One row, locked with its person. On PostgreSQL, SKIP LOCKED passes over rows another claim is
     # taking right now; the statement is SELECT ... LIMIT 1 FOR UPDATE (never id IN (subquery ...)).
@@ -244,7 +279,7 @@ def _claim_companions(item: WorkItem, user, now: datetime) -> list[WorkItem]:
     return taken
 
 
-@functools.cache
+@_built_once
 def _people_held_statement(dialect: str):
     other = _other_item()
     return select(other.person_id).distinct().where(
@@ -252,7 +287,7 @@ def _people_held_statement(dialect: str):
         other.claimed_until >= _NOW, other.claimed_by_id != _ME)
 
 
-@functools.cache
+@_built_once
 def _companions_statement(dialect: str):
     # The person's columns come in the same row (contains_eager): the claim's answer names each companion.
     return (select(WorkItem).join(Person, Person.id == WorkItem.person_id).options(contains_eager(WorkItem.person))
@@ -316,7 +351,7 @@ def claim_item(user, item: WorkItem, now: datetime | None = None) -> Claim:
     return Claim(locked, [])
 
 
-@functools.cache
+@_built_once
 def _lock_statement(with_subject: bool):
     stmt = select(WorkItem).where(WorkItem.id == bindparam("item_id")).with_for_update(of=WorkItem)
     if with_subject:  # the outcome's texts and rules read the person and their case or contact next
