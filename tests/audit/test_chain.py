@@ -220,3 +220,52 @@ def test_events_inserted_sealed_in_bulk_verify(app, make_user):
         stored = db.session.scalars(select(AuditEvent).order_by(AuditEvent.chain_seq.desc()).limit(3)).all()
         assert [e.details for e in reversed(stored)] == [r["details"] for r in rows]
     assert len(set(expected)) == 3
+
+
+@pytest.mark.no_rollback
+def test_on_postgresql_the_seal_and_the_commit_go_together(fresh_database_url):
+    """Outside the suite's outer transaction, as in the app: the events' seal and the COMMIT are one
+    message (the chain's lock is never held while Python runs). The transaction's other writes land with
+    its events, the session goes on to its next transaction, and a failed seal leaves nothing written."""
+    from tts.auth.models import User
+
+    url = fresh_database_url("seal_commit")
+    app = make_app(url)
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite seals in Python, in the ORM's commit")
+        user = User(email="sealer@example.org", name="Ada Sealwright", role="tracer", password_hash="x")
+        db.session.add(user)
+        db.session.flush()
+        user_id = user.id
+        record_event(None, "test.with_user", user, {"n": 1})
+        db.session.commit()
+        record_event(None, "test.next", None, {"n": 2})
+        db.session.commit()
+
+    with make_app(url).app_context():  # another process's view
+        rows = db.session.execute(select(AuditEvent.action, AuditEvent.record_id, AuditEvent.hash)
+                                  .where(AuditEvent.action.like("test.%")).order_by(AuditEvent.chain_seq)).all()
+        assert [(r.action, r.record_id) for r in rows] == [("test.with_user", user_id), ("test.next", None)]
+        assert all(r.hash for r in rows) and verify(db.session).ok
+        assert db.session.scalar(select(func.count()).select_from(User).where(User.email == "sealer@example.org")) == 1
+        db.session.remove()
+        db.engine.dispose()
+
+    with app.app_context():
+        # A seal the database refuses (an event id that is not waiting to be sealed): the whole
+        # transaction goes, its other writes included.
+        record_event(None, "test.refused", None, {"n": 3})
+        db.session.add(User(email="never@example.org", name="Nev Unwritten", role="tracer", password_hash="x"))
+        db.session.flush()
+        refused = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "test.refused")).one()
+        db.session.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
+        db.session.execute(text("UPDATE audit_events SET hash = 'taken' WHERE id = :id"), {"id": refused.id})
+        with pytest.raises(Exception, match="not waiting to be sealed"):
+            db.session.commit()
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(User).where(User.email == "never@example.org")) == 0
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent)
+                                 .where(AuditEvent.action == "test.refused")) == 0
+        db.session.remove()
+        db.engine.dispose()

@@ -7,8 +7,8 @@ afterwards breaks the chain at that point, and `flask audit verify` names the fi
 Sealing happens in the committing transaction (SQLAlchemy's before_commit), under a lock that only
 spans the commit. On PostgreSQL the transaction's other writes are flushed first, then one call of the
 `audit_seal` function takes the transaction-level advisory lock, reads the head, hashes and inserts the
-events on the server, and the commit follows (every writer queues on that lock: it must not span the
-flush). On SQLite every write transaction already holds the database's write lock, and Python seals the
+events on the server, sent in one message with the COMMIT (every writer queues on that lock: it must not
+wait on Python). On SQLite every write transaction already holds the database's write lock, and Python seals the
 events before their INSERT. Both hash the same text. Events from a rolled-back savepoint never reach
 the chain.
 """
@@ -112,8 +112,9 @@ _SEAL_CALL = text("SELECT event_id, seq, prev, digest FROM audit_seal(CAST(:even
 def _seal_on_server(session: Session, written: list[AuditEvent], unwritten: list[AuditEvent]) -> None:
     """PostgreSQL: everything else the transaction changed is written first, then one call of
     `audit_seal` (migration 7c41e9a2d3b8) takes the chain's lock, reads its head, hashes and writes the
-    events, and the commit follows. The lock spans that call and the commit: one round trip, not the
-    whole flush (under load, every writer queued behind it). The hashed text is the one `content_parts`
+    events, and the COMMIT goes in the same message (`_seal_and_commit`): the lock is taken and released
+    on the server, never held across the whole flush or a wait for Python (under load, every writer
+    queued behind it). The hashed text is the one `content_parts`
     builds; the server only puts the previous hash and the place in the chain between its parts."""
     for event in unwritten:  # the function inserts these: the flush must not
         session.expunge(event)
@@ -132,15 +133,36 @@ def _seal_on_server(session: Session, written: list[AuditEvent], unwritten: list
          "record_type": e.record_type, "record_id": e.record_id, "via": e.via, "ip": e.ip, "details": e.details,
          "head": head, "middle": middle, "tail": tail}
         for e, (head, middle, tail) in zip(events, parts, strict=True)], default=str)
-    rows = session.execute(_SEAL_CALL, {"events": document}).all()
-    for event, row in zip(events, rows, strict=True):
+    connection = session.connection()
+    if connection.in_nested_transaction():
+        # The session works inside a transaction it does not own (the test suite's rolled-back outer
+        # transaction, where its commits release savepoints): seal, and leave the commit to its owner.
+        rows = [tuple(row) for row in session.execute(_SEAL_CALL, {"events": document})]
+    else:
+        rows = _seal_and_commit(connection.connection.driver_connection, document)
+    for event, (event_id, seq, prev, digest) in zip(events, rows, strict=True):
         if id(event) in new:
-            event.id, event.chain_seq, event.prev_hash, event.hash = row.event_id, row.seq, row.prev, row.digest
+            event.id, event.chain_seq, event.prev_hash, event.hash = event_id, seq, prev, digest
             make_transient_to_detached(event)  # as if loaded: no changes for the ORM to write
             session.add(event)
         else:
-            for name, value in (("chain_seq", row.seq), ("prev_hash", row.prev), ("hash", row.digest)):
+            for name, value in (("chain_seq", seq), ("prev_hash", prev), ("hash", digest)):
                 set_committed_value(event, name, value)
+
+
+def _seal_and_commit(raw, document: str) -> list[tuple]:
+    """The seal and the COMMIT in one message to the server (two statements in one simple query), so the
+    chain's lock is taken and released without a round trip to Python in between: under load, a Python
+    thread waiting for the interpreter while it held the lock kept every writer of the app waiting. The
+    session's own commit then finds the transaction committed (psycopg's commit of an idle connection
+    does nothing); this runs last in the commit, when everything else is flushed. The events' JSON goes
+    in as a quoted literal (simple queries take no parameters), quoted by libpq."""
+    from psycopg import sql
+
+    query = f"SELECT event_id, seq, prev, digest FROM audit_seal({sql.Literal(document).as_string(raw)}::json); COMMIT"
+    with raw.cursor() as cursor:
+        cursor.execute(query)
+        return cursor.fetchall()
 
 
 def _head(session: Session) -> tuple[int, str]:
