@@ -57,6 +57,8 @@ def test_claim_by_id_release_and_409(client, api_token, queue):
     assert released.status_code == 200 and released.json["work_item"]["status"] == "open"
     assert client.post(f"/api/v1/work-items/{item_id}/claim", headers=theirs).status_code == 200
     assert client.post("/api/v1/work-items/999999/claim", headers=theirs).status_code == 404
+    missing = client.post("/api/v1/work-items/999999/attempts", headers=theirs, json={"outcome": "no_answer"})
+    assert missing.status_code == 404
 
 
 def test_record_attempts(client, api_token, queue):

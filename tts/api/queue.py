@@ -12,6 +12,7 @@ from tts.callqueue.models import WorkItem
 from tts.callqueue.services import (
     ClaimConflict,
     NotClaimHolder,
+    WorkItemNotFound,
     calling_resumes_at,
     claim_item,
     claim_next,
@@ -103,15 +104,18 @@ def _attempt_body(result) -> dict:
 @bp.post("/work-items/<id:item_id>/attempts")
 @api_require("queue.work")
 def work_item_attempt(item_id: int):
-    item = _item(item_id)
     errors = ErrorCollector()
     body = check_body("AttemptIn", request.get_json(silent=True), errors)
     callback_at = _callback_at(body, errors)
     errors.raise_if_any()
     try:
-        result = record_attempt(g.api_user, item, outcome=body.get("outcome"), notes=body.get("notes"),
+        # By id: the service's locking read is the item's only one (404 if there is none).
+        result = record_attempt(g.api_user, item_id, outcome=body.get("outcome"), notes=body.get("notes"),
                                 callback_at=callback_at, language=body.get("language"),
                                 claim_token=body.get("claim_token"))
+    except WorkItemNotFound:
+        db.session.rollback()
+        abort(404)
     except NotClaimHolder as exc:
         db.session.rollback()
         return jsonify({"error": str(exc)}), 409

@@ -79,6 +79,10 @@ class ClaimConflict(DomainError):
     """The item is held by someone else, or is no longer in the queue."""
 
 
+class WorkItemNotFound(DomainError):
+    """No work item has this id."""
+
+
 class NotClaimHolder(DomainError):
     """The caller does not hold the claim (never had it, or it was reassigned or taken after expiry)."""
 
@@ -359,11 +363,15 @@ def _lock_statement(with_subject: bool):
     return stmt.execution_options(populate_existing=True)
 
 
-def _lock_held(user, item: WorkItem, claim_token: str | None, now: datetime, *,
+def _lock_held(user, item: WorkItem | int, claim_token: str | None, now: datetime, *,
                with_subject: bool = False) -> WorkItem:
     # Locked and read afresh in one statement (populate_existing: the row as committed, not as this
-    # session last saw it); only the item's row is locked (FOR UPDATE OF work_items).
-    locked = db.session.scalars(_lock_statement(with_subject), {"item_id": item.id}).one()
+    # session last saw it); only the item's row is locked (FOR UPDATE OF work_items). Given an id (the
+    # API's outcome), this is the item's only read: WorkItemNotFound if there is none.
+    item_id = item if isinstance(item, int) else item.id
+    locked = db.session.scalars(_lock_statement(with_subject), {"item_id": item_id}).one_or_none()
+    if locked is None:
+        raise WorkItemNotFound(f"There is no work item {item_id}")
     if (locked.status != ItemStatus.CLAIMED or locked.claimed_by_id != user.id
             or (claim_token is not None and claim_token != locked.claim_token)):
         raise NotClaimHolder("You no longer hold this item: it was reassigned, or taken after your claim expired")
@@ -407,7 +415,7 @@ def _clear_claim(item: WorkItem) -> None:
 # --- Outcomes -------------------------------------------------------------------------------------------
 
 
-def record_attempt(user, item: WorkItem, *, outcome: str | None, notes: str | None = None,
+def record_attempt(user, item: WorkItem | int, *, outcome: str | None, notes: str | None = None,
                    callback_at: datetime | None = None, language: str | None = None,
                    claim_token: str | None = None, now: datetime | None = None) -> AttemptResult:
     """Record the outcome of a call the tracer made, then apply the retry and escalation rules."""
@@ -455,7 +463,7 @@ def _check_outcome(errors: ErrorCollector, outcome: str | None, callback_at: dat
         errors.add("notes", "Notes must be 5,000 characters or fewer")
 
 
-def _apply_outcome(user, item: WorkItem, *, outcome: str, notes: str | None, callback_at: datetime | None,
+def _apply_outcome(user, item: WorkItem | int, *, outcome: str, notes: str | None, callback_at: datetime | None,
                    language: str | None, claim_token: str | None, now: datetime) -> AttemptResult:
     item = _lock_held(user, item, claim_token, now, with_subject=True)
 
