@@ -156,10 +156,10 @@ def _seal_and_commit(raw, document: str) -> list[tuple]:
     thread waiting for the interpreter while it held the lock kept every writer of the app waiting. The
     session's own commit then finds the transaction committed (psycopg's commit of an idle connection
     does nothing); this runs last in the commit, when everything else is flushed. The events' JSON goes
-    in as a quoted literal (simple queries take no parameters), quoted by libpq."""
+    in as a literal (simple queries take no parameters), composed and quoted by psycopg.sql."""
     from psycopg import sql
 
-    query = f"SELECT event_id, seq, prev, digest FROM audit_seal({sql.Literal(document).as_string(raw)}::json); COMMIT"
+    query = sql.SQL("SELECT event_id, seq, prev, digest FROM audit_seal({}::json); COMMIT").format(sql.Literal(document))
     with raw.cursor() as cursor:
         cursor.execute(query)
         return cursor.fetchall()
