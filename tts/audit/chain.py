@@ -114,8 +114,8 @@ def _seal_on_server(session: Session, written: list[AuditEvent], unwritten: list
     `audit_seal` (migration 7c41e9a2d3b8) takes the chain's lock, reads its head, hashes and writes the
     events, and the COMMIT goes in the same message (`_seal_and_commit`): the lock is taken and released
     on the server, never held across the whole flush or a wait for Python (under load, every writer
-    queued behind it). The hashed text is the one `content_parts`
-    builds; the server only puts the previous hash and the place in the chain between its parts."""
+    queued behind it). The hashed text is the one `content_parts` builds; the server only puts the
+    previous hash and the place in the chain between its parts."""
     for event in unwritten:  # the function inserts these: the flush must not
         session.expunge(event)
     session.flush()
@@ -159,7 +159,8 @@ def _seal_and_commit(raw, document: str) -> list[tuple]:
     in as a literal (simple queries take no parameters), composed and quoted by psycopg.sql."""
     from psycopg import sql
 
-    query = sql.SQL("SELECT event_id, seq, prev, digest FROM audit_seal({}::json); COMMIT").format(sql.Literal(document))
+    query = sql.SQL("SELECT event_id, seq, prev, digest FROM audit_seal({}::json); COMMIT").format(
+        sql.Literal(document))
     with raw.cursor() as cursor:
         cursor.execute(query)
         return cursor.fetchall()
