@@ -66,8 +66,8 @@ def prepare_statements() -> None:
 
 @_built_once
 def _other_item():
-    """Another of the same table, for "is this person on someone else's claim". Built once (on first use,
-    after the mappers are configured): constructing an alias per statement costs more than the query."""
+    """Another of the same table, for "is this person on someone else's claim". Built once (by
+    `prepare_statements`, after the mappers are configured): an alias per statement costs more than the query."""
     return aliased(WorkItem, name="other_item")
 
 
