@@ -38,6 +38,32 @@ def test_only_the_drama_mobile_range_is_let_through_beyond_phonenumbers():
     assert not phonenumbers.is_valid_number(phonenumbers.parse("07700 900999", "GB"))
 
 
+def test_the_common_forms_shortcut_agrees_with_phonenumbers_full_parse():
+    # normalise_phone skips phonenumbers' general parse for 0 or +44 and ten digits. Every leading group
+    # of three digits, each with suffixes chosen to hit valid and invalid numbers of every kind, written
+    # in the shortcut's forms and in forms it leaves to the full parse, must give the same answer.
+    import random
+
+    from tts.people.validation import _parse_phone
+
+    def outcome(fn, raw):
+        try:
+            return fn(raw)
+        except ValueError as exc:
+            return ("refused", str(exc))
+
+    rng = random.Random(20261204)
+    checked = 0
+    for prefix in range(1000):
+        for _ in range(6):
+            ten = f"{prefix:03d}{rng.randrange(10**7):07d}"
+            for raw in (f"0{ten}", f"+44{ten}", f"0{ten[:4]} {ten[4:]}", f"+44 {ten[:3]} {ten[3:6]} {ten[6:]}",
+                        f" 0{ten} ", f"0{ten[:-1]}", f"+44{ten}1", f"+440{ten[:-1]}"):
+                assert outcome(normalise_phone, raw) == outcome(_parse_phone, raw), raw
+                checked += 1
+    assert checked == 1000 * 6 * 8
+
+
 def test_format_phone_for_staff():
     assert format_phone("+447700900123") == "07700 900123"
     assert format_phone("+441144960123") == "0114 496 0123"

@@ -16,8 +16,27 @@ _POSTCODE = re.compile(r"^(GIR0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][A-Z0-9]?[0-9][ABD-HJ
 PHONE_HINT = "Enter a phone number, like 07700 900123, +44 7700 900123 or 0114 496 0123"
 
 
+# The two ways most UK numbers are written, spaces aside: 0 and ten digits, or +44 and ten digits (the
+# first not 0). For these the national number is just the ten digits, so phonenumbers' general parse
+# (about 16 µs, a sixth of an import's time) is skipped; validity is still phonenumbers' own check.
+# tests/people/test_validation.py compares the two ways over every leading digit group.
+_UK_TEN_DIGITS = re.compile(r"(?:0|\+44)([1-9][0-9]{9})")
+
+
 def normalise_phone(raw: str) -> str:
     """E.164 form of a phone number typed in any common UK form; ValueError if it is not one."""
+    common = _UK_TEN_DIGITS.fullmatch(raw.replace(" ", ""))
+    if common is not None:
+        national = int(common.group(1))
+        if national in _FICTION_MOBILES or phonenumbers.is_valid_number(
+                phonenumbers.PhoneNumber(country_code=44, national_number=national)):
+            return "+44" + common.group(1)
+        raise ValueError(PHONE_HINT)
+    return _parse_phone(raw)
+
+
+def _parse_phone(raw: str) -> str:
+    """normalise_phone by phonenumbers' general parse, for any form."""
     try:
         number = phonenumbers.parse(raw, "GB")
     except phonenumbers.NumberParseException:
