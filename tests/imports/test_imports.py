@@ -99,6 +99,25 @@ def test_missing_columns_reject_the_file(env):
     assert all(e["row"] == 1 for e in batch.errors)
 
 
+def test_columns_in_any_order_extra_columns_short_rows_and_blank_lines():
+    from tts.imports.services import read_rows
+
+    header = ",".join(reversed(COLUMNS)) + ",notes"
+    content = "\ufeff" + header + "\r\n" + "\r\n".join([
+        "2026-11-21,close,NR-1,,,S6 2AA,1 Row,,07700 900601,,Wray, Tamsin ,contact,NR-2,ignored",
+        "",  # a blank line is not a row and is not counted
+        ",,,,2026-11-21,S2 4SU",  # a short row: the columns it lacks are blank
+    ]) + "\r\n"
+    rows, problems = read_rows(content)
+    assert problems == []
+    assert [r["_row"] for r in rows] == [2, 3]
+    first, short = rows
+    assert (first["referral_id"], first["record_type"], first["first_name"], first["case_referral_id"],
+            first["last_exposure_date"]) == ("NR-2", "contact", "Tamsin", "NR-1", "2026-11-21")
+    assert (short["postcode"], short["test_date"], short["referral_id"], short["record_type"]) == \
+        ("S2 4SU", "2026-11-21", "", "")
+
+
 def test_large_files_wait_for_the_worker(app, env):
     app.config["TTS_IMPORT_INLINE_MAX_ROWS"] = 2
     try:

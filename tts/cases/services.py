@@ -33,6 +33,10 @@ def new_reference() -> str:
             return ref
 
 
+_SOURCES = frozenset(s.value for s in CaseSource)
+_RELATIONSHIPS = frozenset(r.value for r in Relationship)
+
+
 def check_case(person: PersonData, *, test_date: date | None, symptom_onset_date: date | None,
                source: str) -> PersonData:
     """A new case's rules on what was entered: the cleaned person, or ValidationFailed with every problem."""
@@ -42,7 +46,7 @@ def check_case(person: PersonData, *, test_date: date | None, symptom_onset_date
         errors.add("test_date", "Enter the test date")
     check_not_future(errors, "test_date", test_date, "Test date")
     check_not_future(errors, "symptom_onset_date", symptom_onset_date, "Symptom onset date")
-    if source not in {s.value for s in CaseSource}:
+    if source not in _SOURCES:
         errors.add("source", f"Source must be one of: {', '.join(s.value for s in CaseSource)}")
     errors.raise_if_any()
     return clean
@@ -72,7 +76,7 @@ def check_contact(case, person: PersonData, *, relationship: str | None, last_ex
     """A new contact's rules on what was entered (the exposure must fall in the case's infectious period):
     the cleaned person, or ValidationFailed with every problem. `case` needs person, policy and its dates."""
     errors = ErrorCollector()
-    if relationship not in {r.value for r in Relationship}:
+    if relationship not in _RELATIONSHIPS:
         errors.add("relationship", "Choose household, close or setting")
     if relationship == Relationship.HOUSEHOLD:
         # They live with the case: the address is the case's unless told otherwise.

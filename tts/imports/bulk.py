@@ -177,11 +177,11 @@ class SetBased:
         """Everything matching can look at, in a few queries: the cases contacts name, then the people with
         each row's date of birth and phone or postcode, then the households at each row's postcode. Whatever
         a row needs beyond this (a key only known once earlier rows are applied) is read when it is needed."""
-        refs = sorted({r["case_referral_id"] for r in self.rows if r["record_type"] == "contact" and r["case_referral_id"]})
+        refs = sorted({r.case_referral_id for r in self.rows if r.record_type == "contact" and r.case_referral_id})
         for start in range(0, len(refs), _CHUNK):
             self._load_cases(refs[start:start + _CHUNK])
-        case_postcodes = {r["referral_id"]: _clean(normalise_postcode, r["postcode"])
-                          for r in self.rows if r["record_type"] == "case"}
+        case_postcodes = {r.referral_id: _clean(normalise_postcode, r.postcode)
+                          for r in self.rows if r.record_type == "case"}
         for ref, case in self.db_cases.items():
             if case is not None:
                 case_postcodes.setdefault(ref, case.person.postcode)
@@ -189,14 +189,14 @@ class SetBased:
         phone_keys: set[tuple] = set()
         postcode_keys: set[tuple] = set()
         for row in self.rows:
-            postcode = _clean(normalise_postcode, row["postcode"])
-            if postcode is None and row["relationship"] == Relationship.HOUSEHOLD:
-                postcode = case_postcodes.get(row["case_referral_id"])  # they take their case's address
+            postcode = _clean(normalise_postcode, row.postcode)
+            if postcode is None and row.relationship == Relationship.HOUSEHOLD:
+                postcode = case_postcodes.get(row.case_referral_id)  # they take their case's address
             if postcode:
                 postcodes.add(postcode)
-            born = _date_or_none(row["date_of_birth"])
+            born = _date_or_none(row.date_of_birth)
             if born is not None:
-                phone = _likely_e164(row["phone"])
+                phone = _likely_e164(row.phone)
                 if phone:
                     phone_keys.add((born, phone))
                 if postcode:
