@@ -137,3 +137,24 @@ def test_a_tokens_last_use_is_kept_to_the_minute(client, api_token, ctx):
         db.session.commit()
     client.get(f"/api/v1/cases/{case_id}", headers=headers)
     assert last_used() > first
+
+
+def test_a_request_that_reads_only_or_is_refused_still_counts_as_a_use(client, api_token, ctx):
+    # Such requests commit nothing of their own: the "last used" write is committed on its own, before them.
+    from tts.auth.models import ApiToken
+
+    headers, user = api_token("tracer")
+
+    def last_used():
+        with ctx():
+            return db.session.scalar(select(ApiToken.last_used_at).where(ApiToken.user_id == user["id"]))
+
+    assert client.get("/api/v1/escalations", headers=headers).status_code == 403  # a tracer may not list them
+    first = last_used()
+    assert first is not None
+    with ctx():
+        db.session.execute(ApiToken.__table__.update().where(ApiToken.user_id == user["id"])
+                           .values(last_used_at=first - timedelta(minutes=2)))
+        db.session.commit()
+    assert client.get("/api/v1/people/999999", headers=headers).status_code == 404
+    assert last_used() > first - timedelta(minutes=1)

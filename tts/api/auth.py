@@ -29,7 +29,23 @@ def authenticate_bearer():
         response.headers["WWW-Authenticate"] = 'Bearer realm="tts"'
         return response, 401
     g.api_user, g.api_token = found
+    if g.api_token in db.session.dirty:
+        _commit_last_use()
     return None
+
+
+def _commit_last_use() -> None:
+    """The token's "last used" time (due once a minute) is committed at once, before the request's own
+    work. It then counts for a request that only reads or is refused, which commits nothing, and no lock on
+    the token's row is held while the request runs. Committed without expiring the token and user already
+    loaded, so the request does not read them again."""
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def api_require(*perms: str) -> Callable:
