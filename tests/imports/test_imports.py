@@ -118,6 +118,19 @@ def test_columns_in_any_order_extra_columns_short_rows_and_blank_lines():
         ("S2 4SU", "2026-11-21", "", "")
 
 
+def test_a_file_over_the_row_limit_is_refused_whole(app, env, monkeypatch):
+    # An import holds the whole file in memory: past TTS_IMPORT_MAX_ROWS it is refused, nothing written.
+    monkeypatch.setitem(app.config, "TTS_IMPORT_MAX_ROWS", 3)
+    before = counts()
+    batch = import_now_or_later(None, "four.csv", GOOD)
+    assert batch.status == "rejected" and batch.rows_imported == 0
+    assert batch.errors == [{"row": 1, "column": "", "message": "The file has more than 3 rows, the most one "
+                             "import takes: split it into smaller files and import each"}]
+    assert counts() == before
+    monkeypatch.setitem(app.config, "TTS_IMPORT_MAX_ROWS", 4)
+    assert import_now_or_later(None, "four.csv", GOOD).status == "completed"
+
+
 def test_large_files_wait_for_the_worker(app, env):
     app.config["TTS_IMPORT_INLINE_MAX_ROWS"] = 2
     try:
@@ -154,7 +167,8 @@ def test_upload_page_and_report(client, make_user, daytime):
     from tests.conftest import sign_in
 
     sign_in(client, make_user("supervisor"))
-    assert "Import national referrals" in client.get("/imports/").get_data(as_text=True)
+    page = client.get("/imports/").get_data(as_text=True)
+    assert "Import national referrals" in page and "Up to 100,000 rows a file" in page
     response = client.post("/imports/", data={"file": (io.BytesIO(BAD.encode()), "bad.csv")},
                            content_type="multipart/form-data", follow_redirects=True)
     html = response.get_data(as_text=True)

@@ -53,8 +53,9 @@ class Row:
         return getattr(self, name)
 
 
-def read_rows(content: str) -> tuple[list[Row], list[dict]]:
-    """The rows (with their line numbers) and any problems with the file's shape."""
+def read_rows(content: str, max_rows: int | None = None) -> tuple[list[Row], list[dict]]:
+    """The rows (with their line numbers) and any problems with the file's shape. A file of more than
+    `max_rows` rows is refused as soon as it has been read that far, so no more of it is held."""
     reader = csv.reader(io.StringIO(content.lstrip("\ufeff")))
     header = [h.strip() for h in next(reader, [])]
     missing = [c for c in COLUMNS if c not in header]
@@ -69,6 +70,9 @@ def read_rows(content: str) -> tuple[list[Row], list[dict]]:
         if not raw:
             continue  # blank lines are not rows, and not counted (as csv.DictReader did)
         number += 1
+        if max_rows is not None and number - 1 > max_rows:
+            return [], [{"row": 1, "column": "", "message": f"The file has more than {max_rows:,} rows, the most "
+                         "one import takes: split it into smaller files and import each"}]
         if len(raw) < width:
             raw += [""] * (width - len(raw))
         rows.append(Row(number, [raw[i].strip() for i in wanted]))
@@ -90,7 +94,7 @@ def run_import(actor, batch: ImportBatch, progress: Progress | None = None) -> I
     """Validate and import the batch's file in the caller's transaction. Any bad row: nothing is kept."""
     # The batch row is written only at the end, so a background import's progress updates (made on
     # another connection) never wait on this transaction's row lock.
-    rows, errors = read_rows(batch.payload or "")
+    rows, errors = read_rows(batch.payload or "", current_app.config["TTS_IMPORT_MAX_ROWS"])
     total = len(rows)
     duplicates = 0
     imported = 0
