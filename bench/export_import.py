@@ -163,6 +163,7 @@ def import_child(url: str, n: int, set_based: bool = True) -> dict:
     text = referral_csv(n)
     app = _app(url)
     app.config["TTS_IMPORT_SET_BASED"] = set_based
+    app.config["TTS_IMPORT_MAX_ROWS"] = max(n, app.config["TTS_IMPORT_MAX_ROWS"])  # --rows beyond the limit: measured
     with app.app_context():
         actor = db.session.query(User).filter_by(email="bench.supervisor@bench.example").one()
         start = time.perf_counter()
