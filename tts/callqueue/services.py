@@ -252,35 +252,24 @@ def _take(item: WorkItem, user, now: datetime) -> None:
     item.claim_token = uuid.uuid4().hex
 
 
-def _claim_companions(item: WorkItem, user, now: datetime) -> list[WorkItem]:
+def _companion_candidates(item: WorkItem, user, now: datetime) -> list[WorkItem]:
     """Other due items reachable on the same call: the same person, their household, their phone number.
-    Each is locked and taken in the claim's own transaction, or skipped if someone else has it."""
+    Each is locked here (or skipped if another claim is taking it right now); the caller takes those
+    whose person is not on another tracer's call."""
     if fifo() or current_app.config["TTS_MAX_COMPANIONS"] <= 0:
         return []
     person = item.person
-    # The people first (two index lookups), then their queued items: one plan the database gets right,
-    # instead of a join it may drive from the whole queue.
-    related = [Person.id == person.id]
-    if person.household_id is not None:
-        related.append(Person.household_id == person.household_id)
-    if person.phone:
-        related.append(Person.phone == person.phone)
-    people = list(db.session.scalars(select(Person.id).where(or_(*related))))
+    # One statement: the people (three index lookups in a subquery the database runs first), then their
+    # queued items by the person_id index; never a join it may drive from the whole queue. No ORDER BY ...
+    # LIMIT in SQL either, which tempts the planner to walk the queue index in order: the few rows of these
+    # people are ordered here.
+    candidates = sorted(db.session.scalars(_companions_statement(_dialect()), {
+        "now": now, "me_id": user.id, "item_id": item.id, "person_id": person.id,
+        "household_id": person.household_id, "phone": person.phone}).all(),
+        key=lambda w: (w.band, w.due_at, w.id))
     # One call reaches at most a household's worth of people (TTS_MAX_COMPANIONS, default 5): a number
     # shared far more widely (a care home's office phone, say) must not hand one tracer dozens of calls.
-    # No ORDER BY ... LIMIT in SQL: it tempts the planner to walk the whole queue index in order; the few
-    # rows of these people come by their person_id index and are ordered here.
-    candidates = sorted(db.session.scalars(_companions_statement(_dialect()), {
-        "now": now, "me_id": user.id, "item_id": item.id, "people": people}).all(),
-        key=lambda w: (w.band, w.due_at, w.id))
-    chosen = candidates[:current_app.config["TTS_MAX_COMPANIONS"]]
-    if not chosen:
-        return []
-    held = _people_held(sorted({o.person_id for o in chosen}), user.id, now)  # one statement for all of them
-    taken = [other for other in chosen if other.person_id not in held]
-    for other in taken:
-        _take(other, user, now)
-    return taken
+    return candidates[:current_app.config["TTS_MAX_COMPANIONS"]]
 
 
 @_built_once
@@ -293,10 +282,20 @@ def _people_held_statement(dialect: str):
 
 @_built_once
 def _companions_statement(dialect: str):
+    # The people reachable on the item's call: the person, their household, anyone with their number
+    # (a NULL household or phone matches nobody). On PostgreSQL = ANY(ARRAY(subquery)): an init plan the
+    # database runs first, then the person_id index; SQLite plans IN (subquery) that way itself.
+    related = aliased(Person, name="related_person")
+    people = select(related.id).where(or_(related.id == bindparam("person_id"),
+                                          related.household_id == bindparam("household_id"),
+                                          related.phone == bindparam("phone")))
+    if dialect == "postgresql":
+        same_call = WorkItem.person_id == any_(func.array(people.scalar_subquery()))
+    else:
+        same_call = WorkItem.person_id.in_(people)
     # The person's columns come in the same row (contains_eager): the claim's answer names each companion.
     return (select(WorkItem).join(Person, Person.id == WorkItem.person_id).options(contains_eager(WorkItem.person))
-            .where(_claimable(_NOW), WorkItem.id != bindparam("item_id"),
-                   _in_list(WorkItem.person_id, "people", dialect),
+            .where(_claimable(_NOW), WorkItem.id != bindparam("item_id"), same_call,
                    or_(_pool_filter(_NOW), _mine_filter(_ME, _NOW)), ~_person_held_by_other(_ME, _NOW))
             .with_for_update(skip_locked=True, of=[WorkItem, Person]))
 
@@ -320,14 +319,20 @@ def claim_next(user, now: datetime | None = None) -> Claim | None:
             return None
         # An item assigned to this tracer comes before pool items of the same band.
         item = min(options, key=lambda c: ((0 if fifo() else c.band), 0 if c is mine else 1, c.due_at, c.id))
-        if not _person_is_free(item.person_id, user.id, now):
+        with db.session.no_autoflush:
+            chosen = _companion_candidates(item, user, now)
+            # Now that their rows are locked, a new statement (a new snapshot) sees every claim committed
+            # meanwhile: is the person, or any companion, on another tracer's call? One statement for all.
+            held = _people_held(sorted({item.person_id, *(o.person_id for o in chosen)}), user.id, now)
+        if item.person_id in held:
             excluded.add(item.person_id)
             continue
+        # Nothing is flushed between the candidates' reads and here, so the item and its companions are
+        # written by one UPDATE when the claim is flushed.
         _take(item, user, now)
-        # The companions' checks concern other tracers' claims, never this one: no flush of this item in
-        # between, so the item and its companions are written by one UPDATE when the claim is flushed.
-        with db.session.no_autoflush:
-            also = _claim_companions(item, user, now)
+        also = [other for other in chosen if other.person_id not in held]
+        for other in also:
+            _take(other, user, now)
         db.session.flush()
         record_event(user, "work_item.claim", item, {"person_id": item.person_id,
                                                      "also_claimed": [o.id for o in also]})
@@ -358,30 +363,44 @@ def claim_item(user, item: WorkItem, now: datetime | None = None) -> Claim:
 @_built_once
 def _lock_statement(with_subject: bool):
     stmt = select(WorkItem).where(WorkItem.id == bindparam("item_id")).with_for_update(of=WorkItem)
-    if with_subject:  # the outcome's texts and rules read the person and their case or contact next
-        stmt = stmt.options(joinedload(WorkItem.person), joinedload(WorkItem.case), joinedload(WorkItem.contact))
+    if with_subject:  # the outcome's texts and rules read the person and their case or contact next,
+        # and the outcome takes the details of the tracer's masked call, if they made one (most outcomes:
+        # none, and no statement to find that out)
+        from tts.telephony.models import PhoneCall
+
+        latest_call = (select(PhoneCall.id).where(PhoneCall.work_item_id == WorkItem.id,
+                                                  PhoneCall.tracer_id == bindparam("tracer_id"),
+                                                  PhoneCall.twilio_sid.is_not(None))
+                       .order_by(PhoneCall.id.desc()).limit(1).scalar_subquery())
+        stmt = stmt.add_columns(latest_call.label("tracer_call_id")).options(
+            joinedload(WorkItem.person), joinedload(WorkItem.case), joinedload(WorkItem.contact))
     return stmt.execution_options(populate_existing=True)
 
 
 def _lock_held(user, item: WorkItem | int, claim_token: str | None, now: datetime, *,
-               with_subject: bool = False) -> WorkItem:
+               with_subject: bool = False) -> tuple[WorkItem, int | None]:
+    """The held item, locked, and (with_subject) the id of the tracer's latest masked call for it, if any."""
     # Locked and read afresh in one statement (populate_existing: the row as committed, not as this
     # session last saw it); only the item's row is locked (FOR UPDATE OF work_items). Given an id (the
     # API's outcome), this is the item's only read: WorkItemNotFound if there is none.
     item_id = item if isinstance(item, int) else item.id
-    locked = db.session.scalars(_lock_statement(with_subject), {"item_id": item_id}).one_or_none()
+    if with_subject:
+        row = db.session.execute(_lock_statement(True), {"item_id": item_id, "tracer_id": user.id}).one_or_none()
+        locked, call_id = row if row is not None else (None, None)
+    else:
+        locked, call_id = db.session.scalars(_lock_statement(False), {"item_id": item_id}).one_or_none(), None
     if locked is None:
         raise WorkItemNotFound(f"There is no work item {item_id}")
     if (locked.status != ItemStatus.CLAIMED or locked.claimed_by_id != user.id
             or (claim_token is not None and claim_token != locked.claim_token)):
         raise NotClaimHolder("You no longer hold this item: it was reassigned, or taken after your claim expired")
-    return locked
+    return locked, call_id
 
 
 def release_item(user, item: WorkItem, claim_token: str | None = None, now: datetime | None = None) -> WorkItem:
     """Give a claimed item back to the queue, untouched."""
     now = now or utcnow()
-    locked = _lock_held(user, item, claim_token, now)
+    locked, _ = _lock_held(user, item, claim_token, now)
     _clear_claim(locked)
     locked.status = ItemStatus.OPEN
     db.session.flush()
@@ -465,7 +484,7 @@ def _check_outcome(errors: ErrorCollector, outcome: str | None, callback_at: dat
 
 def _apply_outcome(user, item: WorkItem | int, *, outcome: str, notes: str | None, callback_at: datetime | None,
                    language: str | None, claim_token: str | None, now: datetime) -> AttemptResult:
-    item = _lock_held(user, item, claim_token, now, with_subject=True)
+    item, call_id = _lock_held(user, item, claim_token, now, with_subject=True)
 
     attempt = CallAttempt(work_item=item, person_id=item.person_id, tracer_id=user.id, outcome=outcome,
                           is_failed=outcome in FAILED_OUTCOMES, notes=(notes or "").strip() or None,
@@ -479,7 +498,7 @@ def _apply_outcome(user, item: WorkItem | int, *, outcome: str, notes: str | Non
     # Nothing to write before this read (the attempt has no call yet): the attempt and the item's changes
     # are written together by the next flush, the item in one UPDATE.
     with db.session.no_autoflush:
-        telephony.link_call_to_attempt(attempt, item)
+        telephony.link_call_to_attempt(attempt, call_id)
 
     if outcome in FAILED_OUTCOMES:
         item.attempts += 1

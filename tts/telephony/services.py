@@ -73,9 +73,11 @@ def is_mobile(e164: str) -> bool:
 
 
 def get_template(trigger: str) -> MessageTemplate | None:
-    """The template for a trigger, read once per transaction (queueing a call's texts reads it several times)."""
-    return for_transaction(("template", trigger), lambda: db.session.scalar(
-        select(MessageTemplate).where(MessageTemplate.trigger == trigger)))
+    """The template for a trigger. All of them (a handful of rows) are read by the transaction's first
+    text, once: a reached call queues two texts, and a whole call's outcome texts everyone on it."""
+    templates = for_transaction("templates", lambda: {
+        template.trigger: template for template in db.session.scalars(select(MessageTemplate))})
+    return templates.get(trigger)
 
 
 def list_templates() -> list[MessageTemplate]:
@@ -501,13 +503,13 @@ def apply_call_status(sid: str, status: str, sequence: int | None, duration: int
     return call
 
 
-def link_call_to_attempt(attempt, item) -> None:
-    """The outcome the tracer records takes the SID, status and duration of the call they just made."""
-    call = db.session.scalar(select(PhoneCall).where(
-        PhoneCall.work_item_id == item.id, PhoneCall.tracer_id == attempt.tracer_id,
-        PhoneCall.twilio_sid.is_not(None)).order_by(PhoneCall.id.desc()).limit(1))
-    if call is None:
+def link_call_to_attempt(attempt, call_id: int | None) -> None:
+    """The outcome the tracer records takes the SID, status and duration of the call they just made:
+    `call_id` is their latest masked call for the item (None: they made none), found by the outcome's
+    locking read of the item (callqueue.services._lock_statement)."""
+    if call_id is None:
         return
+    call = db.session.get(PhoneCall, call_id)
     from tts.callqueue.models import CallAttempt
 
     if db.session.scalar(select(CallAttempt.id).where(CallAttempt.twilio_call_sid == call.twilio_sid)):
