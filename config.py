@@ -21,7 +21,11 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = database_url()
     # hide_parameters: a database error logged with its statement never carries the values (personal data).
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+    SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
+    # A pooled connection idle this long is pinged before use, and replaced if the database dropped it (a
+    # restart, a failover). One used moments ago is not: under load, a ping on every request was a round
+    # trip each (tts/db_pool.py). 0 pings at every checkout.
+    TTS_DB_PING_AFTER_IDLE_SECONDS = float(os.environ.get("TTS_DB_PING_AFTER_IDLE_SECONDS", "10"))
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the session cookie's life bounds the token instead
     SESSION_COOKIE_HTTPONLY = True

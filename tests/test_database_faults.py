@@ -21,9 +21,10 @@ pytestmark = [pytest.mark.no_rollback,
 @pytest.fixture(scope="module")
 def faulty(fresh_database_url):
     url = fresh_database_url("faults")
-    # No pool_pre_ping: prove the retry itself, not the checkout ping (which cannot help a connection
+    # No ping at checkout (tts/db_pool.py): prove the retry itself, not the ping (which cannot help a connection
     # that dies while a request is using it).
-    app = make_app(url, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 12, "max_overflow": 4, "pool_pre_ping": False})
+    app = make_app(url, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 12, "max_overflow": 4},
+                   TTS_DB_PING_AFTER_IDLE_SECONDS=3600)
     with app.app_context():
         user = create_user(None, email="steady@faults.example", name="Robin Hale", role="tracer",
                            password="quartz-meadow-lamp")

@@ -77,6 +77,12 @@ def register_extensions(app: Flask) -> None:
     from tts.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
+    with app.app_context():
+        from tts.db_pool import ping_when_idle
+
+        for engine in db.engines.values():
+            if engine.dialect.name != "sqlite":  # a file on this machine: nothing to drop the connection
+                ping_when_idle(engine, app.config["TTS_DB_PING_AFTER_IDLE_SECONDS"])
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)
