@@ -1,7 +1,7 @@
 """Load test against the real stack: gunicorn + PostgreSQL on this machine, N simulated tracers.
 
     .venv/bin/python bench/load_test.py --database-url URL [--tracers 10,50,200] [--seconds 30]
-                                        [--gunicorn-workers 4] [--gunicorn-threads 8] [--repeat 3] [--no-worker]
+                                        [--gunicorn-workers W] [--gunicorn-threads T] [--repeat 3] [--no-worker]
                                         [--with-export] [--reporting-url URL] [--max-companions N]
                                         [--one-request-per-outcome]
 
@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import random
 import re
+import runpy
 import socket
 import subprocess
 import sys
@@ -77,11 +78,9 @@ def start_worker(database_url: str, extra_env: dict | None = None):
 def start_gunicorn(database_url: str, workers: int, threads: int, extra_env: dict | None = None):
     port = free_port()
     env = stack_env(database_url, extra_env)
-    # Keep-alive longer than the pages' 2 s refresh: with gunicorn's default (2 s) the server closes an idle
-    # connection just as the client reuses it, which the client reports as a connection error.
+    # gunicorn.conf.py (read from ROOT, as in production) sets the worker class and the keep-alive.
     proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "--workers", str(workers), "--threads", str(threads),
-                             "--keep-alive", "10", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-                             "wsgi:app"],
+                             "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
                             cwd=ROOT, env=env, stderr=server_log())
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):
@@ -372,8 +371,9 @@ def main() -> None:
     parser.add_argument("--tracers", default="10,50,200")
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--gunicorn-workers", type=int, default=4)
-    parser.add_argument("--gunicorn-threads", type=int, default=8)
+    layout = runpy.run_path(str(ROOT / "gunicorn.conf.py"))  # the deployed defaults (TTS_WEB_WORKERS/THREADS)
+    parser.add_argument("--gunicorn-workers", type=int, default=layout["workers"])
+    parser.add_argument("--gunicorn-threads", type=int, default=layout["threads"])
     parser.add_argument("--bare-sql-seconds", type=float, default=10)
     parser.add_argument("--no-worker", action="store_true", help="Run without the outbox worker beside gunicorn.")
     parser.add_argument("--with-export", action="store_true",
