@@ -41,6 +41,34 @@ def item_of(subject, column="case_id"):
     return db.session.scalars(select(WorkItem).where(getattr(WorkItem, column) == subject.id)).one()
 
 
+def test_first_call_figures_count_to_the_second_in_the_database(env):
+    """sla_today counts in SQL: a first call exactly on the hour is within it, a second later is not; a
+    case's later calls do not count; a case never called is new but not within; yesterday's cases are out."""
+    tracer = UserFactory(role="tracer")
+    env.move_to(NINE - 12 * H)  # 21:00 the day before
+    create_case(None, person_data(9, address="9 Old St"), test_date=today(), symptom_onset_date=None)
+    env.move_to(NINE)
+    on_the_hour = create_case(None, person_data(1), test_date=today(), symptom_onset_date=None)
+    a_second_late = create_case(None, person_data(2, address="2 B St"), test_date=today(), symptom_onset_date=None)
+    env.move_to(NINE + 10 * M)
+    never_called = create_case(None, person_data(3, address="3 C St"), test_date=today(), symptom_onset_date=None)
+    assert never_called is not None
+    env.move_to(NINE + H)
+    claim_item(tracer, item_of(on_the_hour))
+    record_attempt(tracer, item_of(on_the_hour), outcome="no_answer")
+    env.move_to(NINE + H + timedelta(seconds=1))
+    claim_item(tracer, item_of(a_second_late))
+    record_attempt(tracer, item_of(a_second_late), outcome="no_answer")
+    env.move_to(NINE + 4 * H)  # the retry: a later call does not move the first
+    claim_item(tracer, item_of(on_the_hour))
+    record_attempt(tracer, item_of(on_the_hour), outcome="reached")
+
+    sla = sla_today(utcnow())
+    assert (sla.new_cases, sla.within_1h, sla.within_24h) == (3, 1, 2)
+    db.session.rollback()
+    assert sla_today(NINE - 13 * H) == type(sla)(0, 0, 0)  # the day before, before its one case
+
+
 def test_dashboard_figures(env):
     a, b, c = UserFactory(role="tracer"), UserFactory(role="tracer"), UserFactory(role="tracer")
     busy, idle = a, b

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Interval, Select, and_, exists, func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
 from tts.audit.models import AuditEvent
@@ -165,22 +165,30 @@ class Sla:
 def sla_today(now: datetime) -> Sla:
     """Of the cases created today, how many had their first call within 1 hour and within 24 hours.
 
-    Counted in the database, looking only at today's cases (an index range) and their own attempts."""
+    Counted in the database, looking only at today's cases (an index range) and their own attempts: one
+    row comes back, not one per case (55,000 a day at national peak, read every time the figures expire)."""
     start = today_start(now)
     today_cases = select(Case.id, Case.created_at).where(Case.created_at >= start).subquery()
-    first_call = (select(today_cases.c.id.label("case_id"), today_cases.c.created_at.label("created_at"),
+    first_call = (select(today_cases.c.created_at.label("created_at"),
                          func.min(CallAttempt.created_at).label("first_at"))
                   .select_from(today_cases)
                   .outerjoin(WorkItem, WorkItem.case_id == today_cases.c.id)
                   .outerjoin(CallAttempt, CallAttempt.work_item_id == WorkItem.id)
                   .group_by(today_cases.c.id, today_cases.c.created_at).subquery())
-    rows = db.session.execute(select(first_call.c.created_at, first_call.c.first_at)).all()
+    one_hour = _first_call_within(first_call.c.created_at, first_call.c.first_at, 1)
+    one_day = _first_call_within(first_call.c.created_at, first_call.c.first_at, 24)
+    total, within_1h, within_24h = db.session.execute(select(
+        func.count(), func.count().filter(one_hour), func.count().filter(one_day)).select_from(first_call)).one()
+    return Sla(total, within_1h or 0, within_24h or 0)
 
-    def within(hours: int) -> int:
-        return sum(1 for created, first in rows
-                   if first is not None and _aware(first) - _aware(created) <= timedelta(hours=hours))
 
-    return Sla(len(rows), within(1), within(24))
+def _first_call_within(created_at, first_at, hours: int):
+    """first_at is at most `hours` after created_at (never true when there was no call): an interval on
+    PostgreSQL; on SQLite, both as Julian days, the limit by the same date function, so a call exactly on
+    the hour compares equal."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return func.julianday(first_at) <= func.julianday(created_at, f"+{int(hours)} hours")
+    return first_at <= created_at + literal(timedelta(hours=hours), Interval())
 
 
 def _aware(moment: datetime) -> datetime:
