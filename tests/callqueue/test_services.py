@@ -364,6 +364,26 @@ def test_one_call_takes_at_most_a_households_worth_of_companions(env, app):
     assert len(claim_next(tracer()).also_claimed) == 2  # the rest go to the next tracer's call
 
 
+def test_a_companion_on_another_tracers_call_is_passed_over_and_the_call_filled_from_the_rest(env, app):
+    """Other tracers' claims are checked once the companions are locked, and the cap of five counts only
+    those taken: a person on someone else's call does not cost this call a place."""
+    me, other = tracer(), tracer()
+    case = new_case(1)
+    contacts = [close_contact(case, 20 + n, phone="07700 900001") for n in range(8)]
+    second_case = new_case(7, address="9 Other Road", postcode="S10 2TN")
+    busy = add_contact(None, second_case, person_data(20, address=None, postcode=None, phone="07700 900001"),
+                       relationship="household", last_exposure_date=today())
+    assert busy.person_id == contacts[0].person_id  # one person, a contact of both cases
+    claim_item(other, item_for(contacts[0]))  # on another tracer's call
+    claim = claim_next(me)
+    assert claim.item.id == item_for(case).id
+    assert item_for(busy).band < item_for(contacts[1]).band  # first in line among the companions
+    taken = [i.person_id for i in claim.also_claimed]
+    assert contacts[0].person_id not in taken
+    assert len(set(taken)) == app.config["TTS_MAX_COMPANIONS"] == 5
+    assert item_for(busy).status == ItemStatus.OPEN
+
+
 def test_a_person_on_another_tracers_call_is_never_handed_out(env):
     me, other = tracer(), tracer()
     first_case = new_case(1)

@@ -253,9 +253,10 @@ def _take(item: WorkItem, user, now: datetime) -> None:
 
 
 def _companion_candidates(item: WorkItem, user, now: datetime) -> list[WorkItem]:
-    """Other due items reachable on the same call: the same person, their household, their phone number.
-    Each is locked here (or skipped if another claim is taking it right now); the caller takes those
-    whose person is not on another tracer's call."""
+    """Other due items reachable on the same call: the same person, their household, their phone number,
+    in queue order. Each is locked here (or skipped if another claim is taking it right now); the caller
+    takes, up to TTS_MAX_COMPANIONS, those whose person is not on another tracer's call (`_people_held`,
+    after the locks: the one check that counts, so this statement does not look at other claims)."""
     if fifo() or current_app.config["TTS_MAX_COMPANIONS"] <= 0:
         return []
     person = item.person
@@ -263,13 +264,10 @@ def _companion_candidates(item: WorkItem, user, now: datetime) -> list[WorkItem]
     # queued items by the person_id index; never a join it may drive from the whole queue. No ORDER BY ...
     # LIMIT in SQL either, which tempts the planner to walk the queue index in order: the few rows of these
     # people are ordered here.
-    candidates = sorted(db.session.scalars(_companions_statement(_dialect()), {
+    return sorted(db.session.scalars(_companions_statement(_dialect()), {
         "now": now, "me_id": user.id, "item_id": item.id, "person_id": person.id,
         "household_id": person.household_id, "phone": person.phone}).all(),
         key=lambda w: (w.band, w.due_at, w.id))
-    # One call reaches at most a household's worth of people (TTS_MAX_COMPANIONS, default 5): a number
-    # shared far more widely (a care home's office phone, say) must not hand one tracer dozens of calls.
-    return candidates[:current_app.config["TTS_MAX_COMPANIONS"]]
 
 
 @_built_once
@@ -294,9 +292,12 @@ def _companions_statement(dialect: str):
     else:
         same_call = WorkItem.person_id.in_(people)
     # The person's columns come in the same row (contains_eager): the claim's answer names each companion.
+    # Other tracers' claims are not looked at here: `_people_held` checks them after the locks, by the
+    # person_id index. (A NOT EXISTS here was planned as a scan of every live claim for each row, which
+    # under load cost three quarters of the statement's time.)
     return (select(WorkItem).join(Person, Person.id == WorkItem.person_id).options(contains_eager(WorkItem.person))
             .where(_claimable(_NOW), WorkItem.id != bindparam("item_id"), same_call,
-                   or_(_pool_filter(_NOW), _mine_filter(_ME, _NOW)), ~_person_held_by_other(_ME, _NOW))
+                   or_(_pool_filter(_NOW), _mine_filter(_ME, _NOW)))
             .with_for_update(skip_locked=True, of=[WorkItem, Person]))
 
 
@@ -328,9 +329,11 @@ def claim_next(user, now: datetime | None = None) -> Claim | None:
             excluded.add(item.person_id)
             continue
         # Nothing is flushed between the candidates' reads and here, so the item and its companions are
-        # written by one UPDATE when the claim is flushed.
+        # written by one UPDATE when the claim is flushed. One call reaches at most a household's worth of
+        # people (TTS_MAX_COMPANIONS, default 5): a number shared far more widely (a care home's office
+        # phone, say) must not hand one tracer dozens of calls.
         _take(item, user, now)
-        also = [other for other in chosen if other.person_id not in held]
+        also = [other for other in chosen if other.person_id not in held][:current_app.config["TTS_MAX_COMPANIONS"]]
         for other in also:
             _take(other, user, now)
         db.session.flush()
