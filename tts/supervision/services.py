@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Interval, Select, and_, exists, func, literal, or_, select
+from sqlalchemy import Interval, Select, and_, func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
 from tts.audit.models import AuditEvent
@@ -229,7 +229,10 @@ def tracer_activity(now: datetime, counts: tuple[dict, dict] | None = None) -> l
     calls, claims = counts if counts is not None else activity_counts(now)
     holding = dict(db.session.execute(select(WorkItem.claimed_by_id, func.count()).where(
         WorkItem.status == ItemStatus.CLAIMED, WorkItem.claimed_until >= now).group_by(WorkItem.claimed_by_id)).all())
-    work_waiting = bool(db.session.scalar(select(exists().where(waiting_clause(now)))))
+    # In the order of ix_work_items_waiting_due, so the database reads one index entry (an EXISTS was
+    # planned as a scan of the table from its start, through every finished item: 24 ms under load).
+    work_waiting = db.session.scalar(select(WorkItem.id).where(waiting_clause(now))
+                                     .order_by(WorkItem.due_at, WorkItem.id).limit(1)) is not None
     idle_after = timedelta(minutes=current_app.config["TTS_IDLE_MINUTES"])
     out = []
     for user in staff:
