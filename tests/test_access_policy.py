@@ -109,3 +109,150 @@ def test_each_role_gets_exactly_what_the_table_says(app, callers, daytime):
             elif audience not in allowed and status != 403:
                 problems.append(f"{method} {url} {audience}: {status}, but the table refuses it (wanted 403)")
     assert problems == [], "\n".join(problems)
+
+
+# --- Record-level rules: every id-taking route, web and API, against real records of someone else's -------
+
+ID_ARGS = ("person_id", "case_id", "item_id", "message_id", "escalation_id", "job_id")
+
+
+def test_every_id_taking_route_declares_its_record_rule(app):
+    from tts.access_policy import RECORD_RULES
+
+    taking = {rule.endpoint for rule in app.url_map.iter_rules()
+              if any(arg.endswith("_id") for arg in rule.arguments)}
+    assert sorted(taking - set(RECORD_RULES)) == [], "add these to RECORD_RULES in tts/access_policy.py"
+    assert sorted(set(RECORD_RULES) - taking) == []
+
+
+@pytest.fixture
+def someone_elses_records(app, make_user):
+    """Records that belong to other staff: a case logged by one tracer (its person, queue item, contact and
+    texts), an escalation assigned to one field officer, an export job asked for by one analyst."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from tests.factories import person_data
+    from tts.auth.models import User
+    from tts.callqueue.models import WorkItem
+    from tts.cases.services import add_contact, create_case
+    from tts.clock import today
+    from tts.escalation.services import assign_visit, open_escalation
+    from tts.extensions import db
+    from tts.reports.export_jobs import start_job
+    from tts.reports.kpis import Filters
+    from tts.telephony.models import Message
+
+    owner, officer, analyst = make_user("tracer"), make_user("tracer", is_field_officer=True), make_user("reporting")
+    with app.app_context():
+        actor = db.session.get(User, owner["id"])
+        case = create_case(actor, person_data(401, address="4 Owner Row"), test_date=today(),
+                           symptom_onset_date=None)
+        add_contact(actor, case, person_data(402, address="4 Owner Row"), relationship="household",
+                    last_exposure_date=today())
+        db.session.flush()
+        item = db.session.scalar(select(WorkItem).where(WorkItem.case_id == case.id))
+        escalation = open_escalation(actor, item, "no_phone")
+        assign_visit(None, escalation, db.session.get(User, officer["id"]))
+        message = Message(person_id=case.person_id, direction="outbound", channel="sms", to_number="+447700900401",
+                          body="Hello", status="sent", twilio_sid="SM" + "0" * 32)
+        db.session.add(message)
+        job = start_job(db.session.get(User, analyst["id"]), "cases", "csv",
+                        Filters(date(2026, 11, 1), date(2026, 11, 30)), False, 1)
+        db.session.commit()
+        ids = {"person_id": case.person_id, "case_id": case.id, "item_id": item.id, "message_id": message.id,
+               "escalation_id": escalation.id, "job_id": job.id}
+        names = (case.person.first_name + " " + case.person.last_name,)
+    return ids, names, {"owner": owner, "officer": officer, "analyst": analyst}
+
+
+def _state(app, ids) -> tuple:
+    from sqlalchemy import func, select
+
+    from tts.callqueue.models import WorkItem
+    from tts.cases.models import Contact
+    from tts.extensions import db
+    from tts.support.models import SupportNeed
+    from tts.telephony.models import Message
+
+    with app.app_context():
+        item = db.session.get(WorkItem, ids["item_id"])
+        return (item.claimed_by_id, item.status, item.attempts,
+                db.session.scalar(select(func.count()).select_from(Contact)),
+                db.session.scalar(select(func.count()).select_from(SupportNeed)),
+                db.session.scalar(select(func.count()).select_from(Message)))
+
+
+def test_record_rules_refuse_other_staffs_records_on_the_web_and_the_api(app, make_user, api_token, daytime,
+                                                                       someone_elses_records):
+    """A tracer with no link to the case, a field officer the visit is not assigned to, and an analyst who did
+    not ask for the export: each id-taking route that restricts records refuses them, web and API alike, shows
+    nothing of the person, and changes nothing. The owners get through, so the refusals are the rule's."""
+    from flask import url_for
+
+    from tts.access_policy import OWN_CASE, OWN_JOB, OWN_PERSON, RECORD_RULES, VISIT, WORK_ITEM
+
+    ids, names, owners = someone_elses_records
+    outsiders = {"tracer": make_user("tracer"), "field": make_user("tracer", is_field_officer=True),
+                 "reporting": make_user("reporting")}
+    clients, tokens = {}, {}
+    for key, user in {**outsiders, **{f"owner_{k}": v for k, v in owners.items()}}.items():
+        clients[key] = app.test_client()
+        sign_in(clients[key], user)
+    for key, role in (("tracer", "tracer"), ("reporting", "reporting")):
+        tokens[key], _ = api_token(role)
+    with app.app_context():
+        from tts.auth.models import ApiToken, User
+        from tts.auth.services import issue_api_token
+        from tts.extensions import db
+
+        for key, user in (("field", outsiders["field"]), ("owner_owner", owners["owner"]),
+                          ("owner_officer", owners["officer"]), ("owner_analyst", owners["analyst"])):
+            _, plain = issue_api_token(None, db.session.get(User, user["id"]))
+            tokens[key] = {"Authorization": f"Bearer {plain}"}
+        db.session.commit()
+        assert ApiToken  # imported for the type only
+
+    who = {OWN_PERSON: "tracer", OWN_CASE: "tracer", WORK_ITEM: "tracer", VISIT: "field", OWN_JOB: "reporting"}
+    owner_of = {OWN_PERSON: "owner_owner", OWN_CASE: "owner_owner", VISIT: "owner_officer",
+                OWN_JOB: "owner_analyst"}
+    refused_with = {OWN_PERSON: {403}, OWN_CASE: {403}, VISIT: {403}, OWN_JOB: {404}, WORK_ITEM: {403, 404, 409}}
+    problems, probes = [], 0
+    before = _state(app, ids)
+    for rule in app.url_map.iter_rules():
+        kind = RECORD_RULES.get(rule.endpoint)
+        if kind not in who:
+            continue
+        values = {arg: ids[arg] for arg in rule.arguments}
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **values)
+        api = rule.endpoint.startswith("api.")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            caller = who[kind]
+            outcome = {"outcome": "no_answer"}  # a valid body, so only the record rule can refuse it
+            if api:
+                response = app.test_client().open(url, method=method, headers=tokens[caller], json=outcome)
+            else:
+                response = clients[caller].open(url, method=method, data=outcome)
+            probes += 1
+            body = response.get_data(as_text=True)
+            status = response.status_code
+            if kind == WORK_ITEM and not api and status == 302:
+                # The web's claim-holder answer: a message on the next page, which shows nothing of the person
+                # (the call screen itself refuses: 403); the state check below proves nothing changed.
+                follow = clients[caller].get(response.headers["Location"])
+                body, status = follow.get_data(as_text=True), (403 if follow.status_code in (200, 403) else 500)
+            if status not in refused_with[kind]:
+                problems.append(f"{method} {url} as an outsider ({caller}): {status}")
+            if any(name in body for name in names):
+                problems.append(f"{method} {url} showed the person's name to an outsider")
+            if kind in owner_of and method == "GET":
+                client = app.test_client() if api else clients[owner_of[kind]]
+                owner_status = client.open(url, method=method, headers=tokens[owner_of[kind]] if api else {}).status_code
+                if owner_status in (401, 403, 404):
+                    problems.append(f"{method} {url} refused its owner too ({owner_status}): the test proves nothing")
+    assert problems == [], "\n".join(problems)
+    assert _state(app, ids) == before, "an outsider's request changed a record"
+    assert probes >= 20
+    print(f"\nrecord-level probes refused: {probes}")

@@ -145,6 +145,41 @@ ROUTES: dict[str, frozenset[str] | str] = {
 }
 
 
+# Record-level rules: every route that takes a record's id names the rule that decides, for that record,
+# whether the caller may act on it. The web page and the API operation that do the same thing name the same
+# rule, and both call the same function to apply it. tests/test_access_policy.py fails when an id-taking route
+# is missing here, and proves each rule that restricts tracers against real records of someone else's.
+OWN_PERSON = "own_person"  # tts.people.access.person_or_403: the person is on the caller's work (or found)
+OWN_CASE = "own_case"  # tts.people.access.case_or_403: the case is the caller's or its person is on their work
+WORK_ITEM = "work_item"  # tts.callqueue.services: the shared queue's claim rules (a tracer claims any waiting
+#                          item not assigned to someone else; outcomes and releases need the caller's claim)
+VISIT = "visit"  # tts.people.access.may_record_visit: the local team, or the field officer assigned
+OWN_JOB = "own_job"  # an export job: only the person who asked (others get 404)
+ROLE = "role"  # the role's permission is the whole rule: admin records, the team's shared queues and imports
+
+RECORD_RULES: dict[str, str] = {
+    "auth.user_edit": ROLE, "auth.tokens": ROLE, "auth.revoke_token": ROLE, "auth.reset_mfa": ROLE,
+    "telephony.template_edit": ROLE,
+    "cases.show": OWN_CASE, "cases.contact_new": OWN_CASE,
+    "api.get_case": OWN_CASE, "api.create_contact_endpoint": OWN_CASE,
+    "people.show": OWN_PERSON, "people.edit": OWN_PERSON,
+    "api.get_person": OWN_PERSON, "api.person_messages_endpoint": OWN_PERSON,
+    "support.create": OWN_PERSON, "api.create_support": OWN_PERSON,
+    "telephony.simulate_reply": OWN_PERSON, "telephony.simulate_status": OWN_PERSON,
+    "callqueue.call": WORK_ITEM, "callqueue.claim": WORK_ITEM, "callqueue.release": WORK_ITEM,
+    "callqueue.record": WORK_ITEM, "callqueue.record_for_call": WORK_ITEM, "telephony.call_person": WORK_ITEM,
+    "api.work_item_claim": WORK_ITEM, "api.work_item_release": WORK_ITEM, "api.work_item_attempt": WORK_ITEM,
+    "escalation.visit": VISIT, "api.visit": VISIT,
+    "escalation.assign": ROLE, "escalation.close": ROLE,
+    "support.update": ROLE, "api.update_support": ROLE,
+    "imports.show": ROLE, "imports.progress": ROLE, "api.import_status": ROLE,
+    "simulation.show": ROLE, "simulation.progress": ROLE,
+    "reports.export_job": OWN_JOB, "reports.export_job_progress": OWN_JOB, "reports.export_job_file": OWN_JOB,
+    "reports.delete_export_file": OWN_JOB, "api.export_job_api": OWN_JOB, "api.export_job_file_api": OWN_JOB,
+    "api.delete_export_file_api": OWN_JOB,
+}
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _default_deny():

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from tts.api import bp
 from tts.api.auth import api_require
 from tts.api.schemas import check_body
+from tts.people.access import work_item_or_403
 from tts.api.serializers import attempt_json, escalation_json, work_item_json
 from tts.callqueue.models import WorkItem
 from tts.callqueue.services import (
@@ -55,7 +56,7 @@ def _item(item_id: int) -> WorkItem:
 @api_require("queue.work")
 def work_item_claim(item_id: int):
     try:
-        claim = claim_item(g.api_user, _item(item_id))
+        claim = claim_item(g.api_user, work_item_or_403(g.api_user, item_id))
     except ClaimConflict as exc:
         db.session.rollback()
         return jsonify({"error": str(exc)}), 409

@@ -9,8 +9,7 @@ from tts.errors import DomainError, ErrorCollector
 from tts.escalation.models import Escalation
 from tts.escalation.services import record_visit
 from tts.extensions import db
-from tts.people.models import Person
-from tts.permissions import has_permission
+from tts.people.access import may_record_visit, person_or_403
 from tts.supervision.services import load_assignee, reassign_items
 from tts.support.models import SupportNeed
 from tts.support.services import create_support_need, update_support_need
@@ -62,7 +61,7 @@ def reassign():
 def visit(escalation_id: int):
     escalation = db.session.get(Escalation, escalation_id) or abort(404)
     user = g.api_user
-    if not (has_permission(user, "escalation.view") or (user.is_field_officer and escalation.assignee_id == user.id)):
+    if not may_record_visit(user, escalation):
         return jsonify({"error": "Only a supervisor or the assigned field officer may record this visit"}), 403
     body = _body("VisitIn")
     visit = record_visit(user, escalation, outcome=body.get("outcome"), notes=body.get("notes"))
@@ -75,7 +74,7 @@ def visit(escalation_id: int):
 @bp.post("/people/<id:person_id>/support-needs")
 @api_require("support.create")
 def create_support(person_id: int):
-    person = db.session.get(Person, person_id) or abort(404)
+    person = person_or_403(g.api_user, person_id)
     body = _body("SupportIn")
     need = create_support_need(g.api_user, person, kind=body.get("kind"), urgency=body.get("urgency") or "routine",
                                notes=body.get("notes"))

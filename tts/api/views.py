@@ -1,19 +1,18 @@
 """API v1 endpoints for cases, contacts and people."""
 from datetime import date
 
-from flask import abort, g, jsonify, request
+from flask import g, jsonify, request
 
 from tts.api import bp
 from tts.api.auth import api_require
 from tts.api.schemas import check_body
 from tts.api.serializers import case_json, contact_json, person_json
 from tts.audit.services import record_event
-from tts.cases.models import Case, CaseSource
+from tts.cases.models import CaseSource
 from tts.cases.services import add_contact, create_case, view_case
 from tts.errors import ErrorCollector, ValidationFailed
 from tts.extensions import db
-from tts.people.access import may_view_case, may_view_person
-from tts.people.models import Person
+from tts.people.access import case_or_403, person_or_403
 from tts.people.validation import PersonData
 
 PERSON_FIELDS = ("first_name", "last_name", "date_of_birth", "phone", "email", "address", "postcode")
@@ -80,9 +79,7 @@ def create_case_endpoint():
 @bp.get("/cases/<id:case_id>")
 @api_require("case.view")
 def get_case(case_id: int):
-    case = db.session.get(Case, case_id) or abort(404)
-    if not may_view_case(g.api_user, case):
-        return jsonify({"error": "This case is not on your work"}), 403
+    case = case_or_403(g.api_user, case_id)
     view_case(g.api_user, case)
     db.session.commit()
     return jsonify(case_json(case, with_contacts=True))
@@ -91,7 +88,7 @@ def get_case(case_id: int):
 @bp.post("/cases/<id:case_id>/contacts")
 @api_require("case.create")
 def create_contact_endpoint(case_id: int):
-    case = db.session.get(Case, case_id) or abort(404)
+    case = case_or_403(g.api_user, case_id)
     errors = ErrorCollector()
     body = check_body("ContactIn", request.get_json(silent=True), errors)
     if "body" in errors:
@@ -108,9 +105,7 @@ def create_contact_endpoint(case_id: int):
 @bp.get("/people/<id:person_id>")
 @api_require("person.view")
 def get_person(person_id: int):
-    person = db.session.get(Person, person_id) or abort(404)
-    if not may_view_person(g.api_user, person.id):
-        return jsonify({"error": "This person is not on your work"}), 403
+    person = person_or_403(g.api_user, person_id)
     record_event(g.api_user, "person.view", person)
     db.session.commit()
     data = person_json(person)
@@ -125,9 +120,7 @@ def person_messages_endpoint(person_id: int):
     from tts.api.serializers import message_json
     from tts.telephony.services import person_messages
 
-    person = db.session.get(Person, person_id) or abort(404)
-    if not may_view_person(g.api_user, person.id):
-        return jsonify({"error": "This person is not on your work"}), 403
+    person = person_or_403(g.api_user, person_id)
     record_event(g.api_user, "person.view", person, {"for": "messages"})
     db.session.commit()
     return jsonify([message_json(m) for m in db.session.scalars(person_messages(person.id).limit(500))])

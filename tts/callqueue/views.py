@@ -33,7 +33,7 @@ from tts.cache import cached
 from tts.clock import to_london, utcnow
 from tts.escalation.models import REASON_LABELS
 from tts.extensions import db
-from tts.people.access import may_view_person
+from tts.people.access import may_view_person, work_item_or_403
 from tts.permissions import require
 from tts.ui import submit
 
@@ -100,7 +100,7 @@ def _hours_text() -> str:
 @bp.route("/items/<id:item_id>")
 @require("queue.work")
 def call(item_id: int):
-    return _render_call(load_item_or_404(item_id))
+    return _render_call(work_item_or_403(current_user, item_id))
 
 
 def _render_call(item: WorkItem, posted: OutcomeForm | None = None, call_form: CallOutcomeForm | None = None):
@@ -137,7 +137,7 @@ def _render_call(item: WorkItem, posted: OutcomeForm | None = None, call_form: C
 @bp.route("/items/<id:item_id>/claim", methods=["POST"])
 @require("queue.work")
 def claim(item_id: int):
-    item = load_item_or_404(item_id)
+    item = work_item_or_403(current_user, item_id)
     try:
         claim_item(current_user, item)
     except ClaimConflict as exc:

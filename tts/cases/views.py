@@ -1,5 +1,5 @@
 """Case list, logging a case, the case page and adding contacts."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tts.cases import bp
@@ -7,18 +7,13 @@ from tts.cases.forms import RELATIONSHIP_CHOICES, CaseForm, ContactForm
 from tts.cases.models import Case
 from tts.cases.services import add_contact, create_case, recent_cases, view_case
 from tts.extensions import db
-from tts.people.access import may_view_case
+from tts.people.access import case_or_403
 from tts.permissions import can, require
 from tts.ui import submit
 
 
 def load_case_or_403(case_id: int) -> Case:
-    case = db.session.get(Case, case_id)
-    if case is None:
-        abort(404)
-    if not can("case.view") or not may_view_case(current_user, case):
-        abort(403)
-    return case
+    return case_or_403(current_user, case_id)
 
 
 @bp.route("/")

@@ -10,7 +10,8 @@ from tts.escalation import bp
 from tts.escalation.models import REASON_LABELS, VISIT_OUTCOMES, Escalation
 from tts.escalation.services import assign_visit, close_escalation, filtered_escalations, record_visit, visit_list
 from tts.extensions import db
-from tts.permissions import can, require
+from tts.people.access import may_record_visit
+from tts.permissions import require
 from tts.ui import flash_errors
 
 
@@ -32,7 +33,7 @@ def index():
 
 def _load(escalation_id: int) -> Escalation:
     escalation = db.session.get(Escalation, escalation_id) or abort(404)
-    if not (can("escalation.view") or (current_user.is_field_officer and escalation.assignee_id == current_user.id)):
+    if not may_record_visit(current_user, escalation):
         abort(403)
     return escalation
 

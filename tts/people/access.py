@@ -41,3 +41,58 @@ def may_view_person(user, person_id: int) -> bool:
 def may_view_case(user, case) -> bool:
     return (has_permission(user, "case.view_all") or case.created_by_id == getattr(user, "id", None)
             or may_view_person(user, case.person_id))
+
+
+# --- One loader per kind of record, for web views and API endpoints alike --------------------------------
+# A route that takes a record's id loads it through one of these, so the web page and the API operation that
+# do the same thing apply the same record rule (tts/access_policy.py, RECORD_RULES, names which one each
+# route uses; tests/test_access_policy.py proves it for every id-taking route).
+
+
+def person_or_403(user, person_id: int):
+    """The person, if `user` may see them: else 404 (no such person) or 403."""
+    from flask import abort
+
+    from tts.people.models import Person
+
+    person = db.session.get(Person, person_id)
+    if person is None:
+        abort(404)
+    if not has_permission(user, "person.view") or not may_view_person(user, person.id):
+        abort(403)
+    return person
+
+
+def case_or_403(user, case_id: int):
+    """The case, if `user` may see it: else 404 or 403."""
+    from flask import abort
+
+    from tts.cases.models import Case
+
+    case = db.session.get(Case, case_id)
+    if case is None:
+        abort(404)
+    if not has_permission(user, "case.view") or not may_view_case(user, case):
+        abort(403)
+    return case
+
+
+def may_record_visit(user, escalation) -> bool:
+    """A doorstep visit's outcome: the local team (escalation.view), or the field officer it is assigned to."""
+    return has_permission(user, "escalation.view") or (
+        bool(getattr(user, "is_field_officer", False)) and escalation.assignee_id == getattr(user, "id", None))
+
+
+def work_item_or_403(user, item_id: int):
+    """A queue item opened by id (to see its call screen or claim it): the caller holds it, or its person is on
+    their work (assigned to them, found by search...). The shared queue hands out the rest: "call next"."""
+    from flask import abort
+
+    from tts.callqueue.models import WorkItem
+
+    item = db.session.get(WorkItem, item_id)
+    if item is None:
+        abort(404)
+    if not has_permission(user, "queue.work") or not may_view_person(user, item.person_id):
+        abort(403)
+    return item

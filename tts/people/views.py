@@ -1,5 +1,5 @@
 """The person page (audited), editing details, and exact-match search."""
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from tts.audit.services import record_event
@@ -14,11 +14,11 @@ from tts.telephony.services import person_messages
 from tts.extensions import db
 from tts.people import bp
 from tts.people.forms import PersonEditForm, SearchForm
-from tts.people.access import may_view_person, remember_found
+from tts.people.access import person_or_403, remember_found
 from tts.people.models import Person
 from tts.people.services import search_people, update_person
 from tts.people.timeline import person_timeline
-from tts.permissions import can, require
+from tts.permissions import require
 from tts.ui import submit
 
 
@@ -28,12 +28,7 @@ STATUS_COLOURS = {"delivered": "green", "received": "blue", "sent": "turquoise",
 
 
 def load_person_or_403(person_id: int) -> Person:
-    person = db.session.get(Person, person_id)
-    if person is None:
-        abort(404)
-    if not can("person.view") or not may_view_person(current_user, person.id):
-        abort(403)
-    return person
+    return person_or_403(current_user, person_id)
 
 
 @bp.route("/people/<id:person_id>")

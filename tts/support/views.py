@@ -4,8 +4,7 @@ from flask_login import current_user
 
 from tts.errors import ValidationFailed
 from tts.extensions import db
-from tts.people.access import may_view_person
-from tts.people.models import Person
+from tts.people.access import person_or_403
 from tts.permissions import require
 from tts.support import bp
 from tts.support.models import KIND_LABELS, REFERRAL_TARGETS, URGENCY_LABELS, SupportNeed
@@ -21,9 +20,7 @@ def _back(default: str) -> str:
 @bp.route("/people/<id:person_id>/support-needs", methods=["POST"])
 @require("support.create")
 def create(person_id: int):
-    person = db.session.get(Person, person_id) or abort(404)
-    if not may_view_person(current_user, person.id):
-        abort(403)
+    person = person_or_403(current_user, person_id)
     back = _back(url_for("people.show", person_id=person_id))
     try:
         need = create_support_need(current_user, person, kind=request.form.get("kind"),

@@ -8,7 +8,7 @@ from tts.callqueue.services import NotClaimHolder
 from tts.cases.models import Case
 from tts.errors import DomainError, ErrorCollector
 from tts.extensions import db
-from tts.people.models import Person
+from tts.people.access import person_or_403
 from tts.permissions import require
 from tts.telephony import bp, services, simulator
 from tts.telephony.client import gateway
@@ -83,6 +83,7 @@ def _simulated_only():
 @require("queue.work")
 def simulate_status(person_id: int, message_id: int):
     _simulated_only()
+    person_or_403(current_user, person_id)
     message = db.session.get(Message, message_id)
     if message is None or message.person_id != person_id or not message.twilio_sid:
         abort(404)
@@ -98,7 +99,7 @@ def simulate_status(person_id: int, message_id: int):
 @require("queue.work")
 def simulate_reply(person_id: int):
     _simulated_only()
-    person = db.session.get(Person, person_id) or abort(404)
+    person = person_or_403(current_user, person_id)
     form = SimulateReplyForm()
     if not person.phone or not (form.body.data or "").strip():
         flash("Enter the reply text", "info")
