@@ -8,6 +8,7 @@ import pyotp
 import qrcode
 import qrcode.image.svg
 from flask import current_app
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tts.audit.services import record_event
 from tts.auth.models import RecoveryCode, User
@@ -86,17 +87,41 @@ def check_code(user: User, code: str) -> str | None:
         return None
     step = _matching_step(user.totp_secret or "", code)
     if step is not None:
-        replay_guard = current_app.config.get("TTS_MFA_REPLAY_GUARD", True)
-        if replay_guard and user.totp_last_step is not None and step <= user.totp_last_step:
-            return None  # this code (or an older one) was already used
-        user.totp_last_step = step
-        return "totp"
+        return "totp" if _consume_step(user, step) else None
     wanted = _hash_code(code)
     for recovery in user.recovery_codes:
         if recovery.used_at is None and hmac.compare_digest(recovery.code_hash, wanted):
-            recovery.used_at = utcnow()
-            return "recovery"
+            return "recovery" if _consume_recovery_code(recovery) else None
     return None
+
+
+def _consume_step(user: User, step: int) -> bool:
+    """Mark a code's time step used, atomically: one conditional UPDATE, so of several requests presenting
+    the same code at the same moment exactly one changes the row (the others wait for its lock on
+    PostgreSQL, then find the step used; SQLite lets one writer at a time). A check in Python first and a
+    write after would let them all through."""
+    if not current_app.config.get("TTS_MFA_REPLAY_GUARD", True):
+        set_committed_value(user, "totp_last_step", step)
+        return True
+    table = User.__table__
+    won = db.session.execute(
+        table.update().where(table.c.id == user.id,
+                             (table.c.totp_last_step.is_(None)) | (table.c.totp_last_step < step))
+        .values(totp_last_step=step)).rowcount == 1
+    if won:
+        set_committed_value(user, "totp_last_step", step)
+    return won
+
+
+def _consume_recovery_code(recovery: RecoveryCode) -> bool:
+    """Use a recovery code once, atomically, as _consume_step does for a time step."""
+    table = RecoveryCode.__table__
+    now = utcnow()
+    won = db.session.execute(table.update().where(table.c.id == recovery.id, table.c.used_at.is_(None))
+                             .values(used_at=now)).rowcount == 1
+    if won:
+        set_committed_value(recovery, "used_at", now)
+    return won
 
 
 def recovery_codes_left(user: User) -> int:
