@@ -107,6 +107,10 @@ class Config:
     TTS_RECONCILE_MAX_HOURS = int(os.environ.get("TTS_RECONCILE_MAX_HOURS", "72"))  # then "sent" is left as is
     TTS_SIMULATED_GATEWAY_LATENCY_MS = int(os.environ.get("TTS_SIMULATED_GATEWAY_LATENCY_MS", "0"))
     TTS_WORKER_INTERVAL_SECONDS = float(os.environ.get("TTS_WORKER_INTERVAL_SECONDS", "5"))
+    # Without Twilio settings the simulated gateway records texts and calls. It is the default in development
+    # and tests; a production server refuses to start without real Twilio settings unless this is "1", and its
+    # simulated events are then signed with a key derived from SECRET_KEY, never the development key.
+    TTS_SIMULATED_TWILIO = os.environ.get("TTS_SIMULATED_TWILIO") == "1"
     TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID")
     TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN")
     TWILIO_API_KEY = os.environ.get("TWILIO_API_KEY")
@@ -120,6 +124,8 @@ class DevelopmentConfig(Config):
     """The embedded default: SQLite file, simulated Twilio, plain-HTTP cookies on localhost."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    TTS_SIMULATED_TWILIO = True
+    TTS_DEVELOPMENT_TWILIO_KEY = True  # simulated webhooks signed with the key in the source: this machine only
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
 
@@ -127,6 +133,8 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret"
+    TTS_SIMULATED_TWILIO = True
+    TTS_DEVELOPMENT_TWILIO_KEY = True
     WTF_CSRF_ENABLED = False  # one test turns it back on to prove forms are protected
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False

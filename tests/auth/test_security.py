@@ -223,7 +223,7 @@ def test_an_admin_password_reset_or_deactivation_ends_every_session(app, admin_c
 def test_production_cookies_are_host_prefixed_secure_httponly_lax(fresh_database_url):
     from tts import create_app
 
-    app = create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://")
+    app = create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://", TTS_SIMULATED_TWILIO=True)
     response = app.test_client().get("/login", base_url="https://tts.example")
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("__Host-session=") and "Secure" in cookie and "HttpOnly" in cookie

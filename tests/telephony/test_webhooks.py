@@ -192,3 +192,47 @@ def test_inbound_without_a_sid_does_not_break_the_next_one(client, app, sent):
         response = signed_post(client, app, "/twilio/sms/inbound", {"MessageSid": "", "From": "+447700900001",
                                                                     "Body": body})
         assert response.status_code == 200
+
+
+# --- The class: no key in the source ever verifies a webhook outside development and tests ---------------
+
+
+def test_a_production_server_without_twilio_settings_refuses_to_start():
+    from tts import create_app
+
+    with pytest.raises(RuntimeError, match="TTS_SIMULATED_TWILIO=1"):
+        create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://")
+    with pytest.raises(RuntimeError, match="TWILIO_AUTH_TOKEN"):
+        create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://",
+                   TWILIO_ACCOUNT_SID="AC" + "1" * 32)
+
+
+def test_explicitly_simulated_production_refuses_webhooks_signed_with_the_development_key(fresh_database_url, caplog):
+    import flask_migrate
+
+    from tests.conftest import MIGRATIONS
+    from tts import create_app
+    from tts.telephony import simulator
+
+    with caplog.at_level("WARNING"):
+        app = create_app("production", SECRET_KEY="s" * 40, TTS_SIMULATED_TWILIO=True,
+                         SQLALCHEMY_DATABASE_URI=fresh_database_url("prodsim"))
+    assert "SIMULATED TWILIO" in caplog.text  # said loudly at start-up
+    with app.app_context():
+        flask_migrate.upgrade(directory=MIGRATIONS)
+    client = app.test_client()
+    params = {"MessageSid": "SM" + "9" * 32, "MessageStatus": "delivered"}
+    for path in ("/twilio/sms/status", "/twilio/sms/inbound", "/twilio/voice/status", "/twilio/voice/bridge"):
+        assert signed_post(client, app, path, params).status_code == 403, path  # the key in the source
+    with app.app_context():
+        assert simulator.message_status("SM" + "9" * 32, "delivered") == 204  # the app's own derived key
+
+
+def test_no_key_at_all_refuses_every_webhook(client, app):
+    app.config["TTS_SIMULATED_TWILIO"] = False
+    try:
+        params = {"MessageSid": "SM" + "8" * 32, "MessageStatus": "delivered"}
+        for path in ("/twilio/sms/status", "/twilio/sms/inbound", "/twilio/voice/status", "/twilio/voice/bridge"):
+            assert signed_post(client, app, path, params).status_code == 403, path
+    finally:
+        app.config["TTS_SIMULATED_TWILIO"] = True

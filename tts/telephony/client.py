@@ -1,4 +1,7 @@
 """The one module that talks to Twilio: a real gateway over the twilio SDK, and a simulated one."""
+import hashlib
+import hmac
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -9,6 +12,7 @@ from flask import Flask, current_app
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
+log = logging.getLogger(__name__)
 SIMULATED_AUTH_TOKEN = "simulated-twilio-auth-token"  # signs the simulated gateway's events in development
 # Twilio error codes after which resending can never help.
 PERMANENT_CODES = {21211, 21614, 21610, 21408, 20003, 21612, 21606, 30004, 30005, 30006}
@@ -143,6 +147,9 @@ def build_gateway(config) -> TwilioGateway | SimulatedGateway:
 
 
 def init_app(app: Flask) -> None:
+    if check_settings(app.config) == "simulated" and not app.config.get("TTS_DEVELOPMENT_TWILIO_KEY"):
+        log.warning("SIMULATED TWILIO (TTS_SIMULATED_TWILIO=1): no text or call reaches anyone; "
+                    "webhooks are checked with a key derived from SECRET_KEY")
     app.extensions["tts_gateway"] = build_gateway(app.config)
 
 
@@ -150,11 +157,30 @@ def gateway() -> TwilioGateway | SimulatedGateway:
     return current_app.extensions["tts_gateway"]
 
 
-def webhook_auth_token() -> str:
-    """The secret webhooks are signed with: the account's auth token, or the simulator's own."""
-    token = current_app.config.get("TWILIO_AUTH_TOKEN")
+def check_settings(config) -> str:
+    """At start-up: "twilio", "simulated", or a RuntimeError for a server that would take webhooks it cannot
+    check (Twilio without its auth token), or a production server with no Twilio settings and no explicit
+    TTS_SIMULATED_TWILIO=1."""
+    if config.get("TWILIO_ACCOUNT_SID"):
+        if not config.get("TWILIO_AUTH_TOKEN"):
+            raise RuntimeError("TWILIO_AUTH_TOKEN must be set with TWILIO_ACCOUNT_SID: webhooks are checked with it")
+        return "twilio"
+    if not config.get("TTS_SIMULATED_TWILIO"):
+        raise RuntimeError("Set the TWILIO_* settings, or TTS_SIMULATED_TWILIO=1 to run with simulated texts and "
+                           "calls (nothing reaches anyone)")
+    return "simulated"
+
+
+def webhook_auth_token() -> str | None:
+    """The secret webhooks are signed with: the account's auth token, or, when simulated Twilio is allowed,
+    the simulator's own (in production derived from SECRET_KEY, so no key in the source ever verifies a
+    webhook there). None: no webhook can be verified, and every one is refused."""
+    config = current_app.config
+    token = config.get("TWILIO_AUTH_TOKEN")
     if token:
         return token
-    if current_app.config.get("TWILIO_ACCOUNT_SID"):
-        raise RuntimeError("TWILIO_AUTH_TOKEN is needed to check webhook signatures")
-    return SIMULATED_AUTH_TOKEN
+    if config.get("TWILIO_ACCOUNT_SID") or not config.get("TTS_SIMULATED_TWILIO"):
+        return None
+    if config.get("TTS_DEVELOPMENT_TWILIO_KEY"):
+        return SIMULATED_AUTH_TOKEN
+    return hmac.new(config["SECRET_KEY"].encode(), b"tts simulated twilio webhooks", hashlib.sha256).hexdigest()

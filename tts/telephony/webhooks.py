@@ -24,7 +24,8 @@ def twilio_signed(view: Callable) -> Callable:
     @wraps(view)
     def wrapped(*args, **kwargs):
         signature = request.headers.get("X-Twilio-Signature", "")
-        if not signature or not RequestValidator(webhook_auth_token()).validate(signed_url(), request.form, signature):
+        key = webhook_auth_token()
+        if not signature or not key or not RequestValidator(key).validate(signed_url(), request.form, signature):
             abort(403)
         return view(*args, **kwargs)
 
