@@ -127,7 +127,8 @@ def test_users_cli_creates_a_user_and_prints_a_token_last(app):
 def test_tracer_records_phone_and_languages_in_their_profile(app, tracer_client):
     bad = tracer_client.post("/account", data={"phone": "12", "languages": "polish"})
     assert bad.status_code == 400 and "07700 900123" in bad.get_data(as_text=True)
-    ok = tracer_client.post("/account", data={"phone": "07700 900999", "languages": "polish,  urdu ,Polish"})
+    ok = tracer_client.post("/account", data={"phone": "07700 900999", "languages": "polish,  urdu ,Polish",
+                                              "confirmation": tracer_client.user["password"]})
     assert ok.status_code == 302
     with app.app_context():
         user = db.session.get(User, tracer_client.user["id"])
@@ -195,3 +196,54 @@ def test_each_api_use_is_attributed_to_its_token(app, client, api_token, ctx):
         event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "case.view")).one()
         token_id = db.session.scalars(select(ApiToken.id).where(ApiToken.user_id == user["id"])).one()
         assert event.details["token_id"] == token_id and event.via == "api"
+
+
+# --- Changes a stolen session would want need the password (or a fresh code) again ----------------------
+
+
+def test_new_recovery_codes_need_the_password_or_a_fresh_code(app, tracer_client):
+    from sqlalchemy import select
+
+    from tests.conftest import totp_code
+    from tts.auth.models import RecoveryCode
+
+    def hashes():
+        with app.app_context():
+            return set(db.session.scalars(select(RecoveryCode.code_hash)
+                                          .where(RecoveryCode.user_id == tracer_client.user["id"])))
+
+    before = hashes()
+    for confirmation in (None, "", "not-my-password", "000000"):
+        data = {} if confirmation is None else {"codes-confirmation": confirmation}
+        refused = tracer_client.post("/account/recovery-codes", data=data)
+        assert refused.status_code == 400, confirmation
+        page = refused.get_data(as_text=True)
+        assert "govuk-error-summary" in page and 'href="#codes-confirmation"' in page
+        assert "Enter your current password, or a code from your authenticator app" in page
+        assert hashes() == before
+    by_password = tracer_client.post("/account/recovery-codes",
+                                     data={"codes-confirmation": tracer_client.user["password"]})
+    assert by_password.status_code == 200 and 'data-testid="recovery-codes"' in by_password.get_data(as_text=True)
+    assert hashes() != before
+    code = totp_code(tracer_client.user["totp_secret"], 1)  # the sign-in used this step's code already
+    assert tracer_client.post("/account/recovery-codes", data={"codes-confirmation": code}).status_code == 200
+    again = tracer_client.post("/account/recovery-codes", data={"codes-confirmation": code})
+    assert again.status_code == 400  # a code works once here too
+
+
+def test_a_new_phone_for_masked_calls_needs_the_password_but_languages_do_not(app, tracer_client):
+    refused = tracer_client.post("/account", data={"phone": "07700 900998", "languages": ""})
+    assert refused.status_code == 400 and 'href="#confirmation"' in refused.get_data(as_text=True)
+    wrong = tracer_client.post("/account", data={"phone": "07700 900998", "confirmation": "guess-one"})
+    assert wrong.status_code == 400
+    with app.app_context():
+        assert db.session.get(User, tracer_client.user["id"]).phone is None
+    assert tracer_client.post("/account", data={"phone": "", "languages": "Welsh"}).status_code == 302
+
+
+def test_wrong_confirmations_count_as_failed_sign_ins_and_lock(app, tracer_client):
+    for _ in range(app.config["TTS_SIGNIN_MAX_FAILURES_ACCOUNT"]):
+        assert tracer_client.post("/account/recovery-codes", data={"codes-confirmation": "guess"}).status_code == 400
+    locked = tracer_client.post("/account/recovery-codes",
+                                data={"codes-confirmation": tracer_client.user["password"]})
+    assert locked.status_code == 429 and "Too many wrong passwords" in locked.get_data(as_text=True)

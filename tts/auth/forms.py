@@ -32,6 +32,11 @@ class UserEditForm(FlaskForm):
 class ProfileForm(FlaskForm):
     phone = StringField("Your phone number")
     languages = StringField("Languages you can make calls in, besides English")
+    confirmation = PasswordField("Your password, or a code from your authenticator app (only to change your phone)")
+
+
+class RecoveryCodesForm(FlaskForm):
+    confirmation = PasswordField("Your password, or a code from your authenticator app")
 
 
 class CodeForm(FlaskForm):

@@ -72,6 +72,15 @@ def _hash_code(code: str) -> str:
     return hashlib.sha256(_clean(code).encode()).hexdigest()
 
 
+def regenerate_recovery_codes(user: User, confirmation: str) -> list[str]:
+    """New recovery codes for a signed-in user who confirms it is them; the old codes stop working."""
+    if not confirm_identity(user, confirmation):
+        raise ValidationFailed({"confirmation": [CONFIRM_MESSAGE]})
+    codes = replace_recovery_codes(user)
+    record_event(user, "auth.recovery_codes_replaced", user)
+    return codes
+
+
 def replace_recovery_codes(user: User) -> list[str]:
     user.recovery_codes.clear()
     plain = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODE_COUNT)]
@@ -122,6 +131,24 @@ def _consume_recovery_code(recovery: RecoveryCode) -> bool:
     if won:
         set_committed_value(recovery, "used_at", now)
     return won
+
+
+def confirm_identity(user: User, secret: str) -> bool:
+    """A signed-in user proves it is still them before a change an attacker holding their session would want
+    (new recovery codes, a new phone for masked calls): their current password, or a fresh code from their
+    authenticator app (consumed like a sign-in code, so it works once)."""
+    from werkzeug.security import check_password_hash
+
+    secret = (secret or "").strip()
+    if not secret:
+        return False
+    if check_password_hash(user.password_hash, secret):
+        return True
+    step = _matching_step(user.totp_secret or "", secret) if user.mfa_enrolled else None
+    return step is not None and _consume_step(user, step)
+
+
+CONFIRM_MESSAGE = "Enter your current password, or a code from your authenticator app"
 
 
 def recovery_codes_left(user: User) -> int:

@@ -182,8 +182,10 @@ def user_for_token(plain: str) -> tuple[User, ApiToken] | None:
     return token.user, token
 
 
-def update_profile(actor: User, *, phone: str | None, languages: str | None) -> User:
-    """A member of staff's own phone (rung for masked calls, never shown to others) and languages."""
+def update_profile(actor: User, *, phone: str | None, languages: str | None, confirmation: str | None = None) -> User:
+    """A member of staff's own phone (rung for masked calls, never shown to others) and languages. A new
+    phone needs their password or a fresh authenticator code: whoever holds the phone hears the calls."""
+    from tts.auth.mfa import CONFIRM_MESSAGE, confirm_identity
     from tts.people.validation import normalise_phone
 
     errors = ErrorCollector()
@@ -196,6 +198,8 @@ def update_profile(actor: User, *, phone: str | None, languages: str | None) -> 
     names = [" ".join(part.split()).capitalize() for part in (languages or "").split(",") if part.strip()]
     if any(len(n) > 40 for n in names) or len(", ".join(names)) > 200:
         errors.add("languages", "List languages separated by commas, like Polish, Urdu")
+    if "phone" not in errors and clean_phone != actor.phone and not confirm_identity(actor, confirmation or ""):
+        errors.add("confirmation", CONFIRM_MESSAGE + " to change your phone number")
     errors.raise_if_any()
     actor.phone = clean_phone
     actor.languages = ", ".join(dict.fromkeys(names)) or None

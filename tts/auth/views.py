@@ -13,7 +13,7 @@ from tts.audit.services import record_event
 from tts.auth import bp
 from tts.auth import mfa, sessions
 from tts.auth.forms import (ROLE_CHOICES, CodeForm, EnrolForm, LoginForm, PasswordChangeForm, ProfileForm,
-                            UserCreateForm, UserEditForm)
+                            RecoveryCodesForm, UserCreateForm, UserEditForm)
 from tts.auth.throttle import throttle
 from tts.errors import ValidationFailed
 from tts.auth.models import User
@@ -265,13 +265,40 @@ def user_edit(user_id: int):
 @require()
 def account():
     form = ProfileForm(obj=current_user)
-    saved = submit(form, lambda: update_profile(current_user, phone=form.phone.data, languages=form.languages.data),
-                   prefix="")
+    if form.is_submitted() and _throttled_confirmation(form):
+        return _account_page(form, 429)
+    saved = submit(form, lambda: update_profile(current_user, phone=form.phone.data, languages=form.languages.data,
+                                                confirmation=form.confirmation.data), prefix="")
+    _count_failed_confirmation(form)
     if saved is not None:
         db.session.commit()
         flash("Your details are saved", "success")
         return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form), (400 if form.errors else 200)
+    return _account_page(form, 400 if form.errors else 200)
+
+
+def _account_page(form, status: int, codes_form=None):
+    codes_form = codes_form or RecoveryCodesForm(formdata=None, prefix="codes")
+    return render_template("auth/account.html", form=form, codes_form=codes_form), status
+
+
+def _throttled_confirmation(form) -> bool:
+    """Re-confirming a password counts as a sign-in attempt: a stolen session cannot guess it freely."""
+    wait = throttle().retry_after(current_user.email, _client_address())
+    if wait is None:
+        return False
+    form.errors  # noqa: B018  (build the errors dict)
+    minutes = max(1, round(wait / 60))
+    form.confirmation.errors = [f"Too many wrong passwords or codes. Wait {minutes} minute{'s' if minutes != 1 else ''}"
+                                " and try again."]
+    return True
+
+
+def _count_failed_confirmation(form) -> None:
+    if form.confirmation.errors:
+        throttle().failed(current_user.email, _client_address())
+        record_event(current_user, "auth.confirm_failed", current_user)
+        db.session.commit()
 
 
 @bp.route("/admin/users/<id:user_id>/tokens", methods=["GET", "POST"])
@@ -333,9 +360,16 @@ def password_change():
 @bp.route("/account/recovery-codes", methods=["POST"])
 @require()
 def recovery_codes():
-    """New recovery codes (the old ones stop working), shown once."""
-    codes = mfa.replace_recovery_codes(current_user)
-    record_event(current_user, "auth.recovery_codes_replaced", current_user)
+    """New recovery codes (the old ones stop working), shown once: only after the user confirms it is them."""
+    codes_form = RecoveryCodesForm(prefix="codes")
+    profile = ProfileForm(formdata=None, obj=current_user)
+    if _throttled_confirmation(codes_form):
+        return _account_page(profile, 429, codes_form)
+    codes = submit(codes_form, lambda: mfa.regenerate_recovery_codes(current_user, codes_form.confirmation.data or ""),
+                   prefix="")
+    _count_failed_confirmation(codes_form)
+    if codes is None:
+        return _account_page(profile, 400, codes_form)
     db.session.commit()
     return render_template("auth/recovery_codes.html", codes=codes, next_url=url_for("auth.account"))
 
