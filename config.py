@@ -99,6 +99,8 @@ class Config:
     TTS_ACCESSIBILITY_STATEMENT_DATE = os.environ.get("TTS_ACCESSIBILITY_STATEMENT_DATE", "23 November 2026")
 
     # Texts and calls (docs/twilio.md). Without TWILIO_ACCOUNT_SID a simulated gateway is used.
+    # Test, onset and exposure dates older than this are refused as mistyped (a year of 0026 or 2062).
+    TTS_PLAUSIBLE_DAYS = int(os.environ.get("TTS_PLAUSIBLE_DAYS", "90"))
     TTS_TEAM_PHONE = os.environ.get("TTS_TEAM_PHONE", "0114 496 0000")
     TTS_SMS_MAX_ATTEMPTS = int(os.environ.get("TTS_SMS_MAX_ATTEMPTS", "5"))
     TTS_SMS_GIVE_UP_HOURS = int(os.environ.get("TTS_SMS_GIVE_UP_HOURS", "6"))  # and at least MAX_ATTEMPTS tries

@@ -14,6 +14,7 @@ def create_app(config: type | str | None = None, **overrides) -> Flask:
     prepare_shared_statements()
     register_template_helpers(app)
     register_error_handlers(app)
+    register_input_guard(app)
     register_commands(app)
     register_security_headers(app)
     from tts import access_policy
@@ -61,13 +62,22 @@ def register_config(app: Flask, config, overrides: dict) -> None:
 
 
 def register_url_converters(app: Flask) -> None:
-    from werkzeug.routing import IntegerConverter
+    from werkzeug.routing import BaseConverter
 
-    class IdConverter(IntegerConverter):
-        """A record id: a positive integer that fits the database's integer column (else 404, not 500)."""
+    class IdConverter(BaseConverter):
+        """A record id in a path. Any run of digits matches, so the route is found; one no integer column can
+        hold (0, or past 2**31 - 1) becomes 0, which no record has: the view's lookup answers 404, never a
+        database error, and never a 405 from some other route."""
 
-        def __init__(self, map):
-            super().__init__(map, min=1, max=2**31 - 1)
+        regex = r"\d+"
+        weight = 50
+
+        def to_python(self, value: str) -> int:
+            number = int(value) if len(value) <= 10 else 0
+            return number if 1 <= number <= 2**31 - 1 else 0
+
+        def to_url(self, value) -> str:
+            return str(int(value))
 
     app.url_map.converters["id"] = IdConverter
 
@@ -144,6 +154,12 @@ def register_error_handlers(app: Flask) -> None:
     from tts import errors
 
     errors.init_app(app)
+
+
+def register_input_guard(app: Flask) -> None:
+    from tts import input_guard
+
+    input_guard.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

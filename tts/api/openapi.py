@@ -63,7 +63,12 @@ def _json(schema: dict) -> dict:
 def _responses(ok_code: str, ok_schema: dict | None, *extra: str) -> dict:
     out = {ok_code: {"description": "OK", **(_json(ok_schema) if ok_schema else {})},
            "401": {"description": "No valid bearer token", **_json(ERROR)},
-           "403": {"description": "The token's role may not do this", **_json(ERROR)}}
+           "403": {"description": "The token's role may not do this, or this record is not on the token's user's "
+                           "work (the same record rule as the web page)", **_json(ERROR)},
+           "400": {"description": "Unusable input: not valid JSON, nested too deeply, or text holding a NUL character "
+                                  "or an unpaired surrogate (never stored)", **_json(ERROR)},
+           "503": {"description": "The database is briefly unavailable: try again (with the same Idempotency-Key "
+                                  "for a creating operation)", **_json(ERROR)}}
     for code in extra:
         out[code] = {"description": {"404": "Not found", "409": "Conflict: the claim is someone else's",
                                      "422": "Field errors", "204": "Nothing to hand out"}[code],

@@ -4,6 +4,7 @@ from datetime import datetime
 from flask import abort, g, jsonify, request
 from sqlalchemy import select
 
+from tts.input_guard import record_id
 from tts.api import bp
 from tts.api.auth import api_require
 from tts.api.schemas import check_body
@@ -158,6 +159,6 @@ def call_attempt():
 @api_require("escalation.view")
 def escalations():
     stmt = filtered_escalations(status=request.args.get("status") or None, reason=request.args.get("reason") or None,
-                                assignee_id=request.args.get("assignee_id", type=int),
+                                assignee_id=request.args.get("assignee_id", type=record_id),
                                 district=request.args.get("district") or None)
     return jsonify([escalation_json(e) for e in db.session.scalars(stmt.limit(1000))])

@@ -1,4 +1,6 @@
 """Request body schemas for /api/v1: they validate requests (check_body) and describe them (openapi.py)."""
+import copy
+
 from jsonschema import Draft202012Validator
 
 from tts.errors import ErrorCollector
@@ -58,7 +60,26 @@ def _resolve(schema: dict) -> dict:
     return schema
 
 
-_VALIDATORS = {name: Draft202012Validator(_resolve(schema)) for name, schema in COMPONENTS.items()}
+_VALIDATORS = {name: Draft202012Validator(_resolve(schema), format_checker=Draft202012Validator.FORMAT_CHECKER)
+               for name, schema in COMPONENTS.items()}
+
+
+def _without(body: dict, paths: list[list]) -> dict:
+    """A copy of the body without the values the schema refused, so the service that runs next (to report
+    its own problems in the same answer) never sees an object where it expects text, or a boolean id."""
+    body = copy.deepcopy(body)
+    for path in paths:
+        node = body
+        for step in path[:-1]:
+            node = node[step] if isinstance(node, dict) and step in node or (
+                isinstance(node, list) and isinstance(step, int) and step < len(node)) else None
+            if node is None:
+                break
+        if isinstance(node, dict) and path and path[-1] in node:
+            node[path[-1]] = None
+        elif isinstance(node, list) and path and isinstance(path[-1], int) and path[-1] < len(node):
+            node[path[-1]] = None
+    return body
 
 
 def check_body(name: str, body, errors: ErrorCollector) -> dict:
@@ -67,7 +88,10 @@ def check_body(name: str, body, errors: ErrorCollector) -> dict:
     if not isinstance(body, dict):
         errors.add("body", "Send a JSON object with Content-Type: application/json")
         return {}
-    for error in sorted(_VALIDATORS[name].iter_errors(body), key=lambda e: list(e.absolute_path)):
+    found = sorted(_VALIDATORS[name].iter_errors(body), key=lambda e: [str(p) for p in e.absolute_path])
+    if found:
+        body = _without(body, [list(e.absolute_path) for e in found])
+    for error in found:
         path = ".".join(str(p) for p in error.absolute_path)
         if error.validator == "required":
             missing = error.message.split("'")[1] if "'" in error.message else ""
@@ -75,6 +99,11 @@ def check_body(name: str, body, errors: ErrorCollector) -> dict:
         elif error.validator == "type":
             expected = error.validator_value if isinstance(error.validator_value, str) else error.validator_value[0]
             key, message = path or "body", f"Must be {'a' if expected[0] not in 'aeiou' else 'an'} {expected}"
+        elif error.validator == "format":
+            key, message = path or "body", ("Enter a date in the form YYYY-MM-DD" if error.instance == ""
+                                            else "Use a real date in the form YYYY-MM-DD")
+        elif error.validator in ("minimum", "maximum"):
+            key, message = path or "body", "Use a record id: a whole number from 1 to 2147483647"
         elif error.validator == "enum":
             key, message = path, "Must be one of: " + ", ".join(str(v) for v in error.validator_value)
         else:

@@ -20,7 +20,10 @@ PERSON_FIELDS = ("first_name", "last_name", "date_of_birth", "phone", "email", "
 
 def _date(errors: ErrorCollector, body: dict, key: str, field: str) -> date | None:
     value = body.get(key)
-    if value in (None, ""):
+    if value is None or field in errors:
+        return None
+    if value == "":
+        errors.add(field, "Enter a date in the form YYYY-MM-DD, or leave it out (null) if it is not known")
         return None
     try:
         return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else _bad(value)

@@ -2,6 +2,7 @@
 from flask import render_template, request, url_for
 from sqlalchemy import select
 
+from tts.input_guard import bounded_int
 from tts.audit import bp
 from tts.audit.services import audit_query
 from tts.auth.models import User
@@ -10,8 +11,7 @@ from tts.permissions import require
 
 
 def _int(name: str) -> int | None:
-    value = request.args.get(name, "").strip()
-    return int(value) if value.isdigit() else None
+    return bounded_int(request.args.get(name, ""), 0)
 
 
 def _date(name: str):

@@ -8,12 +8,11 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from tts.audit.services import record_event
 from tts.callqueue.services import queue_initial_call
-from tts.clock import today
 from tts.cases.models import Case, CaseSource, Contact, Relationship
 from tts.errors import ErrorCollector
 from tts.extensions import db
 from tts.people.services import ensure_household, find_or_create_person
-from tts.people.validation import PersonData, check_not_future, clean_person
+from tts.people.validation import PersonData, check_recent, clean_person
 from tts.policies.services import policy_in_force
 
 # No 0/O, 1/I/L or U: references are read out over the phone.
@@ -44,8 +43,8 @@ def check_case(person: PersonData, *, test_date: date | None, symptom_onset_date
     clean = clean_person(person, errors, require=("first_name", "last_name", "date_of_birth", "address", "postcode"))
     if test_date is None:
         errors.add("test_date", "Enter the test date")
-    check_not_future(errors, "test_date", test_date, "Test date")
-    check_not_future(errors, "symptom_onset_date", symptom_onset_date, "Symptom onset date")
+    check_recent(errors, "test_date", test_date, "Test date")
+    check_recent(errors, "symptom_onset_date", symptom_onset_date, "Symptom onset date")
     if source not in _SOURCES:
         errors.add("source", f"Source must be one of: {', '.join(s.value for s in CaseSource)}")
     errors.raise_if_any()
@@ -83,10 +82,12 @@ def check_contact(case, person: PersonData, *, relationship: str | None, last_ex
         person = replace(person, address=person.address or case.person.address,
                          postcode=person.postcode or case.person.postcode)
     clean = clean_person(person, errors)
+    recent = ErrorCollector()
+    check_recent(recent, "last_exposure_date", last_exposure_date, "Date of last contact")
     if last_exposure_date is None:
         errors.add("last_exposure_date", "Enter the date of last contact with the case")
-    elif last_exposure_date > today():
-        errors.add("last_exposure_date", "Date of last contact must be today or in the past")
+    elif recent.errors:
+        errors.add("last_exposure_date", recent.errors["last_exposure_date"][0])
     else:
         start = case.policy.infectious_from(case.test_date, case.symptom_onset_date)
         if last_exposure_date < start:

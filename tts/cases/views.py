@@ -2,6 +2,7 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from tts.input_guard import record_id
 from tts.cases import bp
 from tts.cases.forms import RELATIONSHIP_CHOICES, CaseForm, ContactForm
 from tts.cases.models import Case
@@ -50,7 +51,7 @@ def show(case_id: int):
 @require("case.create")
 def contact_new(case_id: int):
     case = load_case_or_403(case_id)
-    return_to = request.args.get("return_to", type=int)  # a call screen to go back to
+    return_to = request.args.get("return_to", type=record_id)  # a call screen to go back to
     form = ContactForm()
     contact = submit(form, lambda: add_contact(current_user, case, form.person_data(),
                                                relationship=form.relationship.data or None,

@@ -3,6 +3,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from tts.input_guard import record_id
 from tts.auth.models import User
 from tts.clock import utcnow
 from tts.errors import ValidationFailed
@@ -54,7 +55,7 @@ def _apply(action, success: str, back: str):
 @require("escalation.view")
 def assign(escalation_id: int):
     escalation = _load(escalation_id)
-    officer = db.session.get(User, request.form.get("officer_id", type=int) or 0)
+    officer = db.session.get(User, request.form.get("officer_id", type=record_id) or 0)
     return _apply(lambda: assign_visit(current_user, escalation, officer),
                   f"Visit to {escalation.person.full_name} assigned to {officer.name if officer else ''}",
                   url_for("escalation.index"))

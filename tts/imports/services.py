@@ -58,10 +58,15 @@ def read_rows(content: str, max_rows: int | None = None) -> tuple[list[Row], lis
     `max_rows` rows is refused as soon as it has been read that far, so no more of it is held."""
     reader = csv.reader(io.StringIO(content.lstrip("\ufeff")))
     header = [h.strip() for h in next(reader, [])]
+    repeated = sorted({h for h in header if h and header.count(h) > 1}, key=header.index)
     missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        return [], [{"row": 1, "column": c, "message": "This column is missing from the header row"} for c in missing]
-    at = {name: i for i, name in enumerate(header)}  # a repeated column: its last, as csv.DictReader did
+    if missing or repeated:
+        # A repeated column is refused, never read with one copy winning: which one the sender meant is unknown.
+        return [], ([{"row": 1, "column": c, "message": f"The header row has this column {header.count(c)} times: "
+                      "keep one and upload the file again"} for c in repeated]
+                    + [{"row": 1, "column": c, "message": "This column is missing from the header row"}
+                       for c in missing])
+    at = {name: i for i, name in enumerate(header)}
     wanted = [at[c] for c in COLUMNS]
     width = max(wanted) + 1
     rows = []
@@ -79,6 +84,17 @@ def read_rows(content: str, max_rows: int | None = None) -> tuple[list[Row], lis
     if not rows:
         return [], [{"row": 1, "column": "", "message": "The file has no rows"}]
     return rows, []
+
+
+def file_problem(content: str) -> str | None:
+    """What makes a decoded file unusable before any row is read: a NUL character, which no database column
+    may hold (a spreadsheet's own format, or a file saved as UTF-16, renamed .csv)."""
+    at = content.find("\x00")
+    if at >= 0:
+        row = content.count("\n", 0, at) + 1
+        return (f"Row {row} contains a NUL character, which a CSV file cannot hold: save the file as "
+                "\u201cCSV UTF-8\u201d and upload it again")
+    return None
 
 
 def create_batch(actor, file_name: str, content: str) -> ImportBatch:

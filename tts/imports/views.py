@@ -7,7 +7,7 @@ from tts.api.auth import api_require
 from tts.extensions import db
 from tts.imports import bp
 from tts.imports.models import ImportBatch
-from tts.imports.services import TEMPLATE_CSV, history, import_now_or_later, progress_of
+from tts.imports.services import TEMPLATE_CSV, file_problem, history, import_now_or_later, progress_of
 from tts.permissions import require
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -21,9 +21,13 @@ def _read_upload():
     if len(data) > MAX_BYTES:
         return None, "The file is larger than 50 MB: split it into smaller files"
     try:
-        return (upload.filename, data.decode("utf-8-sig")), None
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return None, "The file must be a CSV saved as UTF-8"
+    problem = file_problem(text)
+    if problem:
+        return None, problem
+    return (upload.filename, text), None
 
 
 @bp.route("/", methods=["GET", "POST"])

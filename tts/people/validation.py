@@ -1,7 +1,7 @@
 """Normalising what people type: phone numbers, postcodes, names, emails, dates."""
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -115,8 +115,8 @@ def clean_person(data: PersonData, errors: ErrorCollector, prefix: str = "person
     if data.date_of_birth is not None:
         if data.date_of_birth > today():
             errors.add(prefix + "date_of_birth", "Date of birth must be today or in the past")
-        elif data.date_of_birth.year < today().year - 120:
-            errors.add(prefix + "date_of_birth", "Date of birth must be within the last 120 years")
+        elif data.date_of_birth.year < max(1900, today().year - 120):
+            errors.add(prefix + "date_of_birth", "Date of birth must be within the last 120 years (1900 or later)")
         out.date_of_birth = data.date_of_birth
     if not _blank(data.phone):
         try:
@@ -140,3 +140,21 @@ def clean_person(data: PersonData, errors: ErrorCollector, prefix: str = "person
 def check_not_future(errors: ErrorCollector, field_name: str, value: date | None, label: str) -> None:
     if value is not None and value > today():
         errors.add(field_name, f"{label} must be today or in the past")
+
+
+def plausible_days() -> int:
+    from flask import current_app, has_app_context
+
+    return current_app.config["TTS_PLAUSIBLE_DAYS"] if has_app_context() else 90
+
+
+def check_recent(errors: ErrorCollector, field_name: str, value: date | None, label: str) -> None:
+    """A test, onset or exposure date: today or in the past, and within the last TTS_PLAUSIBLE_DAYS days
+    (default 90), so a mistyped year (0026, 2062) is caught at entry instead of poisoning the dates computed
+    from it."""
+    if value is None:
+        return
+    if value > today():
+        errors.add(field_name, f"{label} must be today or in the past")
+    elif value < today() - timedelta(days=plausible_days()):
+        errors.add(field_name, f"{label} must be within the last {plausible_days()} days: check the year")

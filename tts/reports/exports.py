@@ -247,8 +247,8 @@ def start_export_job_api():
     if not isinstance(identifiable, bool):
         errors.add("identifiable", "Give true or false")
     for key in ("from", "to"):
-        if key in data and not isinstance(data[key], str):
-            errors.add(key, "Use a date in the form YYYY-MM-DD")
+        if key in data and (not isinstance(data[key], str) or not data[key].strip()):
+            errors.add(key, "Use a date in the form YYYY-MM-DD, or leave it out for the default")
     errors.raise_if_any()
     args = {k: data[k] for k in ("from", "to") if data.get(k)} | {"identifiable": str(identifiable).lower()}
     try:

@@ -17,16 +17,25 @@ from tts.permissions import require
 PUBLIC_KEYS = ("total", "reached", "reached_pct", "reached_within_24h_pct", "median_hours_to_reach")
 
 
+EARLIEST_REPORT_DATE = date(2020, 1, 1)  # before the service existed: a mistyped year
+
+
 def parse_filters(args, errors: ErrorCollector) -> Filters:
     def day(name: str, default: date) -> date:
         raw = (args.get(name) or "").strip()
         if not raw:
             return default
         try:
-            return date.fromisoformat(raw)
+            value = date.fromisoformat(raw) if len(raw) == 10 else None
         except ValueError:
+            value = None
+        if value is None:
             errors.add(name, "Use a date in the form YYYY-MM-DD")
             return default
+        if not EARLIEST_REPORT_DATE <= value <= today() + timedelta(days=366):
+            errors.add(name, f"Use a date from {EARLIEST_REPORT_DATE.year} to a year from today")
+            return default
+        return value
 
     date_to = day("to", today())
     date_from = day("from", date_to - timedelta(days=13))

@@ -6,6 +6,7 @@ from flask import current_app
 from sqlalchemy import Interval, Select, and_, func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
+from tts.input_guard import INT32_MAX, bounded_int
 from tts.audit.models import AuditEvent
 from tts.audit.services import record_event
 from tts.auth.models import User
@@ -255,7 +256,9 @@ def staff_who_call() -> list[User]:
 def load_assignee(assignee_id) -> User | None:
     if assignee_id in (None, "", "pool"):
         return None
-    user = db.session.get(User, int(assignee_id))
+    user_id = assignee_id if isinstance(assignee_id, int) and not isinstance(assignee_id, bool) else \
+        bounded_int(str(assignee_id), 1)
+    user = db.session.get(User, user_id) if user_id is not None and 1 <= user_id <= INT32_MAX else None
     if user is None:
         raise DomainError("No such member of staff")
     return user

@@ -3,6 +3,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from tts.input_guard import bounded_int
 from tts.callqueue.models import KIND_LABELS, ItemKind, WorkItem
 from tts.clock import utcnow
 from tts.errors import DomainError, ValidationFailed
@@ -83,7 +84,7 @@ def queue():
 @bp.route("/reassign", methods=["POST"])
 @require("supervise")
 def reassign():
-    ids = [int(i) for i in request.form.getlist("work_item_ids") if i.isdigit()]
+    ids = [i for i in (bounded_int(v, 1) for v in request.form.getlist("work_item_ids")) if i is not None]
     back = request.form.get("back") or url_for("supervision.queue")
     if not back.startswith("/"):
         back = url_for("supervision.queue")

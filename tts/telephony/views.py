@@ -3,6 +3,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_login import current_user
 from sqlalchemy import select
 
+from tts.input_guard import record_id
 from tts.callqueue.models import WorkItem
 from tts.callqueue.services import NotClaimHolder
 from tts.cases.models import Case
@@ -114,7 +115,7 @@ def simulate_reply(person_id: int):
 def unmatched():
     form = AttachReplyForm()
     if form.is_submitted():
-        message = db.session.get(Message, request.form.get("message_id", type=int) or 0) or abort(404)
+        message = db.session.get(Message, request.form.get("message_id", type=record_id) or 0) or abort(404)
 
         def attach():
             errors = ErrorCollector()

@@ -6,6 +6,7 @@ from flask import abort, current_app, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
+from tts.input_guard import bounded_int, record_id
 from tts.extensions import csrf, db
 from tts.telephony import services, webhooks_bp
 from tts.telephony.client import webhook_auth_token
@@ -33,8 +34,7 @@ def twilio_signed(view: Callable) -> Callable:
 
 
 def _int(name: str) -> int | None:
-    value = request.form.get(name, "")
-    return int(value) if value.lstrip("-").isdigit() else None
+    return bounded_int(request.form.get(name, ""))
 
 
 @webhooks_bp.post("/sms/status")
@@ -73,7 +73,7 @@ def voice_status():
 @twilio_signed
 def voice_bridge():
     """Twilio fetches this when the tracer answers: connect them to the person, showing the team's number."""
-    call = db.session.get(PhoneCall, request.args.get("call", type=int) or 0)
+    call = db.session.get(PhoneCall, request.args.get("call", type=record_id) or 0)
     response = VoiceResponse()
     if call is None or (call.twilio_sid and request.form.get("CallSid") not in (None, call.twilio_sid)):
         response.say("Sorry, this call could not be connected.")
