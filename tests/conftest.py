@@ -97,8 +97,9 @@ def _rollback_everything(request, app: Flask) -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _fresh_throttle(app: Flask) -> None:
-    """Sign-in failure counts live in memory per app: start each test from zero."""
-    app.extensions["tts_throttle"].reset()
+    """Sign-in failure counts (in the database): start each test from zero."""
+    with app.app_context():
+        app.extensions["tts_throttle"].reset()
 
 
 @pytest.fixture

@@ -283,6 +283,44 @@ def test_demo_accounts_are_enrolled_and_their_keys_printed(app, client, make_use
 
 
 @pytest.mark.no_rollback
+def test_throttling_counts_are_shared_by_every_process_through_the_database(fresh_database_url):
+    """Two web processes (two apps: they share nothing in memory) on one database, with no extra set-up: the
+    account locks after 5 wrong passwords in all, not 5 each. Before, gunicorn's processes each counted."""
+    from tests.conftest import make_app
+
+    url = fresh_database_url("throttle_db")
+    first, second = make_app(url), make_app(url)
+    with first.app_context():
+        from tts.auth.services import create_user
+
+        create_user(None, email="shared-db@tts.example", name="Sam Shared", role="tracer",
+                    password="quartz-meadow-lamp-orbit")
+        db.session.commit()
+    try:
+        for n in range(5):
+            app = first if n % 2 else second
+            wrong = app.test_client().post("/login", data={"email": "shared-db@tts.example",
+                                                            "password": "wrong-password-x"})
+            assert wrong.status_code == 400
+        for app in (first, second):
+            refused = app.test_client().post("/login", data={"email": "shared-db@tts.example",
+                                                              "password": "quartz-meadow-lamp-orbit"})
+            assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 800
+        with first.app_context():
+            from sqlalchemy import select
+
+            from tts.auth.models import SigninFailure
+
+            stored = db.session.scalars(select(SigninFailure.key_hash)).all()
+            assert stored and all(len(h) == 64 and "shared" not in h for h in stored)  # hashed, never the email
+    finally:
+        for app in (first, second):
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+@pytest.mark.no_rollback
 def test_throttling_counts_are_shared_through_redis_when_configured(fresh_database_url):
     """Two web processes (two apps here) with RATELIMIT_STORAGE_URI pointing at one Redis share the count."""
     import socket

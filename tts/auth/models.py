@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tts.clock import utcnow
@@ -90,3 +90,16 @@ class UserSession(db.Model):
     ended_reason: Mapped[str | None] = mapped_column(String(32))
 
     user: Mapped[User] = relationship()
+
+
+class SigninFailure(db.Model):
+    """One failed sign-in (or failed re-confirmation), for throttling shared by every web process and server.
+    The account or address is stored only as a hash: the table says how often, never who."""
+
+    __tablename__ = "signin_failures"
+    __table_args__ = (Index("ix_signin_failures_scope_key_at", "scope", "key_hash", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10))  # account | address
+    key_hash: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -182,6 +182,7 @@ def enrol():
         except ValidationFailed as exc:
             db.session.rollback()
             throttle().failed(user.email, _client_address())
+            db.session.commit()
             form.code.errors = exc.errors["code"]
         else:
             response = _finish_sign_in(user, "totp")
