@@ -133,3 +133,47 @@ def test_connections_killed_under_load_never_give_a_500(faulty):
     assert set(statuses) <= {200, 403, 503}, statuses
     total = sum(statuses.values())
     assert statuses[503] <= total * 0.02, statuses  # a read fails only if its retry is killed too
+
+
+@pytest.mark.parametrize("surface", ["web", "api"])
+def test_a_connection_dropped_during_the_audit_seal_and_commit_is_a_503_not_a_500(faulty, monkeypatch, surface):
+    """The seal and the COMMIT go to the driver directly (tts/audit/chain.py): a connection killed there
+    used to surface as the driver's own error, a 500. Now a 503 like every other database failure, and the
+    next request is served on a fresh connection."""
+    import tts.audit.chain as chain
+
+    app, account, headers, admin, name = faulty
+    original = chain._seal_and_commit
+    killed = []
+
+    def kill_then_seal(raw, document):
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": raw.info.backend_pid})
+        killed.append(raw.info.backend_pid)
+        return original(raw, document)
+
+    client = app.test_client()
+    if surface == "web":
+        import pyotp
+
+        with app.app_context():  # a user of its own: the module's has used this half-minute's codes already
+            user = create_user(None, email="seal@faults.example", name="Sasha Seal", role="tracer",
+                               password="quartz-meadow-lamp")
+            user.totp_secret = pyotp.random_base32()
+            user.totp_enrolled_at = user.created_at
+            db.session.commit()
+            own = {"email": user.email, "password": "quartz-meadow-lamp", "totp_secret": user.totp_secret}
+        sign_in(client, own)
+    monkeypatch.setattr(chain, "_seal_and_commit", kill_then_seal)
+    if surface == "web":
+        response = client.post("/account", data={"phone": "", "languages": "Welsh"})  # audited
+        assert response.status_code == 503 and "briefly unavailable" in response.get_data(as_text=True)
+    else:
+        from tests.api.test_cases_api import case_body
+
+        response = client.post("/api/v1/cases", json=case_body(), headers=headers)
+        assert response.status_code == 503 and response.json["error"].startswith("The service is briefly")
+    assert killed
+    monkeypatch.setattr(chain, "_seal_and_commit", original)
+    follow = client.get("/cases/") if surface == "web" else client.get("/api/v1/escalations", headers=headers)
+    assert follow.status_code in (200, 403)

@@ -139,7 +139,7 @@ def _seal_on_server(session: Session, written: list[AuditEvent], unwritten: list
         # transaction, where its commits release savepoints): seal, and leave the commit to its owner.
         rows = [tuple(row) for row in session.execute(_SEAL_CALL, {"events": document})]
     else:
-        rows = _seal_and_commit(connection.connection.driver_connection, document)
+        rows = _seal_and_commit_or_raise(connection, document)
     for event, (event_id, seq, prev, digest) in zip(events, rows, strict=True):
         if id(event) in new:
             event.id, event.chain_seq, event.prev_hash, event.hash = event_id, seq, prev, digest
@@ -148,6 +148,24 @@ def _seal_on_server(session: Session, written: list[AuditEvent], unwritten: list
         else:
             for name, value in (("chain_seq", seq), ("prev_hash", prev), ("hash", digest)):
                 set_committed_value(event, name, value)
+
+
+def _seal_and_commit_or_raise(connection, document: str) -> list[tuple]:
+    """_seal_and_commit on the session's connection. It talks to the driver directly, so SQLAlchemy does not
+    see its errors: a dropped connection here would surface as the driver's own exception (a 500). It is
+    raised as SQLAlchemy's, with the connection invalidated (the pool replaces it), so the app's handler
+    answers the friendly 503 like any other database failure."""
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        return _seal_and_commit(connection.connection.driver_connection, document)
+    except psycopg.Error as error:
+        lost = isinstance(error, psycopg.OperationalError | psycopg.InterfaceError) or error.sqlstate is None
+        if lost:
+            connection.invalidate(error)
+        raise DBAPIError.instance("SELECT audit_seal(...); COMMIT", None, error, psycopg.Error,
+                                  connection_invalidated=lost) from error
 
 
 def _seal_and_commit(raw, document: str) -> list[tuple]:
