@@ -1,4 +1,5 @@
 """Imports every feature's models so SQLAlchemy and Alembic see the whole schema."""
+from tts.api.models import IdempotentRequest
 from tts.audit.models import AuditEvent
 from tts.auth.models import ApiToken, User
 from tts.callqueue.models import CallAttempt, WorkItem
@@ -13,4 +14,4 @@ from tts.reports.models import ExportFileChunk, ExportJob, ReportSnapshot
 from tts.simulation.models import SimulationRun
 from tts.telephony.models import Message, MessageTemplate, PhoneCall, WebhookEvent
 
-__all__ = ["ExportFileChunk", "ExportJob", "ReportSnapshot", "SimulationRun", "ImportBatch", "Visit", "WorkNotice", "SupportNeed", "Message", "MessageTemplate", "PhoneCall", "WebhookEvent", "CallAttempt", "WorkItem", "Escalation", "AuditEvent", "ApiToken", "User", "Case", "Contact", "Household", "Person", "IsolationPolicy"]
+__all__ = ["IdempotentRequest", "ExportFileChunk", "ExportJob", "ReportSnapshot", "SimulationRun", "ImportBatch", "Visit", "WorkNotice", "SupportNeed", "Message", "MessageTemplate", "PhoneCall", "WebhookEvent", "CallAttempt", "WorkItem", "Escalation", "AuditEvent", "ApiToken", "User", "Case", "Contact", "Household", "Person", "IsolationPolicy"]

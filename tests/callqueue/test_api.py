@@ -48,8 +48,10 @@ def test_outside_calling_hours_answers_204_with_when_it_resumes(client, api_toke
 
 def test_claim_by_id_release_and_409(client, api_token, queue):
     mine, _ = api_token("tracer")
-    theirs, _ = api_token("tracer")
+    theirs, _ = api_token("supervisor")  # may open anyone's item by id; a tracer only people on their work
+    stranger, _ = api_token("tracer")
     item_id = client.post("/api/v1/queue/claim", headers=mine).json["work_item"]["id"]
+    assert client.post(f"/api/v1/work-items/{item_id}/claim", headers=stranger).status_code == 403
     conflict = client.post(f"/api/v1/work-items/{item_id}/claim", headers=theirs)
     assert conflict.status_code == 409 and "another tracer" in conflict.json["error"]
     assert client.post(f"/api/v1/work-items/{item_id}/release", headers=theirs).status_code == 409
@@ -111,7 +113,7 @@ def test_reporting_role_cannot_work_the_queue(client, api_token, queue):
 
 def test_later_than_lease_the_item_can_be_claimed_by_another(client, api_token, queue, daytime):
     mine, _ = api_token("tracer")
-    theirs, _ = api_token("tracer")
+    theirs, _ = api_token("supervisor")
     item_id = client.post("/api/v1/queue/claim", headers=mine).json["work_item"]["id"]
     daytime.shift(timedelta(minutes=21))
     assert client.post(f"/api/v1/work-items/{item_id}/claim", headers=theirs).status_code == 200

@@ -144,6 +144,8 @@ def test_release_and_claim_a_specific_item(app, client, make_user, household):
     assert "back in the queue" in client.post(f"/queue/items/{item_id}/release", follow_redirects=True).get_data(as_text=True)
     client.post("/logout")
     sign_in(client, second)
+    assert client.post(f"/queue/items/{item_id}/claim").status_code == 403  # a new session: find them again
+    client.post("/search", data={"reference": household["reference"]})
     page = client.post(f"/queue/items/{item_id}/claim", follow_redirects=True).get_data(as_text=True)
     assert "Record the outcome" in page
 

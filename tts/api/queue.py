@@ -7,6 +7,7 @@ from sqlalchemy import select
 from tts.input_guard import record_id
 from tts.api import bp
 from tts.api.auth import api_require
+from tts.api.idempotency import commit_response, idempotent
 from tts.api.schemas import check_body
 from tts.people.access import work_item_or_403
 from tts.api.serializers import attempt_json, escalation_json, work_item_json
@@ -105,6 +106,7 @@ def _attempt_body(result) -> dict:
 
 @bp.post("/work-items/<id:item_id>/attempts")
 @api_require("queue.work")
+@idempotent
 def work_item_attempt(item_id: int):
     errors = ErrorCollector()
     body = check_body("AttemptIn", request.get_json(silent=True), errors)
@@ -121,13 +123,12 @@ def work_item_attempt(item_id: int):
     except NotClaimHolder as exc:
         db.session.rollback()
         return jsonify({"error": str(exc)}), 409
-    data = _attempt_body(result)
-    db.session.commit()  # after the answer is written: the objects need no reload
-    return jsonify(data), 201
+    return commit_response(_attempt_body(result), 201)  # the answer is built first: the objects need no reload
 
 
 @bp.post("/calls/attempts")
 @api_require("queue.work")
+@idempotent
 def call_attempt():
     """One outcome for everyone the tracer claimed onto one call (a claim's work_item and also_claimed)."""
     errors = ErrorCollector()
@@ -150,9 +151,7 @@ def call_attempt():
     except NotClaimHolder as exc:
         db.session.rollback()
         return jsonify({"error": str(exc)}), 409
-    data = {"attempts": [_attempt_body(r) for r in results]}
-    db.session.commit()
-    return jsonify(data), 201
+    return commit_response({"attempts": [_attempt_body(r) for r in results]}, 201)
 
 
 @bp.get("/escalations")

@@ -3,6 +3,7 @@ from flask import abort, g, jsonify, request
 
 from tts.api import bp
 from tts.api.auth import api_require
+from tts.api.idempotency import commit_response, idempotent
 from tts.api.schemas import check_body
 from tts.api.serializers import _d, escalation_json
 from tts.errors import DomainError, ErrorCollector
@@ -73,13 +74,13 @@ def visit(escalation_id: int):
 
 @bp.post("/people/<id:person_id>/support-needs")
 @api_require("support.create")
+@idempotent
 def create_support(person_id: int):
     person = person_or_403(g.api_user, person_id)
     body = _body("SupportIn")
     need = create_support_need(g.api_user, person, kind=body.get("kind"), urgency=body.get("urgency") or "routine",
                                notes=body.get("notes"))
-    db.session.commit()
-    return jsonify(support_json(need)), 201
+    return commit_response(support_json(need), 201)
 
 
 @bp.patch("/support-needs/<id:need_id>")

@@ -5,6 +5,7 @@ from flask import g, jsonify, request
 
 from tts.api import bp
 from tts.api.auth import api_require
+from tts.api.idempotency import commit_response, idempotent
 from tts.api.schemas import check_body
 from tts.api.serializers import case_json, contact_json, person_json
 from tts.audit.services import record_event
@@ -64,6 +65,7 @@ def _with_parse_errors(errors: ErrorCollector, service, *args, **kwargs):
 
 @bp.post("/cases")
 @api_require("case.create")
+@idempotent
 def create_case_endpoint():
     errors = ErrorCollector()
     body = check_body("CaseIn", request.get_json(silent=True), errors)
@@ -75,8 +77,7 @@ def create_case_endpoint():
     source = body.get("source", CaseSource.API)
     case = _with_parse_errors(errors, create_case, g.api_user, person, test_date=test_date,
                               symptom_onset_date=onset, source=source)
-    db.session.commit()
-    return jsonify(case_json(case, with_contacts=True)), 201, {"Location": f"/api/v1/cases/{case.id}"}
+    return commit_response(case_json(case, with_contacts=True), 201, f"/api/v1/cases/{case.id}")
 
 
 @bp.get("/cases/<id:case_id>")
@@ -90,6 +91,7 @@ def get_case(case_id: int):
 
 @bp.post("/cases/<id:case_id>/contacts")
 @api_require("case.create")
+@idempotent
 def create_contact_endpoint(case_id: int):
     case = case_or_403(g.api_user, case_id)
     errors = ErrorCollector()
@@ -101,8 +103,7 @@ def create_contact_endpoint(case_id: int):
     relationship = body.get("relationship")
     contact = _with_parse_errors(errors, add_contact, g.api_user, case, person, relationship=relationship,
                                  last_exposure_date=exposure)
-    db.session.commit()
-    return jsonify(contact_json(contact)), 201
+    return commit_response(contact_json(contact), 201)
 
 
 @bp.get("/people/<id:person_id>")

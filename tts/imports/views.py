@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from tts.api import bp as api_bp
 from tts.api.auth import api_require
+from tts.api.idempotency import commit_response, idempotent
 from tts.extensions import db
 from tts.imports import bp
 from tts.imports.models import ImportBatch
@@ -75,6 +76,7 @@ def batch_json(batch: ImportBatch) -> dict:
 
 @api_bp.post("/imports")
 @api_require("import.run")
+@idempotent
 def import_api():
     from flask import g
 
@@ -82,8 +84,7 @@ def import_api():
     if error:
         return jsonify({"errors": {"file": [error]}}), 422
     batch = import_now_or_later(g.api_user, *upload)
-    db.session.commit()
-    return jsonify(batch_json(batch)), 201
+    return commit_response(batch_json(batch), 201)
 
 
 @api_bp.get("/imports/<id:batch_id>")

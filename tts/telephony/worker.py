@@ -51,6 +51,7 @@ def run_once(slow: bool = True) -> dict:
 def run_slow_jobs() -> dict:
     """Jobs that take minutes (a capacity planner run, a large spreadsheet export) or tens of seconds (the
     KPI figures at national scale). The running worker does them on a lane of their own, so texts never wait behind them."""
+    from tts.api.idempotency import prune_idempotent_requests
     from tts.reports.export_jobs import expire_exports, run_pending_export_jobs
     from tts.reports.kpis import refresh_default_kpis
     from tts.simulation.services import run_pending_simulations
@@ -62,7 +63,10 @@ def run_slow_jobs() -> dict:
     exported = run_pending_export_jobs()  # one large spreadsheet a pass (SKIP LOCKED: one worker per job)
     expired = expire_exports()
     db.session.commit()
-    return {"simulations": simulated, "kpis_refreshed": int(kpis), "exports": exported, "exports_expired": expired}
+    pruned = prune_idempotent_requests()  # API answers kept for retries: 24 hours, then gone
+    db.session.commit()
+    return {"simulations": simulated, "kpis_refreshed": int(kpis), "exports": exported, "exports_expired": expired,
+            "idempotency_pruned": pruned}
 
 
 def lower_priority(niceness: int) -> bool:
