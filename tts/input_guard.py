@@ -11,7 +11,9 @@ MAX_JSON_DEPTH = 32  # the deepest body the API takes is 3 levels
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def text_problem(value: str) -> str | None:
+def text_problem(value: str | None) -> str | None:
+    if not value:
+        return None
     if "\x00" in value:
         return "contains a NUL character"
     if _SURROGATE.search(value):

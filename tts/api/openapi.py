@@ -83,6 +83,28 @@ def _id(name: str) -> dict:
             "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
 
 
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    "description": "Any unique string (a UUID). The same key from the same token within 24 hours gets the first "
+                   "answer again (with the header Idempotent-Replayed: true) and writes nothing new, even when the "
+                   "first answer was lost; a different request under a used key is 422. Send one with every "
+                   "creating request, and the same one when you retry it."}
+IMPORT_BATCH = {"type": "object", "properties": {
+    "batch_id": {"type": "integer"}, "status": {"type": "string", "enum": [
+        "pending", "running", "completed", "rejected", "failed"]},
+    "rows_total": {"type": ["integer", "null"]}, "rows_imported": {"type": ["integer", "null"]},
+    "duplicates": {"type": ["integer", "null"]}, "errors": {"type": "array", "items": {"type": "object", "properties": {
+        "row": {"type": "integer"}, "column": {"type": "string"}, "message": {"type": "string"}}}}},
+    "required": ["batch_id", "status", "errors"]}
+
+
+def creating(operation: dict) -> dict:
+    """A creating operation: it takes an Idempotency-Key."""
+    operation["parameters"] = [*operation.get("parameters", []), IDEMPOTENCY_KEY]
+    return operation
+
+
 def body(name: str) -> dict:
     return {"required": True, **_json({"$ref": f"#/components/schemas/{name}"})}
 
@@ -90,13 +112,13 @@ def body(name: str) -> dict:
 def spec() -> dict:
     ref = lambda name: {"$ref": f"#/components/schemas/{name}"}  # noqa: E731
     paths = {
-        "/cases": {"post": {"summary": "Log a case", "requestBody": body("CaseIn"),
-                            "responses": _responses("201", ref("Case"), "422")}},
+        "/cases": {"post": creating({"summary": "Log a case", "requestBody": body("CaseIn"),
+                                     "responses": _responses("201", ref("Case"), "422")})},
         "/cases/{case_id}": {"get": {"summary": "A case with its contacts (audited)", "parameters": [_id("case_id")],
                                      "responses": _responses("200", ref("Case"), "404")}},
-        "/cases/{case_id}/contacts": {"post": {
+        "/cases/{case_id}/contacts": {"post": creating({
             "summary": "Add a contact", "parameters": [_id("case_id")], "requestBody": body("ContactIn"),
-            "responses": _responses("201", ref("Contact"), "404", "422")}},
+            "responses": _responses("201", ref("Contact"), "404", "422")})},
         "/people/{person_id}": {"get": {"summary": "A person with their cases and contact records (audited)",
                                         "parameters": [_id("person_id")], "responses": _responses("200", ref("Person"), "404")}},
         "/people/{person_id}/messages": {"get": {"summary": "A person's texts", "parameters": [_id("person_id")],
@@ -108,23 +130,33 @@ def spec() -> dict:
                                                   "responses": _responses("200", {"type": "object"}, "404", "409")}},
         "/work-items/{item_id}/release": {"post": {"summary": "Give a claim back", "parameters": [_id("item_id")],
                                                     "responses": _responses("200", {"type": "object"}, "404", "409")}},
-        "/work-items/{item_id}/attempts": {"post": {
+        "/work-items/{item_id}/attempts": {"post": creating({
             "summary": "Record a call outcome", "parameters": [_id("item_id")], "requestBody": body("AttemptIn"),
-            "responses": _responses("201", {"type": "object"}, "404", "409", "422")}},
-        "/calls/attempts": {"post": {
+            "responses": _responses("201", {"type": "object"}, "404", "409", "422")})},
+        "/calls/attempts": {"post": creating({
             "summary": "Record one outcome for everyone claimed onto a call (all or nothing)",
             "requestBody": body("CallAttemptIn"),
             "responses": _responses("201", {"type": "object", "properties": {"attempts": {
-                "type": "array", "items": {"type": "object"}}}}, "409", "422")}},
+                "type": "array", "items": {"type": "object"}}}}, "409", "422")})},
         "/work-items/reassign": {"post": {
             "summary": "Reassign items (supervisors)", "requestBody": body("ReassignIn"),
             "responses": _responses("200", {"type": "object"}, "422")}},
         "/escalations/{escalation_id}/visits": {"post": {
             "summary": "Record a doorstep visit", "parameters": [_id("escalation_id")], "requestBody": body("VisitIn"),
             "responses": _responses("201", {"type": "object"}, "404", "422")}},
-        "/people/{person_id}/support-needs": {"post": {
+        "/people/{person_id}/support-needs": {"post": creating({
             "summary": "Log a support need", "parameters": [_id("person_id")], "requestBody": body("SupportIn"),
-            "responses": _responses("201", {"type": "object"}, "404", "422")}},
+            "responses": _responses("201", {"type": "object"}, "404", "422")})},
+        "/imports": {"post": creating({
+            "summary": "Import a national-referral CSV file (small files at once, large ones in the background); "
+                       "a file with any bad row is rejected whole, every problem listed",
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"]}}}},
+            "responses": _responses("201", IMPORT_BATCH, "422")})},
+        "/imports/{batch_id}": {"get": {"summary": "An import's progress and problems",
+                                        "parameters": [_id("batch_id")],
+                                        "responses": _responses("200", IMPORT_BATCH, "404")}},
         "/support-needs/{need_id}": {"patch": {
             "summary": "Move a support need on (supervisors)", "parameters": [_id("need_id")],
             "requestBody": body("SupportPatch"), "responses": _responses("200", {"type": "object"}, "404", "422")}},
