@@ -236,3 +236,67 @@ def test_no_key_at_all_refuses_every_webhook(client, app):
             assert signed_post(client, app, path, params).status_code == 403, path
     finally:
         app.config["TTS_SIMULATED_TWILIO"] = True
+
+
+# --- Replies on a number several people share --------------------------------------------------------------
+
+
+def _reply(client, app, sid: str, number: str, body: str) -> Message:
+    signed_post(client, app, "/twilio/sms/inbound", {"MessageSid": sid, "From": number, "Body": body})
+    with app.app_context():
+        message = db.session.scalars(select(Message).where(Message.twilio_sid == sid)).one()
+        db.session.expunge(message)
+        return message
+
+
+def test_a_contact_typed_with_someone_elses_number_never_receives_their_replies(client, app, make_user, daytime):
+    """A tracer adds a contact with another person's number: the owner's replies do not land on the new
+    record (so its creator cannot read them); they go to supervisors, who see everyone on the number."""
+    from tests.conftest import sign_in
+    from tts.auth.models import User
+    from tts.cases.services import add_contact
+
+    owner_tracer, snoop = make_user("tracer"), make_user("tracer")
+    with app.app_context():
+        victim_case = create_case(db.session.get(User, owner_tracer["id"]),
+                                  person_data(71, first_name="Vera", last_name="Quillon", phone="07700 900871",
+                                              address="1 True Lane", postcode="S7 1AA"),
+                                  test_date=today(), symptom_onset_date=None)
+        own_case = create_case(db.session.get(User, snoop["id"]),
+                               person_data(72, first_name="Sid", last_name="Moorcroft", address="9 Far Road",
+                                           postcode="S10 2TN"), test_date=today(), symptom_onset_date=None)
+        planted = add_contact(db.session.get(User, snoop["id"]), own_case,
+                              person_data(73, first_name="Pat", last_name="Planted", phone="07700 900871",
+                                          address="3 Other Street", postcode="S6 3BB"),
+                              relationship="close", last_exposure_date=today())
+        queue_sms(None, planted.person, "introduction", contact=planted)  # the newest text to the number is his
+        db.session.commit()
+        planted_person, victim_person = planted.person_id, victim_case.person_id
+    message = _reply(client, app, "SMvera", "+447700900871", "Vera here, my appointment moved")
+    assert message.person_id is None  # neither the newest person on the number nor the newest texted
+    with app.app_context():
+        callbacks = db.session.scalars(select(WorkItem.person_id).where(WorkItem.kind == "callback")).all()
+        assert planted_person not in callbacks and victim_person not in callbacks
+    snooper = app.test_client()
+    sign_in(snooper, snoop)
+    assert "appointment moved" not in snooper.get(f"/people/{planted_person}").get_data(as_text=True)
+    supervisor = app.test_client()
+    sign_in(supervisor, make_user("supervisor"))
+    page = supervisor.get("/messages/unmatched").get_data(as_text=True)
+    assert "appointment moved" in page and "Vera Quillon" in page and "Pat Planted" in page
+
+
+def test_a_family_sharing_one_phone_gets_replies_on_the_member_last_texted(client, app, daytime):
+    from tts.cases.services import add_contact
+
+    with app.app_context():
+        case = create_case(None, person_data(74, first_name="Hana", last_name="Thimble", phone="07700 900874",
+                                             address="12 Shared Road", postcode="S11 8YA"),
+                           test_date=today(), symptom_onset_date=None)
+        child = add_contact(None, case, person_data(75, first_name="Tom", last_name="Thimble", phone="07700 900874"),
+                            relationship="household", last_exposure_date=today())
+        queue_sms(None, child.person, "introduction", contact=child)
+        db.session.commit()
+        child_person = child.person_id
+    message = _reply(client, app, "SMfamily", "+447700900874", "Tom is asleep, call after 4")
+    assert message.person_id == child_person

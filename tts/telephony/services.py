@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import phonenumbers
 from flask import current_app
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tts.audit.services import record_event
@@ -362,10 +362,11 @@ def receive_sms(*, sid: str, from_number: str, to_number: str | None, body: str)
     except phonenumbers.NumberParseException:
         sender = from_number
     people = _people_with_number(sender)
+    recipient = reply_recipient(sender, people)
     keyword = body.strip().upper().rstrip(".!")
     message = Message(direction="inbound", channel="sms", from_number=sender, to_number=to_number, body=body,
                       status=MessageStatus.RECEIVED, twilio_sid=sid, status_updated_at=utcnow(),
-                      person_id=people[0].id if people else None)
+                      person_id=recipient.id if recipient else None)
     db.session.add(message)
     if keyword in STOP_WORDS:
         _opt_out_number(sender, "reply STOP")
@@ -375,11 +376,43 @@ def receive_sms(*, sid: str, from_number: str, to_number: str | None, body: str)
         message.error_message = "Opted back in to texts"
     elif keyword in HELP_WORDS:
         message.error_message = "Asked for help (Twilio sends the standard help reply)"
-    elif people:
-        request_callback(None, people[0], message)
+    elif recipient is not None:
+        request_callback(None, recipient, message)
     db.session.flush()
-    record_event(None, "message.receive", message, {"person_id": message.person_id, "matched": bool(people)})
+    record_event(None, "message.receive", message, {"person_id": message.person_id, "matched": recipient is not None,
+                                                    "people_on_number": len(people)})
     return message
+
+
+CLOSED_STATUSES = ("closed", "completed")  # a record with nothing left to do
+
+
+def reply_recipient(number: str, people: list[Person]) -> Person | None:
+    """Whose reply this is. One person on the number: theirs. Several, all of one household (a family
+    sharing a phone): the one most recently texted from this number, preferring one whose case or contact
+    record is still open. Several in different households: nobody's, and supervisors resolve it from the
+    unmatched replies, where the people on the number are listed. Never simply the newest person with the
+    number: anyone can type a number onto a new contact, and would then read its owner's replies."""
+    if len(people) <= 1:
+        return people[0] if people else None
+    if len({p.household_id for p in people}) != 1 or people[0].household_id is None:
+        return None
+    from tts.cases.models import Case, Contact
+
+    ids = [p.id for p in people]
+    open_record = (select(Case.person_id).where(Case.person_id.in_(ids), Case.status.not_in(CLOSED_STATUSES))
+                   .union(select(Contact.person_id).where(Contact.person_id.in_(ids),
+                                                          Contact.status.not_in(CLOSED_STATUSES))))
+    open_ids = set(db.session.scalars(open_record))
+    texted = db.session.execute(
+        select(Message.person_id, func.max(Message.id)).where(
+            Message.direction == "outbound", Message.to_number == number, Message.person_id.in_(ids))
+        .group_by(Message.person_id)).all()
+    latest = {person_id: last for person_id, last in texted}
+    if not latest:
+        return None
+    chosen = max(latest, key=lambda pid: (pid in open_ids, latest[pid]))
+    return next(p for p in people if p.id == chosen)
 
 
 def request_callback(actor, person: Person, message: Message):
@@ -394,6 +427,22 @@ def request_callback(actor, person: Person, message: Message):
     if case is None and contact is None:
         return None
     return create_work_item(actor, kind=ItemKind.CALLBACK, person=person, case=case, contact=contact)
+
+
+def people_on_numbers(numbers: set[str]) -> dict[str, list[tuple[Person, str | None]]]:
+    """For the unmatched replies: each number's people, with their latest case reference, so a supervisor
+    can tell whose a reply on a shared number is."""
+    from tts.cases.models import Case
+
+    if not numbers:
+        return {}
+    latest = (select(Case.reference).where(Case.person_id == Person.id).order_by(Case.id.desc()).limit(1)
+              .scalar_subquery())
+    found: dict[str, list[tuple[Person, str | None]]] = {}
+    for person, reference in db.session.execute(select(Person, latest).where(Person.phone.in_(numbers))
+                                                .order_by(Person.last_name, Person.first_name)):
+        found.setdefault(person.phone, []).append((person, reference))
+    return found
 
 
 def unmatched_replies():

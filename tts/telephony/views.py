@@ -132,4 +132,5 @@ def unmatched():
             flash("Reply attached; a callback is in the queue", "success")
             return redirect(url_for("telephony.unmatched"))
     replies = db.session.scalars(services.unmatched_replies().limit(200)).all()
-    return render_template("telephony/unmatched.html", replies=replies, form=form)
+    on_number = services.people_on_numbers({m.from_number for m in replies if m.from_number})
+    return render_template("telephony/unmatched.html", replies=replies, form=form, on_number=on_number)
