@@ -153,7 +153,10 @@ def test_api_visits_and_support(client, api_token, ctx, daytime):
     assert bad.status_code == 422
     ok = client.post(f"/api/v1/escalations/{escalation_id}/visits", headers=supervisor, json={"outcome": "reached"})
     assert ok.status_code == 201 and ok.json["escalation"]["status"] == "resolved"
-    need = client.post(f"/api/v1/people/{person_id}/support-needs", headers=tracer,
+    stranger = client.post(f"/api/v1/people/{person_id}/support-needs", headers=tracer,
+                           json={"kind": "isolation_payment", "notes": "Self-employed"})
+    assert stranger.status_code == 403  # not on the tracer's work: the same rule as the web form
+    need = client.post(f"/api/v1/people/{person_id}/support-needs", headers=supervisor,
                        json={"kind": "isolation_payment", "notes": "Self-employed"})
     assert need.status_code == 201 and need.json["status"] == "requested"
     assert client.patch(f"/api/v1/support-needs/{need.json['id']}", headers=tracer,

@@ -66,3 +66,20 @@ def audit_query(*, actor_id: int | None = None, action: str | None = None, recor
     if date_to:
         stmt = stmt.where(AuditEvent.at < london_midnight(date_to + timedelta(days=1)))
     return stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+
+
+def record_list_view(actor, page: str, person_ids) -> AuditEvent | None:
+    """A page listing people by name (a queue, an escalation list, search results): one event per view,
+    naming the page and the ids of the people shown (ids only: the audit log holds no names)."""
+    ids = sorted({i for i in person_ids if i is not None})
+    if not ids:
+        return None
+    return record_event(actor, "people.list_view", None, {"page": page, "person_ids": ids})
+
+
+def audited_list_page(html: str, actor, page: str, person_ids) -> str:
+    """Render first, then audit and commit: committing first would expire the listed rows, and the template
+    would load each again (a query a row)."""
+    record_list_view(actor, page, person_ids)
+    db.session.commit()
+    return html

@@ -2,6 +2,7 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from tts.audit.services import audited_list_page
 from tts.input_guard import record_id
 from tts.cases import bp
 from tts.cases.forms import RELATIONSHIP_CHOICES, CaseForm, ContactForm
@@ -21,7 +22,10 @@ def load_case_or_403(case_id: int) -> Case:
 @require("case.view")
 def index():
     see_all = can("case.view_all")
-    return render_template("cases/index.html", cases=recent_cases(current_user, see_all=see_all), see_all=see_all)
+    cases = recent_cases(current_user, see_all=see_all)
+    html = render_template("cases/index.html", cases=cases, see_all=see_all)
+    shown = [pid for c in cases for pid in (c.person_id, *(x.person_id for x in c.contacts))]
+    return audited_list_page(html, current_user, "cases", shown)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -3,6 +3,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from tts.audit.services import audited_list_page
 from tts.input_guard import record_id
 from tts.auth.models import User
 from tts.clock import utcnow
@@ -28,8 +29,9 @@ def index():
     stmt = filtered_escalations(status=status or None, reason=request.args.get("reason") or None,
                                 district=request.args.get("district") or None)
     page = db.paginate(stmt, per_page=50, error_out=False)
-    return render_template("escalation/index.html", page=page, status=status, reason_labels=REASON_LABELS,
+    html = render_template("escalation/index.html", page=page, status=status, reason_labels=REASON_LABELS,
                            officers=field_officers(), visit_outcomes=VISIT_OUTCOMES, now=utcnow())
+    return audited_list_page(html, current_user, "escalations", (e.person_id for e in page.items))
 
 
 def _load(escalation_id: int) -> Escalation:
@@ -75,8 +77,9 @@ def visits():
     if not current_user.is_field_officer:
         abort(403)
     items = db.session.scalars(visit_list(current_user.id)).all()
-    return render_template("escalation/visits.html", items=items, reason_labels=REASON_LABELS,
+    html = render_template("escalation/visits.html", items=items, reason_labels=REASON_LABELS,
                            visit_outcomes=VISIT_OUTCOMES)
+    return audited_list_page(html, current_user, "visits", (e.person_id for e in items))
 
 
 @bp.route("/<id:escalation_id>/visits", methods=["POST"])

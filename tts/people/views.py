@@ -2,6 +2,7 @@
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from tts.audit.services import record_list_view
 from tts.audit.services import record_event
 from sqlalchemy import select
 
@@ -74,5 +75,6 @@ def search():
                      prefix="")
     if results is not None:
         remember_found(results)  # an exact search is how a tracer may open someone not on their work
+        record_list_view(current_user, "search", (p.id for p in results))
         db.session.commit()
     return render_template("people/search.html", form=form, results=results), (400 if form.errors else 200)

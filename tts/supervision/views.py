@@ -3,6 +3,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from tts.audit.services import audited_list_page
 from tts.input_guard import bounded_int
 from tts.callqueue.models import KIND_LABELS, ItemKind, WorkItem
 from tts.clock import utcnow
@@ -76,9 +77,10 @@ def queue():
     items = db.session.scalars(stmt.limit(100)).unique().all()
     total = db.session.scalar(select(func.count()).select_from(
         stmt.with_only_columns(WorkItem.id).order_by(None).subquery())) or 0
-    return render_template("supervision/queue.html", items=items, total=total, f=f, staff=staff_who_call(), now=utcnow(),
+    html = render_template("supervision/queue.html", items=items, total=total, f=f, staff=staff_who_call(), now=utcnow(),
                            kinds=[(k.value, KIND_LABELS[k]) for k in ItemKind], band_labels=BAND_LABELS,
                            args=request.args)
+    return audited_list_page(html, current_user, "queue", (i.person_id for i in items))
 
 
 @bp.route("/reassign", methods=["POST"])

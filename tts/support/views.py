@@ -2,6 +2,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from tts.audit.services import audited_list_page
 from tts.errors import ValidationFailed
 from tts.extensions import db
 from tts.people.access import person_or_403
@@ -39,8 +40,9 @@ def create(person_id: int):
 def queue():
     status = request.args.get("status", "open")
     page = db.paginate(support_queue(status=status or None), per_page=50, error_out=False)
-    return render_template("support/queue.html", page=page, status=status, kind_labels=KIND_LABELS,
+    html = render_template("support/queue.html", page=page, status=status, kind_labels=KIND_LABELS,
                            targets=REFERRAL_TARGETS, urgency_labels=URGENCY_LABELS)
+    return audited_list_page(html, current_user, "support_needs", (n.person_id for n in page.items))
 
 
 @bp.route("/support/<id:need_id>", methods=["POST"])

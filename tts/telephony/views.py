@@ -3,6 +3,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_login import current_user
 from sqlalchemy import select
 
+from tts.audit.services import audited_list_page
 from tts.input_guard import record_id
 from tts.callqueue.models import WorkItem
 from tts.callqueue.services import NotClaimHolder
@@ -133,4 +134,5 @@ def unmatched():
             return redirect(url_for("telephony.unmatched"))
     replies = db.session.scalars(services.unmatched_replies().limit(200)).all()
     on_number = services.people_on_numbers({m.from_number for m in replies if m.from_number})
-    return render_template("telephony/unmatched.html", replies=replies, form=form, on_number=on_number)
+    html = render_template("telephony/unmatched.html", replies=replies, form=form, on_number=on_number)
+    return audited_list_page(html, current_user, "unmatched_replies", (p.id for people in on_number.values() for p, _ in people))
