@@ -106,6 +106,12 @@ class Config:
     TTS_SMS_GIVE_UP_HOURS = int(os.environ.get("TTS_SMS_GIVE_UP_HOURS", "6"))  # and at least MAX_ATTEMPTS tries
     TTS_SMS_RETRY_BASE_SECONDS = int(os.environ.get("TTS_SMS_RETRY_BASE_SECONDS", "30"))
     TTS_RECONCILE_AFTER_MINUTES = int(os.environ.get("TTS_RECONCILE_AFTER_MINUTES", "30"))
+    # A crashed worker's claimed texts go to another worker after this long (looked up in Twilio before any
+    # send). Safe because a worker starts a claimed send only within TTS_OUTBOX_SEND_WINDOW_SECONDS of claiming
+    # it, and every request to Twilio gives up after TTS_TWILIO_TIMEOUT_SECONDS: keep ORPHAN well above both.
+    TTS_OUTBOX_ORPHAN_MINUTES = int(os.environ.get("TTS_OUTBOX_ORPHAN_MINUTES", "3"))
+    TTS_OUTBOX_SEND_WINDOW_SECONDS = int(os.environ.get("TTS_OUTBOX_SEND_WINDOW_SECONDS", "60"))
+    TTS_TWILIO_TIMEOUT_SECONDS = int(os.environ.get("TTS_TWILIO_TIMEOUT_SECONDS", "15"))
     TTS_RECONCILE_MAX_HOURS = int(os.environ.get("TTS_RECONCILE_MAX_HOURS", "72"))  # then "sent" is left as is
     TTS_SIMULATED_GATEWAY_LATENCY_MS = int(os.environ.get("TTS_SIMULATED_GATEWAY_LATENCY_MS", "0"))
     TTS_WORKER_INTERVAL_SECONDS = float(os.environ.get("TTS_WORKER_INTERVAL_SECONDS", "5"))

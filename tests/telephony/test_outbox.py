@@ -274,3 +274,43 @@ def test_a_text_queued_before_the_person_opted_out_is_skipped_not_sent(env, fake
     assert (intro.status, intro.error_message, intro.next_attempt_at) == (
         "skipped", "Not sent: they opted out before it went", None)
     assert deliver_due() == 0
+
+
+def test_a_crashed_workers_texts_are_handed_on_after_minutes_not_half_an_hour(env, fake_twilio):
+    case = new_case(1)
+    deliver_due()
+    orphan = queue_sms(None, case.person, "missed_call")
+    orphan.status, orphan.status_updated_at = "sending", utcnow()  # a worker died mid-send
+    db.session.flush()
+    env.shift(timedelta(minutes=2))
+    reconcile()
+    assert orphan.status == "sending"  # a live worker may still be sending it: left alone
+    env.shift(timedelta(minutes=2))
+    reconcile()
+    assert orphan.status == "queued" and orphan.needs_lookup  # looked up in Twilio before any send
+
+
+def test_a_slow_batch_gives_back_the_claims_it_cannot_start_in_time(env, fake_twilio, app, monkeypatch):
+    """Every send starts within TTS_OUTBOX_SEND_WINDOW_SECONDS of its claim (what makes the few-minute orphan
+    rule safe): past it, the rest of the batch goes back to the queue unsent, for the next pass."""
+    import time
+
+    from tts.telephony import client
+
+    for n in range(4):
+        new_case(n + 1)
+    slow = client.gateway().send_sms
+
+    def send_slowly(**kwargs):
+        time.sleep(0.01)
+        return slow(**kwargs)
+
+    monkeypatch.setattr(client.gateway(), "send_sms", send_slowly)
+    monkeypatch.setitem(app.config, "TTS_OUTBOX_SEND_WINDOW_SECONDS", 0)
+    assert deliver_due() == 1
+    rows = messages()
+    assert [m.status for m in rows].count("queued") == 3
+    assert all(m.attempts == 0 and not m.needs_lookup for m in rows if m.status == "queued")
+    monkeypatch.setitem(app.config, "TTS_OUTBOX_SEND_WINDOW_SECONDS", 60)
+    assert deliver_due() == 3
+    assert len([r for r in fake_twilio.requests if r["method"] == "POST"]) == 4  # each sent once

@@ -77,7 +77,7 @@ def test_two_workers_share_the_outbox_without_double_sending(fresh_database_url)
 @pytest.mark.no_rollback
 def test_a_worker_killed_mid_send_leaves_nothing_lost_or_doubled(fresh_database_url, tmp_path):
     """A real `flask worker` process is killed (SIGKILL) while it holds claimed messages; after the lease
-    (TTS_RECONCILE_AFTER_MINUTES) another worker picks them up, checks Twilio first, and sends each once."""
+    (TTS_OUTBOX_ORPHAN_MINUTES, 3) another worker picks them up, checks Twilio first, and sends each once."""
     import os
     import signal
     import subprocess
@@ -118,7 +118,8 @@ def test_a_worker_killed_mid_send_leaves_nothing_lost_or_doubled(fresh_database_
         gateway = CountingGateway()
         app.extensions["tts_gateway"] = gateway
         assert deliver_due() == 0  # still leased to the dead worker: nobody else touches them
-        later = datetime.now(UTC) + timedelta(minutes=app.config["TTS_RECONCILE_AFTER_MINUTES"] + 1)
+        assert app.config["TTS_OUTBOX_ORPHAN_MINUTES"] <= 5  # minutes, not half an hour
+        later = datetime.now(UTC) + timedelta(minutes=app.config["TTS_OUTBOX_ORPHAN_MINUTES"] + 1)
         with time_machine.travel(later, tick=False):
             assert reconcile() == total  # the lease has run out: back in the queue, to be looked up first
             assert deliver_due() == total

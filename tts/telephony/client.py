@@ -139,7 +139,12 @@ class SimulatedGateway:
 def build_gateway(config) -> TwilioGateway | SimulatedGateway:
     if not config.get("TWILIO_ACCOUNT_SID"):
         return SimulatedGateway(latency_seconds=config.get("TTS_SIMULATED_GATEWAY_LATENCY_MS", 0) / 1000)
-    return TwilioGateway(account_sid=config["TWILIO_ACCOUNT_SID"], auth_token=config.get("TWILIO_AUTH_TOKEN"),
+    from twilio.http.http_client import TwilioHttpClient
+
+    # A bounded time-out: the outbox's orphan rule (TTS_OUTBOX_ORPHAN_MINUTES) relies on no send lasting longer.
+    http = TwilioHttpClient(timeout=config.get("TTS_TWILIO_TIMEOUT_SECONDS", 15))
+    return TwilioGateway(http_client=http, account_sid=config["TWILIO_ACCOUNT_SID"],
+                         auth_token=config.get("TWILIO_AUTH_TOKEN"),
                          api_key=config.get("TWILIO_API_KEY"), api_secret=config.get("TWILIO_API_SECRET"),
                          sms_from=config.get("TWILIO_SMS_FROM"),
                          messaging_service_sid=config.get("TWILIO_MESSAGING_SERVICE_SID"),

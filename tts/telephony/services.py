@@ -1,4 +1,5 @@
 """SMS through the outbox, status callbacks, replies and masked calls."""
+import time
 import logging
 import random
 from dataclasses import dataclass
@@ -249,9 +250,27 @@ def deliver_due(now: datetime | None = None, limit: int = 50) -> int:
     now = now or utcnow()
     taken = claim_due_messages(now, limit)
     db.session.commit()
-    for outgoing in taken:
+    # A claim is only sent soon after it was made: a worker slowed by a slow Twilio gives the rest back
+    # instead of starting sends late. So every send starts within TTS_OUTBOX_SEND_WINDOW_SECONDS of its claim
+    # and ends within the HTTP time-out after that, and a claim older than TTS_OUTBOX_ORPHAN_MINUTES can only
+    # be a crashed worker's (reconcile hands those on, to be looked up in Twilio before any send).
+    window = current_app.config["TTS_OUTBOX_SEND_WINDOW_SECONDS"]
+    started = time.monotonic()
+    for n, outgoing in enumerate(taken):
+        if n and time.monotonic() - started > window:
+            _release_unsent([o.id for o in taken[n:]])
+            return n
         deliver_one(outgoing)
     return len(taken)
+
+
+def _release_unsent(ids: list[int]) -> None:
+    """Claimed but never handed to Twilio: straight back to the queue (no look-up needed)."""
+    db.session.execute(update(Message).where(
+        Message.id.in_(ids), Message.status == MessageStatus.SENDING, Message.twilio_sid.is_(None),
+        Message.needs_lookup.is_(False)).values(status=MessageStatus.QUEUED, attempts=Message.attempts - 1,
+                                                sending_started_at=None))
+    db.session.commit()
 
 
 def deliver_one(outgoing: Outgoing) -> None:
@@ -464,8 +483,9 @@ def reconcile(now: datetime | None = None, limit: int = 100) -> int:
     """Re-fetch messages stuck short of a final status, and recover sends a crashed worker left."""
     now = now or utcnow()
     stale = now - timedelta(minutes=current_app.config["TTS_RECONCILE_AFTER_MINUTES"])
+    abandoned = now - timedelta(minutes=current_app.config["TTS_OUTBOX_ORPHAN_MINUTES"])
     orphans = db.session.scalars(select(Message).where(
-        Message.status == MessageStatus.SENDING, Message.twilio_sid.is_(None), Message.status_updated_at < stale)
+        Message.status == MessageStatus.SENDING, Message.twilio_sid.is_(None), Message.status_updated_at < abandoned)
         .with_for_update(skip_locked=True).limit(limit)).all()
     for message in orphans:  # the worker died between claiming and recording: Twilio may have it
         message.status = MessageStatus.QUEUED
