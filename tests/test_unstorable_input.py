@@ -177,5 +177,5 @@ def test_export_job_dates_empty_or_absurd_are_422(client, api_token, payload, fi
     headers, _ = api_token("reporting")
     response = client.post("/api/v1/exports/jobs", headers=headers, json=payload)
     assert response.status_code == 422 and field in response.json["errors"], response.get_data(as_text=True)
-    kpis = client.get(f"/api/v1/reports/kpis?from=2026-11-01&to=9999-12-31", headers=headers)
+    kpis = client.get("/api/v1/reports/kpis?from=2026-11-01&to=9999-12-31", headers=headers)
     assert kpis.status_code == 422

@@ -84,7 +84,7 @@ def test_every_creating_operation_honours_the_key(app, ctx, client, api_token, d
         case = create_case(None, person_data(61, address="6 Retry Row"), test_date=today(), symptom_onset_date=None)
         db.session.flush()
         case_id, person_id = case.id, case.person_id
-    claim = client.post(f"/api/v1/queue/claim", headers=headers).json
+    claim = client.post("/api/v1/queue/claim", headers=headers).json
     item = claim["work_item"]
     from tts.imports.services import COLUMNS
 
