@@ -49,3 +49,25 @@ def test_the_session_time_out_warns_and_offers_more_time(page, live_app):
         expect(dialog).to_be_hidden()
     finally:
         live_app.config["TTS_SESSION_WARN_MINUTES"] = 5
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_new_recovery_codes_ask_for_the_password_again(page, live_server, width):
+    """A stolen session alone cannot replace the recovery codes: the account page asks for the password (or
+    a code) and shows the GOV.UK error summary when it is missing, on a desktop and on a phone."""
+    from tests.browser.conftest import assert_accessible
+
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, "tracer3")
+    page.goto("/account")
+    page.get_by_role("button", name="Get new recovery codes").click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Enter your current password, or a code from your authenticator app")
+    page.snap(f"recovery-codes-refused-{width}")
+    assert_accessible(page, "the account page with its error")
+    summary.get_by_role("link").click()
+    expect(page.locator("#codes-confirmation")).to_be_focused()
+    page.locator("#codes-confirmation").fill(BROWSER_PASSWORD)
+    page.get_by_role("button", name="Get new recovery codes").click()
+    expect(page.get_by_test_id("recovery-codes").locator("li")).to_have_count(10)
+    page.snap(f"recovery-codes-new-{width}")

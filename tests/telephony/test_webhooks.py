@@ -207,6 +207,7 @@ def test_a_production_server_without_twilio_settings_refuses_to_start():
                    TWILIO_ACCOUNT_SID="AC" + "1" * 32)
 
 
+@pytest.mark.no_rollback
 def test_explicitly_simulated_production_refuses_webhooks_signed_with_the_development_key(fresh_database_url, caplog):
     import flask_migrate
 
@@ -218,14 +219,19 @@ def test_explicitly_simulated_production_refuses_webhooks_signed_with_the_develo
         app = create_app("production", SECRET_KEY="s" * 40, TTS_SIMULATED_TWILIO=True,
                          SQLALCHEMY_DATABASE_URI=fresh_database_url("prodsim"))
     assert "SIMULATED TWILIO" in caplog.text  # said loudly at start-up
-    with app.app_context():
-        flask_migrate.upgrade(directory=MIGRATIONS)
-    client = app.test_client()
-    params = {"MessageSid": "SM" + "9" * 32, "MessageStatus": "delivered"}
-    for path in ("/twilio/sms/status", "/twilio/sms/inbound", "/twilio/voice/status", "/twilio/voice/bridge"):
-        assert signed_post(client, app, path, params).status_code == 403, path  # the key in the source
-    with app.app_context():
-        assert simulator.message_status("SM" + "9" * 32, "delivered") == 204  # the app's own derived key
+    try:
+        with app.app_context():
+            flask_migrate.upgrade(directory=MIGRATIONS)
+        client = app.test_client()
+        params = {"MessageSid": "SM" + "9" * 32, "MessageStatus": "delivered"}
+        for path in ("/twilio/sms/status", "/twilio/sms/inbound", "/twilio/voice/status", "/twilio/voice/bridge"):
+            assert signed_post(client, app, path, params).status_code == 403, path  # the key in the source
+        with app.app_context():
+            assert simulator.message_status("SM" + "9" * 32, "delivered") == 204  # the app's own derived key
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def test_no_key_at_all_refuses_every_webhook(client, app):
