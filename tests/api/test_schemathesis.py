@@ -40,3 +40,48 @@ def test_every_operation_conforms(app, ctx, make_user, daytime, mode, examples):
             case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
 
         check()
+
+
+def test_stateful_sequences_follow_the_links_and_conform(app, ctx, make_user, daytime):
+    """Sequences that follow links (the description's, and those schemathesis finds from Location headers: an
+    import then its status, an export job then its progress and deletion): every answer conforms, none is a
+    5xx."""
+    from hypothesis.stateful import run_state_machine_as_test
+
+    user = make_user("supervisor")
+    with ctx():
+        _, token = issue_api_token(None, db.session.get(User, user["id"]))
+        from tests.factories import person_data
+        from tts.cases.services import create_case
+        from tts.clock import today
+
+        for n in range(3):  # something for the claims to hand out
+            create_case(None, person_data(90 + n, address=f"{n} Link Lane"), test_date=today(),
+                        symptom_onset_date=None)
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    Machine = schema.as_state_machine()
+
+    hits: set[tuple[str, int]] = set()
+
+    class WithToken(Machine):
+        def before_call(self, case):
+            super().before_call(case)
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
+
+        def after_call(self, response, case):
+            super().after_call(response, case)
+            hits.add((case.operation.label, response.status_code))
+
+        def get_call_kwargs(self, case):
+            return {"headers": {"Authorization": f"Bearer {token}"}}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs or None)
+
+    run_state_machine_as_test(WithToken, settings=settings(
+        max_examples=60, stateful_step_count=10, deadline=None, database=None, derandomize=True,
+        suppress_health_check=list(HealthCheck)))
+    # The links were followed: records made or handed out in a sequence were then read and acted on.
+    # Records made in a sequence were then read through the link to them (an import, an export job).
+    assert {("GET /imports/{batch_id}", 200), ("GET /exports/jobs/{job_id}", 200)} & hits, sorted(hits)
+    assert ("POST /queue/claim", 200) in hits, sorted(hits)

@@ -78,6 +78,13 @@ def _responses(ok_code: str, ok_schema: dict | None, *extra: str) -> dict:
     return out
 
 
+def _linked(responses: dict, code: str, links: dict[str, dict]) -> dict:
+    """OpenAPI links: which operation can follow this answer, with which of its values (clients, and the
+    suite's stateful schemathesis run, follow them)."""
+    responses[code]["links"] = {f"to_{op}": {"operationId": op, "parameters": params} for op, params in links.items()}
+    return responses
+
+
 def _id(name: str) -> dict:
     return {"name": name, "in": "path", "required": True,
             "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
@@ -112,26 +119,36 @@ def body(name: str) -> dict:
 def spec() -> dict:
     ref = lambda name: {"$ref": f"#/components/schemas/{name}"}  # noqa: E731
     paths = {
-        "/cases": {"post": creating({"summary": "Log a case", "requestBody": body("CaseIn"),
-                                     "responses": _responses("201", ref("Case"), "422")})},
-        "/cases/{case_id}": {"get": {"summary": "A case with its contacts (audited)", "parameters": [_id("case_id")],
+        "/cases": {"post": creating({"operationId": "createCase", "summary": "Log a case",
+                                     "requestBody": body("CaseIn"),
+                                     "responses": _linked(_responses("201", ref("Case"), "422"), "201", {
+                                         "getCase": {"case_id": "$response.body#/id"},
+                                         "createContact": {"case_id": "$response.body#/id"},
+                                         "getPerson": {"person_id": "$response.body#/person/id"},
+                                         "createSupportNeed": {"person_id": "$response.body#/person/id"}})})},
+        "/cases/{case_id}": {"get": {"operationId": "getCase", "summary": "A case with its contacts (audited)",
+                                     "parameters": [_id("case_id")],
                                      "responses": _responses("200", ref("Case"), "404")}},
         "/cases/{case_id}/contacts": {"post": creating({
-            "summary": "Add a contact", "parameters": [_id("case_id")], "requestBody": body("ContactIn"),
+            "operationId": "createContact", "summary": "Add a contact", "parameters": [_id("case_id")], "requestBody": body("ContactIn"),
             "responses": _responses("201", ref("Contact"), "404", "422")})},
-        "/people/{person_id}": {"get": {"summary": "A person with their cases and contact records (audited)",
+        "/people/{person_id}": {"get": {"operationId": "getPerson",
+                                        "summary": "A person with their cases and contact records (audited)",
                                         "parameters": [_id("person_id")], "responses": _responses("200", ref("Person"), "404")}},
         "/people/{person_id}/messages": {"get": {"summary": "A person's texts", "parameters": [_id("person_id")],
                                                  "responses": _responses("200", {"type": "array", "items": {"type": "object"}}, "404")}},
-        "/queue/claim": {"post": {"summary": "Claim the next due call", "responses": _responses("200", {
+        "/queue/claim": {"post": {"operationId": "claimNext", "summary": "Claim the next due call",
+                                  "responses": _linked(_responses("200", {
             "type": "object", "properties": {"work_item": ref("WorkItem"), "also_claimed": {
-                "type": "array", "items": ref("WorkItem")}}, "required": ["work_item", "also_claimed"]}, "204")}},
+                "type": "array", "items": ref("WorkItem")}}, "required": ["work_item", "also_claimed"]}, "204"), "200", {
+                "recordAttempt": {"item_id": "$response.body#/work_item/id"},
+                "releaseItem": {"item_id": "$response.body#/work_item/id"}})}},
         "/work-items/{item_id}/claim": {"post": {"summary": "Claim one item", "parameters": [_id("item_id")],
                                                   "responses": _responses("200", {"type": "object"}, "404", "409")}},
-        "/work-items/{item_id}/release": {"post": {"summary": "Give a claim back", "parameters": [_id("item_id")],
+        "/work-items/{item_id}/release": {"post": {"operationId": "releaseItem", "summary": "Give a claim back", "parameters": [_id("item_id")],
                                                     "responses": _responses("200", {"type": "object"}, "404", "409")}},
         "/work-items/{item_id}/attempts": {"post": creating({
-            "summary": "Record a call outcome", "parameters": [_id("item_id")], "requestBody": body("AttemptIn"),
+            "operationId": "recordAttempt", "summary": "Record a call outcome", "parameters": [_id("item_id")], "requestBody": body("AttemptIn"),
             "responses": _responses("201", {"type": "object"}, "404", "409", "422")})},
         "/calls/attempts": {"post": creating({
             "summary": "Record one outcome for everyone claimed onto a call (all or nothing)",
@@ -145,7 +162,7 @@ def spec() -> dict:
             "summary": "Record a doorstep visit", "parameters": [_id("escalation_id")], "requestBody": body("VisitIn"),
             "responses": _responses("201", {"type": "object"}, "404", "422")}},
         "/people/{person_id}/support-needs": {"post": creating({
-            "summary": "Log a support need", "parameters": [_id("person_id")], "requestBody": body("SupportIn"),
+            "operationId": "createSupportNeed", "summary": "Log a support need", "parameters": [_id("person_id")], "requestBody": body("SupportIn"),
             "responses": _responses("201", {"type": "object"}, "404", "422")})},
         "/imports": {"post": creating({
             "summary": "Import a national-referral CSV file (small files at once, large ones in the background); "
