@@ -56,7 +56,7 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 12 * 3600  # the cookie's own life; the server-side session decides sooner
     TTS_HSTS = False
 
-    # The call queue (design.md "Rules that must be right").
+    # The call queue's rules (docs/queue.md).
     TTS_CALLING_HOURS = os.environ.get("TTS_CALLING_HOURS", "08:00-20:00")  # Europe/London
     TTS_QUEUE_POLICY = os.environ.get("TTS_QUEUE_POLICY", "tts")  # or fifo: no bands, household calls or raise
     TTS_MAX_COMPANIONS = int(os.environ.get("TTS_MAX_COMPANIONS", "5"))  # others claimed with one call

@@ -71,7 +71,7 @@ def _other_item():
     return aliased(WorkItem, name="other_item")
 
 
-# Priority bands, lowest first (design.md): callbacks; cases and household contacts; other contacts.
+# Priority bands, lowest first (docs/queue.md): callbacks; cases and household contacts; other contacts.
 BAND_CALLBACK, BAND_PRIORITY, BAND_OTHER = 1, 2, 3
 
 

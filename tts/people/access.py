@@ -1,4 +1,4 @@
-"""Least privilege (design.md): a tracer sees the people on their own work, the people they logged,
+"""Least privilege (docs/security.md): a tracer sees the people on their own work, the people they logged,
 and those they found by exact search; supervisors see everyone. Views are audited separately."""
 from flask import has_request_context, session
 from sqlalchemy import exists, or_, select
