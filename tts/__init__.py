@@ -116,7 +116,8 @@ def register_blueprints(app: Flask) -> None:
     for module in ("auth.views", "cases.views", "people.views", "policies.views", "audit.views",
                    "callqueue.views", "escalation.views", "telephony.views", "telephony.webhooks",
                    "supervision.views", "support.views", "reports.views", "reports.exports", "imports.views",
-                   "api.auth", "api.views", "api.queue", "api.supervision", "api.openapi"):
+                   "api.auth", "api.views", "api.queue", "api.supervision", "api.openapi", "about.views",
+                   "simulation.views"):
         importlib.import_module(f"tts.{module}")
 
     from tts.api import bp as api_bp

@@ -11,8 +11,11 @@ from collections.abc import Iterable, Sequence
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import JSON, Table
 
-from tts.audit.chain import RawJSON
 from tts.extensions import db
+
+
+class RawJSON(str):
+    """A JSON value already serialised (the sealed audit events' details), written as it is."""
 
 
 def insert_rows(table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> None:

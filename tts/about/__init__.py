@@ -2,5 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("about", __name__)
-
-from tts.about import views  # noqa: E402,F401

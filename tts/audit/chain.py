@@ -23,6 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from tts.audit.models import AuditEvent
 from tts.clock import utcnow
+from tts.bulk_insert import RawJSON, insert_rows
 
 GENESIS = "0" * 64
 _LOCK_KEY = 7_317_001  # pg_advisory_xact_lock key reserved for the audit chain
@@ -206,18 +207,12 @@ class _Encoded(dict):
         return encoded
 
 
-class RawJSON(str):
-    """Details already serialised as JSON, written as they are (tts/bulk_insert.py)."""
-
-
 def insert_sealed(session: Session, rows: Iterable[dict]) -> None:
     """Insert many events already sealed (the set-based import's): one COPY instead of an INSERT and an
     UPDATE each. Call it as the transaction's last large write: the chain's lock is held from here to the
     commit. Each row holds the columns of `audit.services.event_row` plus `at`. The hashed JSON is the
     one `content_parts` builds, assembled from the encodings of values that repeat across the batch
     (tests/audit/test_chain.py checks the two agree)."""
-    from tts.bulk_insert import insert_rows
-
     session.flush()
     head = []
     enc = _Encoded()

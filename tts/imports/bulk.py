@@ -30,7 +30,7 @@ from tts.cases.services import ALREADY_CONTACT, SELF_CONTACT, check_case, check_
 from tts.clock import utcnow
 from tts.escalation.models import Escalation, EscalationReason
 from tts.extensions import db
-from tts.imports.services import _date_or_none
+from tts.imports.dates import date_or_none as _date_or_none
 from tts.people.models import Household, Person
 from tts.people.services import household_key
 from tts.people.validation import PersonData, normalise_postcode

@@ -1,10 +1,8 @@
 """Importing national referrals: every row through the same services as the app, all or nothing."""
 import csv
-import functools
 import io
 import logging
 from collections.abc import Callable
-from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import select, text
@@ -15,6 +13,7 @@ from tts.cases.services import add_contact, create_case
 from tts.clock import utcnow
 from tts.errors import ValidationFailed
 from tts.extensions import db
+from tts.imports.dates import date_or_none as _date_or_none, parse_date
 from tts.imports.models import ImportBatch
 from tts.people.validation import PersonData
 
@@ -25,17 +24,6 @@ MAX_ERRORS = 1000
 PROGRESS_EVERY = 250  # rows between progress reports (background imports are 2,000 rows and more)
 log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
-
-
-@functools.lru_cache(maxsize=4096)  # a file repeats its test and exposure dates many times
-def parse_date(raw: str) -> date:
-    raw = raw.strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(raw, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError("Use a date like 2026-11-23 or 23/11/2026")
 
 
 class Row:
@@ -248,13 +236,6 @@ def _imported_before(rows: list[Row], chunk: int = 500) -> set[tuple[str, str]]:
             found.update((kind, ref) for ref in db.session.scalars(
                 select(model.referral_id).where(model.referral_id.in_(refs[start:start + chunk]))))
     return found
-
-
-def _date_or_none(raw: str) -> date | None:
-    try:
-        return parse_date(raw) if raw else None
-    except ValueError:
-        return None
 
 
 def _check_row(row: Row, seen: dict[str, int]) -> list[tuple[str, str]]:

@@ -2,5 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("simulation", __name__)
-
-from tts.simulation import views  # noqa: E402,F401

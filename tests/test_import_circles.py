@@ -1,0 +1,105 @@
+"""Imports point one way. Every import in tts/, those written inside functions included, makes the module
+graph; a strongly connected group of two or more modules is an import circle. No new circle may appear,
+and the circles still being taken apart are listed here: the list only shrinks (a circle that is gone
+must leave the list, so it cannot come back unnoticed)."""
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Being taken apart (issue "Architecture: imports that point one way"): empty this list.
+KNOWN_CIRCLES = [
+    # what a call's outcome triggers: the queue calls telephony and escalation, which call the queue
+    {"tts.callqueue.services", "tts.escalation.services", "tts.telephony.services"},
+    # the export datasets, their COPY SQL and the KPI figures share helpers both ways
+    {"tts.reports.copy_csv", "tts.reports.exporting", "tts.reports.kpis"},
+    # the worker loop lives in telephony; the planner runs a scratch app and the worker's passes
+    {"tts", "tts.simulation.cli", "tts.simulation.engine", "tts.simulation.services", "tts.telephony.worker"},
+]
+
+
+def module_graph(package: Path = ROOT / "tts") -> dict[str, set[str]]:
+    modules = {}
+    for path in package.rglob("*.py"):
+        name = ".".join(path.relative_to(package.parent).with_suffix("").parts)
+        modules[name.removesuffix(".__init__")] = path
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        package_name = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package_name.split(".")
+                    base = ".".join(parts[:len(parts) - node.level + 1] + ([base] if base else []))
+                targets = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+            else:
+                continue
+            for target in targets:
+                while target and target not in modules:  # `from tts.x import name`: the module tts.x
+                    target = target.rpartition(".")[0]
+                if target and target != name:
+                    graph[name].add(target)
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """Strongly connected groups of two or more modules (Tarjan's algorithm, without recursion)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[set[str]] = []
+    for start in graph:
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.add(member)
+                    if member == node:
+                        break
+                if len(group) > 1:
+                    found.append(group)
+    return found
+
+
+def test_the_finder_finds_a_circle_through_an_import_inside_a_function(tmp_path):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from pkg.b import thing\n")
+    (package / "b.py").write_text("def thing():\n    from pkg import a\n")
+    (package / "c.py").write_text("from . import a\n")
+    assert circles(module_graph(package)) == [{"pkg.a", "pkg.b"}]
+
+
+def test_no_new_import_circles_and_the_known_ones_only_shrink():
+    found = circles(module_graph())
+    new = [sorted(c) for c in found if not any(c <= known for known in KNOWN_CIRCLES)]
+    assert new == [], f"new import circles (make the imports point one way): {new}"
+    gone = [sorted(k) for k in KNOWN_CIRCLES if not any(c == k for c in found)]
+    assert gone == [], f"these circles are gone or smaller: update KNOWN_CIRCLES to what is left: {gone}"
