@@ -13,8 +13,8 @@ KNOWN_CIRCLES = [
     {"tts.callqueue.services", "tts.escalation.services", "tts.telephony.services"},
     # the export datasets, their COPY SQL and the KPI figures share helpers both ways
     {"tts.reports.copy_csv", "tts.reports.exporting", "tts.reports.kpis"},
-    # the worker loop lives in telephony; the planner runs a scratch app and the worker's passes
-    {"tts", "tts.simulation.cli", "tts.simulation.engine", "tts.simulation.services", "tts.telephony.worker"},
+    # the planner runs a scratch app (tts.create_app) and the worker's passes, and the worker runs the planner
+    {"tts", "tts.simulation.cli", "tts.simulation.engine", "tts.simulation.services", "tts.worker"},
 ]
 
 

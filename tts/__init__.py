@@ -169,7 +169,7 @@ def register_commands(app: Flask) -> None:
     from tts.auth.cli import users_cli
     from tts.callqueue.cli import queue_cli
     from tts.demo import demo_cli
-    from tts.telephony.worker import serve_command, worker_command
+    from tts.worker import serve_command, worker_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)

@@ -10,7 +10,7 @@ from tests.factories import person_data
 from tts.cases.services import create_case
 from tts.clock import today
 from tts.extensions import db
-from tts.telephony.worker import start_inline
+from tts.worker import start_inline
 
 pytestmark = pytest.mark.browser
 

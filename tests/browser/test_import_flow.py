@@ -9,7 +9,7 @@ from tests.browser.conftest import sign_in
 from tests.imports.test_imports import BAD, GOOD
 from tts.callqueue.models import WorkItem
 from tts.extensions import db
-from tts.telephony.worker import start_inline
+from tts.worker import start_inline
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ from tts.callqueue.models import WorkItem
 from tts.cases.services import create_case
 from tts.clock import today
 from tts.extensions import db
-from tts.telephony.worker import run_once
+from tts.worker import run_once
 
 pytestmark = pytest.mark.browser
 

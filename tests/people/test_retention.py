@@ -88,7 +88,7 @@ def test_nothing_recent_is_touched(app, notes_and_texts, daytime):
 
 
 def test_the_worker_runs_retention_once_a_day(app, notes_and_texts, daytime):
-    from tts.telephony.worker import run_once
+    from tts.worker import run_once
 
     with app.app_context():
         first = run_once()

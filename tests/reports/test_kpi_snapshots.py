@@ -15,7 +15,7 @@ from tts.clock import today
 from tts.extensions import db
 from tts.reports import kpis
 from tts.reports.models import ReportSnapshot
-from tts.telephony.worker import run_once
+from tts.worker import run_once
 
 NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

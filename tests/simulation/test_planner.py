@@ -4,7 +4,7 @@ from sqlalchemy import select
 from tts.extensions import db
 from tts.simulation.models import SimulationRun
 from tts.simulation.services import run_pending_simulations
-from tts.telephony.worker import run_once
+from tts.worker import run_once
 
 
 def test_the_planner_refuses_bad_inputs_naming_each_field(client, make_user):

@@ -13,7 +13,7 @@ from tests.factories import person_data
 from tts.cases.services import create_case
 from tts.clock import today
 from tts.extensions import db
-from tts.telephony import worker
+from tts import worker
 from tts.telephony.models import Message
 
 

@@ -490,7 +490,7 @@ def _heartbeat(user) -> None:
 
 
 def _worker_pass() -> None:
-    from tts.telephony.worker import run_once
+    from tts.worker import run_once
 
     run_once()  # the outbox worker's own pass: texts out, overdue first calls to the local team
 

@@ -1,4 +1,5 @@
-"""`flask worker`: delivers the outbox and runs the periodic scanners, each under a lock."""
+"""`flask worker`: delivers the outbox, runs the periodic scanners (each under a lock) and the slow jobs on a
+lane of their own. It serves every feature, so it sits at the bottom of the app, inside none of them."""
 import logging
 import os
 import sys
