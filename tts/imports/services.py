@@ -7,6 +7,7 @@ from collections.abc import Callable
 from flask import current_app
 from sqlalchemy import select, text
 
+from tts.jobs import claim_pending
 from tts.audit.services import record_event
 from tts.cases.models import Case, CaseSource, Contact
 from tts.cases.services import add_contact, create_case
@@ -286,13 +287,10 @@ def run_pending_imports() -> int:
     """Take one pending batch (SKIP LOCKED, so one worker per file) and import it."""
     from tts.auth.models import User
 
-    batch = db.session.scalars(select(ImportBatch).where(ImportBatch.status == "pending")
-                               .order_by(ImportBatch.id).limit(1).with_for_update(skip_locked=True)).first()
+    batch = claim_pending(ImportBatch, status="processing")
     if batch is None:
         return 0
-    batch.status = "processing"
     batch_id = batch.id
-    db.session.commit()  # claimed: no other worker takes it, and no lock is held during the import
     batch = db.session.get(ImportBatch, batch_id)
     actor = db.session.get(User, batch.created_by_id) if batch.created_by_id else None
     postgres = db.session.get_bind().dialect.name == "postgresql"

@@ -16,6 +16,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, insert, select, text, update
 
+from tts.jobs import claim_pending
 from tts.audit.services import record_event
 from tts.clock import today, utcnow
 from tts.extensions import db
@@ -89,13 +90,10 @@ def percent_of(job: ExportJob) -> int:
 
 def run_pending_export_jobs() -> int:
     """Take the oldest queued export (SKIP LOCKED: one worker per job), build its file, keep it."""
-    job = db.session.scalars(select(ExportJob).where(ExportJob.status == "pending").order_by(ExportJob.id)
-                             .limit(1).with_for_update(skip_locked=True)).first()
+    job = claim_pending(ExportJob, status="running", started_at=utcnow())
     if job is None:
         return 0
-    job.status, job.started_at = "running", utcnow()
     job_id = job.id
-    db.session.commit()  # claimed: visible as running, and no lock is held while the file is written
     postgres = db.session.get_bind().dialect.name == "postgresql"
 
     def progress(done: int) -> None:

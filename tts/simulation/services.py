@@ -2,8 +2,8 @@
 import logging
 
 from flask import current_app
-from sqlalchemy import select
 
+from tts.jobs import claim_pending
 from tts.audit.services import record_event
 from tts.clock import utcnow
 from tts.errors import ErrorCollector
@@ -58,13 +58,10 @@ def run_pending_simulations() -> int:
     """In the worker: take one pending run (SKIP LOCKED) and simulate each staffing level in turn."""
     from tts.simulation import engine
 
-    run = db.session.scalars(select(SimulationRun).where(SimulationRun.status == "pending")
-                             .order_by(SimulationRun.id).limit(1).with_for_update(skip_locked=True)).first()
+    run = claim_pending(SimulationRun, status="running")
     if run is None:
         return 0
-    run.status = "running"
     run_id, inputs = run.id, dict(run.inputs)
-    db.session.commit()
     live_url = current_app.config["SQLALCHEMY_DATABASE_URI"]
     levels = inputs["levels"]
 
