@@ -49,32 +49,31 @@ def may_view_case(user, case) -> bool:
 # route uses; tests/test_access_policy.py proves it for every id-taking route).
 
 
-def person_or_403(user, person_id: int):
-    """The person, if `user` may see them: else 404 (no such person) or 403."""
+def _load_or_403(model, record_id: int, allowed):
+    """The record, or 404 when there is none, or 403 when `allowed(record)` says no."""
     from flask import abort
 
+    record = db.session.get(model, record_id)
+    if record is None:
+        abort(404)
+    if not allowed(record):
+        abort(403)
+    return record
+
+
+def person_or_403(user, person_id: int):
+    """The person, if `user` may see them: else 404 (no such person) or 403."""
     from tts.people.models import Person
 
-    person = db.session.get(Person, person_id)
-    if person is None:
-        abort(404)
-    if not has_permission(user, "person.view") or not may_view_person(user, person.id):
-        abort(403)
-    return person
+    return _load_or_403(Person, person_id, lambda person: has_permission(user, "person.view")
+                        and may_view_person(user, person.id))
 
 
 def case_or_403(user, case_id: int):
     """The case, if `user` may see it: else 404 or 403."""
-    from flask import abort
-
     from tts.cases.models import Case
 
-    case = db.session.get(Case, case_id)
-    if case is None:
-        abort(404)
-    if not has_permission(user, "case.view") or not may_view_case(user, case):
-        abort(403)
-    return case
+    return _load_or_403(Case, case_id, lambda case: has_permission(user, "case.view") and may_view_case(user, case))
 
 
 def may_record_visit(user, escalation) -> bool:
@@ -86,13 +85,7 @@ def may_record_visit(user, escalation) -> bool:
 def work_item_or_403(user, item_id: int):
     """A queue item opened by id (to see its call screen or claim it): the caller holds it, or its person is on
     their work (assigned to them, found by search...). The shared queue hands out the rest: "call next"."""
-    from flask import abort
-
     from tts.callqueue.models import WorkItem
 
-    item = db.session.get(WorkItem, item_id)
-    if item is None:
-        abort(404)
-    if not has_permission(user, "queue.work") or not may_view_person(user, item.person_id):
-        abort(403)
-    return item
+    return _load_or_403(WorkItem, item_id, lambda item: has_permission(user, "queue.work")
+                        and may_view_person(user, item.person_id))
