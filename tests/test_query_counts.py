@@ -7,7 +7,8 @@ from sqlalchemy import event, select
 from tests.conftest import sign_in
 from tests.factories import person_data
 from tts.callqueue.models import WorkItem
-from tts.callqueue.services import claim_item, claim_next, record_attempt
+from tts.callqueue.outcomes import record_attempt
+from tts.callqueue.services import claim_item, claim_next
 from tts.cases.services import add_contact, create_case
 from tts.clock import today
 from tts.extensions import db

@@ -11,6 +11,7 @@ def create_app(config: type | str | None = None, **overrides) -> Flask:
     register_url_converters(app)
     register_extensions(app)
     register_blueprints(app)
+    register_reactions()
     prepare_shared_statements()
     register_template_helpers(app)
     register_error_handlers(app)
@@ -25,13 +26,25 @@ def create_app(config: type | str | None = None, **overrides) -> Flask:
 
 def prepare_shared_statements() -> None:
     """Configure the ORM's mappers and build the statements threads share, here in one thread before a
-    server starts its threads (tts/callqueue/services.py, _BUILD_LOCK, says what went wrong otherwise)."""
+    server starts its threads (tts/callqueue/statements.py says what goes wrong otherwise)."""
     from sqlalchemy.orm import configure_mappers
 
-    from tts.callqueue.services import prepare_statements
+    from tts.callqueue.statements import prepare_statements
 
     configure_mappers()
     prepare_statements()
+
+
+# Modules that register handlers on hooks (tts/hooks.py), such as telephony's texts on the queue's events.
+# Imported whenever an app is made, so a handler is never missing because nothing happened to import it.
+REACTIONS = ("tts.telephony.services",)
+
+
+def register_reactions() -> None:
+    import importlib
+
+    for module in REACTIONS:
+        importlib.import_module(module)
 
 
 def register_config(app: Flask, config, overrides: dict) -> None:

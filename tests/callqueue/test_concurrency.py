@@ -106,20 +106,20 @@ def _other_item_conditions_hold(sql: str) -> bool:
 
 
 def _queue_statements(dialect: str) -> list:
-    from tts.callqueue import services
+    from tts.callqueue import statements
 
-    return [*(services._candidate_statement(pool, fifo, excluding, dialect)
+    return [*(statements.candidate_statement(pool, fifo, excluding, dialect)
               for pool in (False, True) for fifo in (False, True) for excluding in (False, True)),
-            services._companions_statement(dialect)]
+            statements.companions_statement(dialect)]
 
 
 def _check_statements() -> None:
     from sqlalchemy.dialects import postgresql, sqlite
 
-    from tts.callqueue import services
+    from tts.callqueue import statements
 
     for name, dialect in (("postgresql", postgresql.dialect()), ("sqlite", sqlite.dialect())):
-        held = str(services._people_held_statement(name).compile(dialect=dialect))
+        held = str(statements.people_held_statement(name).compile(dialect=dialect))
         assert "work_items." not in held and _other_item_conditions_hold(held), held
         *candidates, companions = _queue_statements(name)
         # The companions' statement leaves other tracers' claims to _people_held, after its locks.
@@ -135,10 +135,10 @@ def test_queue_statements_are_built_when_the_app_is_created(app):
     """Built lazily by a server's first concurrent claims, a statement could be cached half-adapted to
     the alias of work_items (claims then answered "nobody waiting" with the queue full). The app builds
     them all when it is created, and each puts its conditions on the right table."""
-    from tts.callqueue import services
+    from tts.callqueue import statements
 
-    for builder in (services._candidate_statement, services._people_held_statement,
-                    services._companions_statement, services._lock_statement):
+    for builder in (statements.candidate_statement, statements.people_held_statement,
+                    statements.companions_statement, statements.lock_statement):
         assert builder.cache_info().currsize > 0, builder.__name__
     _check_statements()
 
@@ -150,10 +150,10 @@ def test_queue_statements_built_by_many_threads_at_once_are_whole(app):
 
     from sqlalchemy import exc
 
-    from tts.callqueue import services
+    from tts.callqueue import statements
 
-    builders = (services._other_item, services._candidate_statement, services._people_held_statement,
-                services._companions_statement)
+    builders = (statements.other_item, statements.candidate_statement, statements.people_held_statement,
+                statements.companions_statement)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", exc.SAWarning)
@@ -164,7 +164,7 @@ def test_queue_statements_built_by_many_threads_at_once_are_whole(app):
 
                 def build():
                     start.wait()
-                    services._people_held_statement("postgresql")
+                    statements.people_held_statement("postgresql")
                     _queue_statements("postgresql")
 
                 threads = [threading.Thread(target=build) for _ in range(THREADS)]
@@ -177,4 +177,4 @@ def test_queue_statements_built_by_many_threads_at_once_are_whole(app):
     finally:
         for builder in builders:
             builder.cache_clear()
-        services.prepare_statements()
+        statements.prepare_statements()

@@ -12,7 +12,8 @@ from tests.factories import person_data
 from tts.auth.models import User
 from tts.auth.services import create_user
 from tts.callqueue.models import ItemStatus, WorkItem
-from tts.callqueue.services import claim_item, record_attempt
+from tts.callqueue.outcomes import record_attempt
+from tts.callqueue.services import claim_item
 from tts.cases.services import add_contact, create_case
 from tts.extensions import db
 

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from tests.factories import UserFactory, person_data
 from tts.callqueue.models import ItemStatus, WorkItem
-from tts.callqueue.services import claim_next, compute_band
+from tts.callqueue.bands import compute_band
+from tts.callqueue.services import claim_next
 from tts.cases.services import add_contact, create_case
 from tts.clock import today, utcnow
 from tts.extensions import db

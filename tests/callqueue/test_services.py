@@ -6,17 +6,9 @@ from sqlalchemy import select
 
 from tests.factories import UserFactory, person_data
 from tts.callqueue.models import ItemKind, ItemStatus, WorkItem
-from tts.callqueue.services import (
-    NotClaimHolder,
-    claim_item,
-    claim_next,
-    escalate_overdue,
-    extend_claims,
-    record_attempt,
-    record_call,
-    release_item,
-)
-from tts.callqueue.services import ClaimConflict
+from tts.callqueue.errors import ClaimConflict, NotClaimHolder
+from tts.callqueue.outcomes import record_attempt, record_call
+from tts.callqueue.services import claim_item, claim_next, escalate_overdue, extend_claims, release_item
 from tts.cases.services import add_contact, create_case
 from tts.clock import today, utcnow
 from tts.errors import ValidationFailed

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from tests.factories import UserFactory, person_data
 from tts.callqueue.models import WorkItem
-from tts.callqueue.services import claim_item, record_attempt
+from tts.callqueue.outcomes import record_attempt
+from tts.callqueue.services import claim_item
 from tts.cases.services import add_contact, create_case
 from tts.escalation.models import Escalation
 from tts.escalation.services import assign_visit, record_visit

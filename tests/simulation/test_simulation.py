@@ -30,9 +30,9 @@ def test_the_same_seed_gives_the_same_figures_bit_for_bit(fresh_database_url):
 def test_it_drives_the_production_queue_rules(monkeypatch):
     """Change a rule in the queue service (retry much sooner) and the simulated day changes with it."""
     before = run(small())["results"]
-    from tts.callqueue import services
+    from tts.callqueue import outcomes
 
-    monkeypatch.setattr(services, "retry_at", lambda now, attempts: now + services.timedelta(minutes=10))
+    monkeypatch.setattr(outcomes, "retry_at", lambda now, attempts: now + outcomes.timedelta(minutes=10))
     after = run(small())["results"]
     assert after["calls"] != before["calls"]
 

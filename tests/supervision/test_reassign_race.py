@@ -12,7 +12,9 @@ from tests.factories import person_data
 from tts.auth.models import User
 from tts.auth.services import create_user
 from tts.callqueue.models import CallAttempt, WorkItem
-from tts.callqueue.services import NotClaimHolder, claim_item, record_attempt
+from tts.callqueue.errors import NotClaimHolder
+from tts.callqueue.outcomes import record_attempt
+from tts.callqueue.services import claim_item
 from tts.cases.services import create_case
 from tts.extensions import db
 from tts.supervision.services import reassign_items

@@ -7,7 +7,9 @@ from sqlalchemy import select
 from tests.factories import UserFactory, person_data
 from tts.audit.models import AuditEvent
 from tts.callqueue.models import WorkItem
-from tts.callqueue.services import NotClaimHolder, claim_item, claim_next, record_attempt
+from tts.callqueue.errors import NotClaimHolder
+from tts.callqueue.outcomes import record_attempt
+from tts.callqueue.services import claim_item, claim_next
 from tts.cases.services import add_contact, create_case
 from tts.clock import today, utcnow
 from tts.errors import ValidationFailed

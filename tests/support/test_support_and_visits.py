@@ -5,7 +5,6 @@ from sqlalchemy import select
 from tests.conftest import sign_in
 from tests.factories import UserFactory, person_data
 from tts.callqueue.models import WorkItem
-from tts.callqueue.services import raise_household  # noqa: F401  (household raise is exercised via visits)
 from tts.cases.services import add_contact, create_case
 from tts.clock import today
 from tts.errors import ValidationFailed

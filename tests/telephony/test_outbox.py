@@ -8,7 +8,8 @@ from sqlalchemy import select
 from tests.factories import UserFactory, person_data
 from tests.telephony.conftest import SERVICE, twilio_error
 from tts.callqueue.models import WorkItem
-from tts.callqueue.services import claim_next, record_attempt
+from tts.callqueue.outcomes import record_attempt
+from tts.callqueue.services import claim_next
 from tts.cases.services import create_case
 from tts.clock import today, utcnow
 from tts.extensions import db

@@ -12,17 +12,9 @@ from tts.api.schemas import check_body
 from tts.people.access import work_item_or_403
 from tts.api.serializers import attempt_json, escalation_json, work_item_json
 from tts.callqueue.models import WorkItem
-from tts.callqueue.services import (
-    ClaimConflict,
-    NotClaimHolder,
-    WorkItemNotFound,
-    calling_resumes_at,
-    claim_item,
-    claim_next,
-    record_attempt,
-    record_call,
-    release_item,
-)
+from tts.callqueue.errors import ClaimConflict, NotClaimHolder, WorkItemNotFound
+from tts.callqueue.outcomes import record_attempt, record_call
+from tts.callqueue.services import calling_resumes_at, claim_item, claim_next, release_item
 from tts.errors import ErrorCollector
 from tts.escalation.services import filtered_escalations
 from tts.extensions import db

@@ -16,19 +16,9 @@ from tts.callqueue.queries import (
     my_callbacks_today,
     waiting_count,
 )
-from tts.callqueue.services import (
-    AttemptResult,
-    ClaimConflict,
-    NotClaimHolder,
-    calling_resumes_at,
-    claim_item,
-    claim_next,
-    extend_claims,
-    held_items,
-    record_attempt,
-    record_call,
-    release_item,
-)
+from tts.callqueue.errors import ClaimConflict, NotClaimHolder
+from tts.callqueue.outcomes import AttemptResult, record_attempt, record_call
+from tts.callqueue.services import calling_resumes_at, claim_item, claim_next, extend_claims, held_items, release_item
 from tts.cache import cached
 from tts.clock import to_london, utcnow
 from tts.escalation.models import REASON_LABELS

@@ -4,6 +4,8 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 
 from tts.audit.services import record_event
+from tts.callqueue import events
+from tts.callqueue.bands import raise_household
 from tts.clock import utcnow
 from tts.errors import ErrorCollector
 from tts.escalation.models import VISIT_OUTCOMES, Escalation, Visit
@@ -68,13 +70,9 @@ def record_visit(officer, escalation: Escalation, *, outcome: str | None, notes:
         escalation.status = "resolved"
         escalation.resolved_at = now
         escalation.resolution = "Reached on the doorstep"
-        from tts.callqueue.services import raise_household
-
         raise_household(escalation.person)
         if escalation.work_item is not None:
-            from tts.telephony.services import on_reached
-
-            on_reached(officer, escalation.work_item)
+            events.person_reached.fire(officer, escalation.work_item)
     elif outcome == "no_answer":
         escalation.status = "assigned"  # still on their list for another knock
     else:

@@ -24,7 +24,7 @@ from tts.audit import chain
 from tts.audit.services import event_origin, event_row
 from tts.bulk_insert import insert_rows
 from tts.callqueue.models import ItemKind, ItemStatus, WorkItem
-from tts.callqueue.services import compute_band
+from tts.callqueue.bands import compute_band
 from tts.cases.models import Case, CaseSource, Contact, Relationship
 from tts.cases.services import ALREADY_CONTACT, SELF_CONTACT, check_case, check_contact, raise_field, random_reference
 from tts.clock import utcnow

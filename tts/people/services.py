@@ -95,7 +95,7 @@ def update_person(actor, person: Person, data: PersonData, *, is_vulnerable: boo
         person.household = None
         ensure_household(person)
     if "is_vulnerable" in changed:
-        from tts.callqueue.services import refresh_bands
+        from tts.callqueue.bands import refresh_bands
 
         refresh_bands(person)
     db.session.flush()

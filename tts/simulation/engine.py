@@ -451,7 +451,8 @@ def _dial(world: World, tracer: Tracer, at: datetime) -> datetime:
 def _end_call(world: World, tracer: Tracer, user, at: datetime, scenario: Scenario) -> tuple[str, datetime]:
     """The call ends: record it through the app, then dial the next person on the same claim, if any."""
     from tts.callqueue.models import ItemKind, ItemStatus, WorkItem
-    from tts.callqueue.services import extend_claims, record_attempt
+    from tts.callqueue.outcomes import record_attempt
+    from tts.callqueue.services import extend_claims
     from tts.extensions import db
 
     p = world.params

@@ -11,6 +11,11 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tts.audit.services import record_event
+from tts.callqueue import events
+from tts.callqueue.errors import NotClaimHolder
+from tts.callqueue.models import CallAttempt, ItemKind
+from tts.callqueue.services import create_work_item
+from tts.cases.models import Case, Contact
 from tts.cache import for_transaction, forget_for_transaction
 from tts.clock import LONDON, utcnow
 from tts.errors import DomainError, ErrorCollector
@@ -172,6 +177,7 @@ def _skip(message: Message, reason: str) -> None:
     message.next_attempt_at = None
 
 
+@events.item_created.register
 def on_item_created(actor, item) -> None:
     """Introduction before the first call, once per person."""
     if item.kind != "initial_call" or item.status != "open":
@@ -182,10 +188,12 @@ def on_item_created(actor, item) -> None:
         queue_sms(actor, item.person, Trigger.INTRODUCTION, case=item.case, contact=item.contact, work_item=item)
 
 
+@events.call_failed.register
 def on_call_failed(actor, item) -> None:
     queue_sms(actor, item.person, Trigger.MISSED_CALL, case=item.case, contact=item.contact, work_item=item)
 
 
+@events.person_reached.register
 def on_reached(actor, item) -> None:
     """Isolation advice with the end date, and a welfare check on the chosen day of isolation."""
     queue_sms(actor, item.person, Trigger.ISOLATION_ADVICE, case=item.case, contact=item.contact, work_item=item)
@@ -416,8 +424,6 @@ def reply_recipient(number: str, people: list[Person]) -> Person | None:
         return people[0] if people else None
     if len({p.household_id for p in people}) != 1 or people[0].household_id is None:
         return None
-    from tts.cases.models import Case, Contact
-
     ids = [p.id for p in people]
     open_record = (select(Case.person_id).where(Case.person_id.in_(ids), Case.status.not_in(CLOSED_STATUSES))
                    .union(select(Contact.person_id).where(Contact.person_id.in_(ids),
@@ -436,10 +442,6 @@ def reply_recipient(number: str, people: list[Person]) -> Person | None:
 
 def request_callback(actor, person: Person, message: Message):
     """A reply asks for a call back: a callback item on the person's latest case or contact record."""
-    from tts.callqueue.models import ItemKind
-    from tts.callqueue.services import create_work_item
-    from tts.cases.models import Case, Contact
-
     case = db.session.scalar(select(Case).where(Case.person_id == person.id).order_by(Case.id.desc()))
     contact = None if case else db.session.scalar(
         select(Contact).where(Contact.person_id == person.id).order_by(Contact.id.desc()))
@@ -451,8 +453,6 @@ def request_callback(actor, person: Person, message: Message):
 def people_on_numbers(numbers: set[str]) -> dict[str, list[tuple[Person, str | None]]]:
     """For the unmatched replies: each number's people, with their latest case reference, so a supervisor
     can tell whose a reply on a shared number is."""
-    from tts.cases.models import Case
-
     if not numbers:
         return {}
     latest = (select(Case.reference).where(Case.person_id == Person.id).order_by(Case.id.desc()).limit(1)
@@ -516,8 +516,6 @@ def reconcile(now: datetime | None = None, limit: int = 100) -> int:
 
 def start_masked_call(user, item, now: datetime | None = None) -> PhoneCall:
     """Step one, in the request's transaction: check the claim and numbers, record the call."""
-    from tts.callqueue.services import NotClaimHolder
-
     now = now or utcnow()
     if not item.is_claimed_by(user, now):
         raise NotClaimHolder("You no longer hold this call")
@@ -555,8 +553,6 @@ def dial(call_id: int) -> PhoneCall:
 
 def apply_call_status(sid: str, status: str, sequence: int | None, duration: int | None) -> PhoneCall | None:
     """Voice callbacks carry SequenceNumber: apply them in order, ignore any that arrive late."""
-    from tts.callqueue.models import CallAttempt
-
     call = db.session.scalar(select(PhoneCall).where(PhoneCall.twilio_sid == sid).with_for_update())
     if call is None:
         return None
@@ -570,22 +566,6 @@ def apply_call_status(sid: str, status: str, sequence: int | None, duration: int
     for attempt in db.session.scalars(select(CallAttempt).where(CallAttempt.twilio_call_sid == sid)):
         attempt.call_status, attempt.duration_seconds = call.status, call.duration_seconds
     return call
-
-
-def link_call_to_attempt(attempt, call_id: int | None) -> None:
-    """The outcome the tracer records takes the SID, status and duration of the call they just made:
-    `call_id` is their latest masked call for the item (None: they made none), found by the outcome's
-    locking read of the item (callqueue.services._lock_statement)."""
-    if call_id is None:
-        return
-    call = db.session.get(PhoneCall, call_id)
-    from tts.callqueue.models import CallAttempt
-
-    if db.session.scalar(select(CallAttempt.id).where(CallAttempt.twilio_call_sid == call.twilio_sid)):
-        return
-    attempt.twilio_call_sid = call.twilio_sid
-    attempt.call_status = call.status
-    attempt.duration_seconds = call.duration_seconds
 
 
 def person_messages(person_id: int):

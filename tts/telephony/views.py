@@ -6,7 +6,7 @@ from sqlalchemy import select
 from tts.audit.services import audited_list_page
 from tts.input_guard import record_id
 from tts.callqueue.models import WorkItem
-from tts.callqueue.services import NotClaimHolder
+from tts.callqueue.errors import NotClaimHolder
 from tts.cases.models import Case
 from tts.errors import DomainError, ErrorCollector
 from tts.extensions import db
