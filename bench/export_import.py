@@ -74,8 +74,8 @@ def copy_child(url: str) -> dict:
 
     from tts.clock import today
     from tts.extensions import db
-    from tts.reports.exporting import dataset
-    from tts.reports.kpis import Filters
+    from tts.reports.datasets import dataset
+    from tts.reports.filters import Filters
 
     app = _app(url)
     with app.app_context():
@@ -101,8 +101,9 @@ def xlsx_job_child(url: str, days: int) -> dict:
     from tts.clock import today
     from tts.extensions import db
     from tts.reports.export_jobs import run_pending_export_jobs, start_job
-    from tts.reports.exporting import count_rows, dataset
-    from tts.reports.kpis import Filters
+    from tts.reports.datasets import dataset
+    from tts.reports.exporting import count_rows
+    from tts.reports.filters import Filters
     from tts.reports.models import ExportJob
 
     app = _app(url)
@@ -133,8 +134,9 @@ def xlsxwriter_child(url: str, days: int = 40) -> dict:
 
     from tts.clock import today
     from tts.extensions import db
-    from tts.reports.exporting import dataset, rows
-    from tts.reports.kpis import Filters
+    from tts.reports.datasets import dataset
+    from tts.reports.exporting import rows
+    from tts.reports.filters import Filters
 
     app = _app(url)
     with app.app_context():

@@ -141,7 +141,7 @@ def someone_elses_records(app, make_user):
     from tts.escalation.services import assign_visit, open_escalation
     from tts.extensions import db
     from tts.reports.export_jobs import start_job
-    from tts.reports.kpis import Filters
+    from tts.reports.filters import Filters
     from tts.telephony.models import Message
 
     owner, officer, analyst = make_user("tracer"), make_user("tracer", is_field_officer=True), make_user("reporting")

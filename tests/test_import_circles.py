@@ -9,8 +9,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Being taken apart (issue "Architecture: imports that point one way"): empty this list.
 KNOWN_CIRCLES = [
-    # the export datasets, their COPY SQL and the KPI figures share helpers both ways
-    {"tts.reports.copy_csv", "tts.reports.exporting", "tts.reports.kpis"},
     # the planner runs a scratch app (tts.create_app) and the worker's passes, and the worker runs the planner
     {"tts", "tts.simulation.cli", "tts.simulation.engine", "tts.simulation.services", "tts.worker"},
 ]

@@ -59,7 +59,7 @@ def demo(fresh_database_url):
             db.session.commit()
             run_pending_simulations()
             from tts.reports.export_jobs import run_pending_export_jobs, start_job
-            from tts.reports.kpis import Filters
+            from tts.reports.filters import Filters
 
             jobs = {}
             for role in ("supervisor", "reporting", "admin"):  # each sees only their own job

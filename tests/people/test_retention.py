@@ -9,8 +9,10 @@ from tts.callqueue.models import CallAttempt, WorkItem
 from tts.extensions import db
 from tts.people import retention
 from tts.people.models import Household, Person
-from tts.reports.exporting import dataset, rows
-from tts.reports.kpis import Filters, compute, publication_rows
+from tts.reports.datasets import dataset
+from tts.reports.exporting import rows
+from tts.reports.filters import Filters
+from tts.reports.kpis import compute, publication_rows
 from tts.telephony.models import Message
 
 

@@ -11,8 +11,9 @@ from tts.escalation.models import Escalation
 from tts.extensions import db
 from tts.people.models import Household, Person
 from tts.reports.copy_csv import _hmac_pads, copy_csv_chunks, uses_copy
-from tts.reports.exporting import DATASETS, csv_chunks, dataset, pseudonym
-from tts.reports.kpis import Filters
+from tts.reports.datasets import DATASETS, dataset, pseudonym
+from tts.reports.exporting import csv_chunks
+from tts.reports.filters import Filters
 from tts.support.models import SupportNeed
 
 ON = date(2026, 11, 23)

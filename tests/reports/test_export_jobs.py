@@ -15,8 +15,9 @@ from tts.clock import today, utcnow
 from tts.extensions import db
 from tts.reports import export_jobs
 from tts.reports.export_jobs import expire_exports, run_pending_export_jobs
-from tts.reports.exporting import dataset, xlsx_file
-from tts.reports.kpis import Filters
+from tts.reports.datasets import dataset
+from tts.reports.exporting import xlsx_file
+from tts.reports.filters import Filters
 from tts.reports.models import ExportFileChunk, ExportJob
 
 RANGE = "from=2026-11-23&to=2026-11-23"

@@ -13,7 +13,7 @@ from tts.audit.models import AuditEvent
 from tts.cases.services import create_case
 from tts.clock import today
 from tts.extensions import db
-from tts.reports.exporting import age_band, safe_cell
+from tts.reports.datasets import age_band, safe_cell
 
 
 @pytest.fixture
@@ -130,8 +130,9 @@ def rss_bytes() -> int:
 def test_memory_stays_flat_for_200k_rows(fresh_database_url):
     """Streaming 200,000 rows: resident memory after 200,000 is about what it was after 20,000.
     (Holding the rows, e.g. in the session's identity map, would add hundreds of megabytes.)"""
-    from tts.reports.exporting import csv_chunks, dataset
-    from tts.reports.kpis import Filters
+    from tts.reports.datasets import dataset
+    from tts.reports.exporting import csv_chunks
+    from tts.reports.filters import Filters
 
     app = make_app(fresh_database_url("export"))
     created = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

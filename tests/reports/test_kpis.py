@@ -13,7 +13,8 @@ from tts.cases.services import add_contact, create_case
 from tts.escalation.models import Escalation
 from tts.escalation.services import assign_visit, record_visit
 from tts.extensions import db
-from tts.reports.kpis import Filters, compute, publication_rows
+from tts.reports.filters import Filters
+from tts.reports.kpis import compute, publication_rows
 
 H = timedelta(hours=1)
 # 28 March 2026 is a Saturday; clocks go forward at 01:00 UTC on Sunday 29 March.
@@ -194,7 +195,7 @@ def test_a_report_keeps_to_one_core_for_its_transaction_only(app):
     queue's too): reports read with TTS_REPORT_PARALLEL_WORKERS (0), set for their transaction only."""
     from sqlalchemy import text
 
-    from tts.reports.exporting import reading
+    from tts.reports.reading import reading
 
     with app.app_context():
         if db.engine.dialect.name != "postgresql":

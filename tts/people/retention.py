@@ -72,7 +72,7 @@ def _first_record_date(person_id: int):
 
 def run(days: int | None = None, *, dry_run: bool = False, batch: int = 500) -> RetentionReport:
     """Anonymise everyone due (or, with dry_run, only report them). The caller commits."""
-    from tts.reports.exporting import age_band
+    from tts.reports.datasets import age_band
 
     days = current_app.config["TTS_RETENTION_DAYS"] if days is None else days
     report = RetentionReport(cutoff_date=(today() - timedelta(days=days)).isoformat())

@@ -24,9 +24,8 @@ from sqlalchemy import Integer, LargeBinary, String, bindparam, case, cast, extr
 
 from tts.extensions import db
 from tts.people.models import Person
-from tts.reports.exporting import _DANGEROUS, Dataset, reading
-
-_AGE_BANDS = ((0, 4), (5, 11), (12, 17), (18, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79))
+from tts.reports.datasets import AGE_BANDS, DANGEROUS, Dataset
+from tts.reports.reading import reading
 
 
 def _hmac_pads(secret: str) -> tuple[bytes, bytes]:
@@ -40,7 +39,7 @@ def _hmac_pads(secret: str) -> tuple[bytes, bytes]:
 
 def _guard(x):
     text = cast(x, String)
-    return case((func.left(text, 1).in_(_DANGEROUS), literal("'") + text), else_=func.nullif(text, ""))
+    return case((func.left(text, 1).in_(DANGEROUS), literal("'") + text), else_=func.nullif(text, ""))
 
 
 def _iso_date(x):
@@ -63,7 +62,7 @@ def _age(dob, on: date):
 
 
 def _age_band(age):
-    band = case(*[(age <= high, f"{low}-{high}") for low, high in _AGE_BANDS], else_="80+")
+    band = case(*[(age <= high, f"{low}-{high}") for low, high in AGE_BANDS], else_="80+")
     return case((age.is_(None), null()), (age < 0, null()), else_=band)
 
 

@@ -20,8 +20,9 @@ from tts.jobs import claim_pending
 from tts.audit.services import record_event
 from tts.clock import today, utcnow
 from tts.extensions import db
-from tts.reports.exporting import ExportTooLarge, audit_export, dataset, xlsx_file
-from tts.reports.kpis import Filters
+from tts.reports.datasets import dataset
+from tts.reports.exporting import ExportTooLarge, audit_export, xlsx_file
+from tts.reports.filters import Filters
 from tts.reports.models import ExportFileChunk, ExportJob
 
 log = logging.getLogger(__name__)

@@ -17,9 +17,9 @@ from tts.reports import bp
 from tts.reports.copy_csv import copy_csv_chunks, uses_copy
 from tts.reports.export_jobs import (delete_file, expires_at, file_chunks, job_for, jobs_of, percent_of,
                                      progress_of, record_download, runs_in_background, start_job)
-from tts.reports.exporting import (DATASETS, XLSX_MAX_ROWS, Dataset, audit_export, count_rows, csv_chunks, dataset,
-                                   xlsx_file)
-from tts.reports.kpis import Filters
+from tts.reports.datasets import DATASETS, Dataset, dataset
+from tts.reports.exporting import XLSX_MAX_ROWS, audit_export, count_rows, csv_chunks, xlsx_file
+from tts.reports.filters import Filters
 from tts.reports.models import ExportJob
 from tts.reports.views import parse_filters
 

@@ -13,27 +13,13 @@ from tts.clock import london_midnight, utcnow
 from tts.escalation.models import Escalation, Visit
 from tts.extensions import db
 from tts.people.models import Person
+from tts.reports.filters import Filters
+from tts.reports.reading import reading
 from tts.support.models import SupportNeed
 from tts.telephony.models import Message
 
 LOCK_KPI = 7214  # advisory lock class for KPI computations (the worker's scanners use 7211-7213)
 NATIONAL_REFERENCE = {"cases": 78.0, "contacts": 72.0, "household_contacts": 50.0}
-
-
-@dataclass
-class Filters:
-    date_from: date
-    date_to: date
-    district: str | None = None
-    source: str | None = None  # local, national_referral, api
-
-    @property
-    def start(self) -> datetime:
-        return london_midnight(self.date_from)
-
-    @property
-    def end(self) -> datetime:
-        return london_midnight(self.date_to + timedelta(days=1))
 
 
 @dataclass
@@ -213,8 +199,6 @@ def compute(f: Filters) -> dict:
     """The figures for these filters. Read through the reporting replica when one is set
     (TTS_REPORTING_DATABASE_URL: a read-only transaction on other cores than the call queue's), else the
     session's own connection."""
-    from tts.reports.exporting import reading
-
     with reading() as connection:
         return _compute(f, connection)
 

@@ -11,7 +11,8 @@ from tts.clock import today
 from tts.errors import ErrorCollector
 from tts.reports import bp
 from tts.reports.charts import LABELS, bar_chart, reach_chart
-from tts.reports.kpis import NATIONAL_REFERENCE, Filters, compute_cached, publication_rows
+from tts.reports.filters import Filters
+from tts.reports.kpis import NATIONAL_REFERENCE, compute_cached, publication_rows
 from tts.permissions import require
 
 PUBLIC_KEYS = ("total", "reached", "reached_pct", "reached_within_24h_pct", "median_hours_to_reach")
