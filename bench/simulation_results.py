@@ -12,11 +12,13 @@ VARIANTS = {"TTS rules": {}, "FIFO": {"policy": "fifo"}, "TTS, no pre-call text"
 
 
 def one(args: tuple[str, dict, int, int, int, float]) -> tuple[str, int, dict]:
+    from tts import create_app
     from tts.simulation.engine import run
     from tts.simulation.params import Scenario
 
     name, flags, seed, cases, tracers, contacts = args
-    figures = run(Scenario(cases_per_day=cases, tracers=tracers, contacts_per_case=contacts, seed=seed, **flags))
+    figures = run(Scenario(cases_per_day=cases, tracers=tracers, contacts_per_case=contacts, seed=seed, **flags),
+                  make_app=create_app)
     return name, seed, figures
 
 

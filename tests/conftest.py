@@ -100,6 +100,7 @@ def _fresh_throttle(app: Flask) -> None:
     """Sign-in failure counts (in the database): start each test from zero."""
     with app.app_context():
         app.extensions["tts_throttle"].reset()
+        db.session.commit()
 
 
 @pytest.fixture

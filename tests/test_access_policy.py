@@ -256,3 +256,20 @@ def test_record_rules_refuse_other_staffs_records_on_the_web_and_the_api(app, ma
     assert _state(app, ids) == before, "an outsider's request changed a record"
     assert probes >= 20
     print(f"\nrecord-level probes refused: {probes}")
+
+
+def test_the_table_is_built_from_each_routes_own_declaration_and_printed(app):
+    """The permission is written once, on the route: the table is what the guards declare, and `flask
+    access-policy` prints it (a route declaring nothing is listed as refused)."""
+    from tts.access_policy import RECORD_RULES, build
+    from tts.permissions import declared
+
+    routes, rules = build(app)
+    assert routes == ROUTES and rules == RECORD_RULES
+    assert declared(app.view_functions["cases.show"]).permissions == ("case.view",)
+    assert RECORD_RULES["cases.show"] == "own_case" and ROUTES["escalation.visits"] == frozenset({"field"})
+    output = app.test_cli_runner().invoke(args=["access-policy"]).output
+    lines = {line.split()[0]: line for line in output.splitlines()[1:]}
+    assert set(lines) == set(ROUTES)
+    assert "tracer, field, supervisor" in lines["cases.show"] and "[own_case]" in lines["cases.show"]
+    assert lines["auth.login"].split()[-1] == "public" and "twilio" in lines["twilio_webhooks.sms_status"]

@@ -6,7 +6,10 @@ from flask import Flask
 
 def create_app(config: type | str | None = None, **overrides) -> Flask:
     """Build the app. `config` is a config class or name; TTS_CONFIG picks one (default development)."""
-    app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
+    from tts.transaction import App
+
+    app = App(__name__, template_folder="../templates", instance_relative_config=False)
+    app.extensions["tts.create_app"] = create_app  # for the capacity planner's scratch apps
     register_config(app, config, overrides)
     register_url_converters(app)
     register_extensions(app)
@@ -35,9 +38,11 @@ def prepare_shared_statements() -> None:
     prepare_statements()
 
 
-# Modules that register handlers on hooks (tts/hooks.py), such as telephony's texts on the queue's events.
-# Imported whenever an app is made, so a handler is never missing because nothing happened to import it.
-REACTIONS = ("tts.telephony.services",)
+# Modules that register handlers on hooks (tts/hooks.py), such as telephony's texts on the queue's events,
+# or declare background jobs (tts/jobs.py). Imported whenever an app is made, so a handler or a job is
+# never missing because nothing happened to import its module.
+REACTIONS = ("tts.telephony.services", "tts.callqueue.services", "tts.imports.services", "tts.people.retention",
+             "tts.simulation.services", "tts.reports.kpis", "tts.reports.export_jobs", "tts.api.idempotency")
 
 
 def register_reactions() -> None:

@@ -14,6 +14,7 @@ from tts.cases.services import add_contact, create_case
 from tts.clock import today, utcnow
 from tts.extensions import db
 from tts.people.validation import PersonData
+from tts.transaction import command_boundary, commit_step
 
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_USERS = [
@@ -37,6 +38,7 @@ def demo_cli():
 
 @demo_cli.command("load")
 @with_appcontext
+@command_boundary
 def load_command():
     """Create demo staff (one per role) and a few fictional cases; safe to run twice."""
     users = {}
@@ -51,7 +53,7 @@ def load_command():
     if db.session.scalar(select(Case.id).limit(1)) is None:
         _demo_cases(users["tracer@tts.example"])
         _demo_follow_up(users["supervisor@tts.example"], users["field@tts.example"])
-    db.session.commit()
+    commit_step("the demo staff and cases are saved before their logins are printed")
     click.echo("\nDemo logins (password for all: %s). Sign-in also asks for a code from an authenticator" % DEMO_PASSWORD)
     click.echo("app: add the key shown to any TOTP app, or print the current code with")
     click.echo("`.venv/bin/flask --app wsgi demo code EMAIL`.")

@@ -8,11 +8,16 @@ log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
-    """A broken business rule; views and the API report it and roll back."""
+    """A broken business rule. Raised out of a view, the request's writes are rolled back (tts/transaction.py)
+    and the API answers `http_status` with the message; a web view that shows it itself calls `undo()`."""
+
+    http_status = 409  # the request conflicts with the record as it stands
 
 
 class ValidationFailed(DomainError):
     """Field errors keyed by dotted field name (`person.phone`), each a list of messages."""
+
+    http_status = 422
 
     def __init__(self, errors: dict[str, list[str]]):
         super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
@@ -57,6 +62,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(429, page(429, "Too many requests: wait a minute and try again"))
     app.register_error_handler(500, page(500, "Sorry, there is a problem with the service"))
     app.register_error_handler(DBAPIError, _database_unavailable)
+    app.register_error_handler(DomainError, _refused)
     app.wsgi_app = RetrySafeReads(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.teardown_appcontext
@@ -72,6 +78,15 @@ def init_app(app: Flask) -> None:
                 raise
             db.session.registry.clear()
             log.warning("database connection lost while closing a request: discarded")
+
+
+def _refused(exc: DomainError):
+    """The one answer to a refused action that no view showed itself (its writes are already rolled back):
+    the API's field errors (422) or message; on the web, the error page with the message."""
+    if _wants_json():
+        body = {"errors": exc.errors} if isinstance(exc, ValidationFailed) else {"error": str(exc)}
+        return jsonify(body), exc.http_status
+    return render_template("errors/error.html", code=exc.http_status, title=str(exc)), exc.http_status
 
 
 def is_outage(exc: BaseException) -> bool:

@@ -1,5 +1,11 @@
-"""Roles, the permissions each grants, and the one way routes check them."""
+"""Roles, the permissions each grants, and the one way routes check them.
+
+Each route's guard declares who may use it (`Access`, set on the view by `require`, `api_require`,
+`public` or the Twilio signature check): tts/access_policy.py builds the policy table from these
+declarations, and refuses any route that has none.
+"""
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import wraps
 
@@ -49,8 +55,34 @@ def can(perm: str, user=None) -> bool:
     return has_permission(user if user is not None else current_user, perm)
 
 
-def require(*perms: str) -> Callable:
-    """Route decorator: signed in, and holding every permission named (none = any signed-in user)."""
+@dataclass(frozen=True)
+class Access:
+    """Who may use a route, as its guard declares it."""
+
+    kind: str  # "public" (no sign-in), "twilio" (Twilio's signature), "staff" (signed in), "field" (field officers)
+    permissions: tuple[str, ...] = ()  # staff: every one of these is needed (none: any signed-in staff)
+    record: str | None = None  # the record-level rule for a route taking a record's id (access_policy.RECORD_RULES)
+    note: str = ""  # what else the view checks, for the printed table
+
+
+def declare(view: Callable, access: Access) -> Callable:
+    view.tts_access = access
+    return view
+
+
+def declared(view: Callable) -> Access | None:
+    return getattr(view, "tts_access", None)
+
+
+def public(view: Callable) -> Callable:
+    """Route decorator: no sign-in (the sign-in pages, static files, the API description)."""
+    return declare(view, Access("public"))
+
+
+def require(*perms: str, record: str | None = None, field_officer: bool = False, note: str = "") -> Callable:
+    """Route decorator: signed in, and holding every permission named (none = any signed-in user);
+    `field_officer`: only staff marked as field officers. `record` names the record-level rule the view
+    applies to the record in its path (tts/access_policy.py)."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -58,8 +90,10 @@ def require(*perms: str) -> Callable:
         def wrapped(*args, **kwargs):
             if not all(has_permission(current_user, p) for p in perms):
                 abort(403)
+            if field_officer and not getattr(current_user, "is_field_officer", False):
+                abort(403)
             return view(*args, **kwargs)
 
-        return wrapped
+        return declare(wrapped, Access("field" if field_officer else "staff", perms, record, note))
 
     return decorator

@@ -11,8 +11,8 @@ from wtforms.utils import unset_value
 
 from tts.clock import to_london
 from tts.errors import ValidationFailed
-from tts.extensions import db
-from tts.permissions import ROLE_LABELS, Role, can
+from tts.permissions import ROLE_LABELS, Role, can, public
+from tts.transaction import undo
 
 
 T = TypeVar("T")
@@ -79,11 +79,11 @@ def submit(form: FlaskForm, action: Callable[[], T], prefix: str = "person.",
     try:
         result = action()
     except ValidationFailed as exc:
-        db.session.rollback()
+        undo()
         apply_errors(form, exc, prefix, aliases)
         return None
     if not form_ok:
-        db.session.rollback()
+        undo()
         return None
     return result
 
@@ -124,6 +124,7 @@ def init_app(app: Flask) -> None:
                 "recovery_left": recovery_codes_left}
 
     @app.route("/assets/<path:filename>")
+    @public
     def govuk_assets(filename: str):
         # govuk-frontend's compiled CSS refers to /assets/fonts and /assets/images.
         return app.send_static_file(f"govuk/assets/{filename}")

@@ -8,42 +8,26 @@ import threading
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import text
 
 from tts.extensions import db
 
 log = logging.getLogger(__name__)
-# Advisory lock keys, so that with several workers only one runs each scanner at a time.
-LOCK_SWEEP, LOCK_RECONCILE, LOCK_RETENTION = 7211, 7212, 7213
+
+# Each lane's jobs (declared by the features with tts.jobs.job), in the order a pass runs them.
+PASS_LANE = ("sent", "imports", "escalated", "reconciled", "anonymised")
+SLOW_LANE = ("simulations", "kpis_refreshed", "exports", "exports_expired", "idempotency_pruned")
 
 
-def _scanner_lock(key: int) -> bool:
-    if db.session.get_bind().dialect.name != "postgresql":
-        return True  # SQLite: BEGIN IMMEDIATE already serialises writers
-    return bool(db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}))
+def _run_lane(names: tuple[str, ...]) -> dict:
+    from tts.jobs import JOBS, run_job
+
+    return {name: int(run_job(JOBS[name]) or 0) for name in names}
 
 
 def run_once(slow: bool = True) -> dict:
-    """One pass: texts out, imports, the scanners; with `slow`, also the long jobs (`run_slow_jobs`)."""
-    from tts.callqueue.services import escalate_overdue
-    from tts.imports.services import run_pending_imports
-    from tts.people import retention
-    from tts.telephony.services import deliver_due, reconcile
-
-    sent = deliver_due()
-    imported = run_pending_imports()
-    swept = 0
-    if _scanner_lock(LOCK_SWEEP):
-        swept = escalate_overdue()
-    db.session.commit()
-    reconciled = reconcile() if _scanner_lock(LOCK_RECONCILE) else 0
-    db.session.commit()
-    anonymised = 0
-    if _scanner_lock(LOCK_RETENTION) and retention.due_today():
-        anonymised = len(retention.run().people)
-    db.session.commit()
-    result = {"sent": sent, "escalated": swept, "reconciled": reconciled, "imports": imported,
-              "anonymised": anonymised, "simulations": 0, "kpis_refreshed": 0}
+    """One pass: texts out, imports, the scanners; with `slow`, also the long jobs (`run_slow_jobs`). Each
+    job is its own transaction (tts/jobs.py)."""
+    result = {**_run_lane(PASS_LANE), **{name: 0 for name in SLOW_LANE}}
     if slow:
         result.update(run_slow_jobs())
     return result
@@ -51,23 +35,9 @@ def run_once(slow: bool = True) -> dict:
 
 def run_slow_jobs() -> dict:
     """Jobs that take minutes (a capacity planner run, a large spreadsheet export) or tens of seconds (the
-    KPI figures at national scale). The running worker does them on a lane of their own, so texts never wait behind them."""
-    from tts.api.idempotency import prune_idempotent_requests
-    from tts.reports.export_jobs import expire_exports, run_pending_export_jobs
-    from tts.reports.kpis import refresh_default_kpis
-    from tts.simulation.services import run_pending_simulations
-
-    simulated = 0 if current_app.config.get("TTS_SIMULATION_SCRATCH") else run_pending_simulations()
-    db.session.commit()
-    kpis = refresh_default_kpis()  # the KPI page's default view, kept fresh for analysts (own lock)
-    db.session.commit()
-    exported = run_pending_export_jobs()  # one large spreadsheet a pass (SKIP LOCKED: one worker per job)
-    expired = expire_exports()
-    db.session.commit()
-    pruned = prune_idempotent_requests()  # API answers kept for retries: 24 hours, then gone
-    db.session.commit()
-    return {"simulations": simulated, "kpis_refreshed": int(kpis), "exports": exported, "exports_expired": expired,
-            "idempotency_pruned": pruned}
+    KPI figures at national scale). The running worker does them on a lane of their own, so texts never
+    wait behind them."""
+    return _run_lane(SLOW_LANE)
 
 
 def lower_priority(niceness: int) -> bool:

@@ -35,9 +35,10 @@ def test_a_run_goes_through_the_worker_and_shows_its_figures(app, client, make_u
         db.session.refresh(run)
         assert run.status == "done" and run.progress == 100
         assert [s["tracers"] for s in run.results["staffing"]] == [1, 2]
-        assert run_pending_simulations() == 0
-    page = client.get(f"/planner/{run.id}").get_data(as_text=True)
+        run_id = run.id
+        assert run_pending_simulations() == 0  # (a job: it ends its transaction, and `run` with it)
+    page = client.get(f"/planner/{run_id}").get_data(as_text=True)
     assert "Reach over time" in page and page.count("<svg") >= 2 and "national cases 78%" in page
     assert 'data-testid="staffing"' in page
-    progress = client.get(f"/planner/{run.id}/progress")
+    progress = client.get(f"/planner/{run_id}/progress")
     assert progress.headers.get("HX-Refresh") == "true"

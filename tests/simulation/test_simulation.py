@@ -4,10 +4,15 @@ import json
 import pytest
 
 from tts.simulation import engine
-from tts.simulation.engine import ScratchDatabaseRefused, run
+from tts import create_app
+from tts.simulation.engine import ScratchDatabaseRefused
 from tts.simulation.params import Params, Scenario
 
 SMALL = Params().with_overrides({"tail_days": 1})
+
+
+def run(scenario: Scenario, **kw) -> dict:
+    return engine.run(scenario, make_app=create_app, **kw)
 
 
 def small(**kw) -> Scenario:
@@ -71,4 +76,4 @@ def test_the_cli_writes_json_and_csv_and_refuses_the_live_database(app, tmp_path
     result = runner.invoke(args=["simulate", "--cases", "8", "--database-url", live, "--out", str(tmp_path)])
     assert result.exit_code != 0 and "never runs on the app's own database" in result.output
     with pytest.raises(ScratchDatabaseRefused):
-        engine.run(small(), database_url=live, live_database_url=live)
+        engine.run(small(), database_url=live, live_database_url=live, make_app=create_app)

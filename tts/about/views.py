@@ -1,9 +1,11 @@
 from flask import current_app, render_template
 
 from tts.about import bp
+from tts.permissions import public
 
 
 @bp.route("/accessibility")
+@public
 def accessibility():
     """The accessibility statement (Public Sector Bodies Accessibility Regulations 2018), open to everyone."""
     config = current_app.config

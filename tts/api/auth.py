@@ -6,9 +6,9 @@ from flask import g, jsonify, request
 
 from tts.api import bp
 from tts.auth.services import user_for_token
-from tts.errors import ValidationFailed
+from tts.transaction import commit_step
 from tts.extensions import csrf, db
-from tts.permissions import has_permission
+from tts.permissions import Access, declare, has_permission
 
 # Bearer tokens are not sent by browsers on their own, so CSRF does not apply; cookies are ignored here.
 csrf.exempt(bp)
@@ -29,26 +29,16 @@ def authenticate_bearer():
         response.headers["WWW-Authenticate"] = 'Bearer realm="tts"'
         return response, 401
     g.api_user, g.api_token = found
-    if g.api_token in db.session.dirty:
-        _commit_last_use()
+    if g.api_token in db.session.dirty:  # its "last used" time, due once a minute
+        commit_step("the token's use counts even if the request is refused, and no lock on its row is held "
+                    "while the request runs", keep_loaded=True)
     return None
 
 
-def _commit_last_use() -> None:
-    """The token's "last used" time (due once a minute) is committed at once, before the request's own
-    work. It then counts for a request that only reads or is refused, which commits nothing, and no lock on
-    the token's row is held while the request runs. Committed without expiring the token and user already
-    loaded, so the request does not read them again."""
-    session = db.session()
-    expire = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = expire
+def api_require(*perms: str, record: str | None = None, note: str = "") -> Callable:
+    """API route decorator: the bearer token's user holds every permission named (authentication itself is
+    the blueprint's, `authenticate_bearer`). `record`: as for tts.permissions.require."""
 
-
-def api_require(*perms: str) -> Callable:
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
@@ -56,12 +46,6 @@ def api_require(*perms: str) -> Callable:
                 return jsonify({"error": "Your role may not do this"}), 403
             return view(*args, **kwargs)
 
-        return wrapped
+        return declare(wrapped, Access("staff", perms, record, note))
 
     return decorator
-
-
-@bp.errorhandler(ValidationFailed)
-def _validation_failed(exc: ValidationFailed):
-    db.session.rollback()
-    return jsonify({"errors": exc.errors}), 422

@@ -1,9 +1,9 @@
 """Idempotency-Key for the API's creating operations: the same key from the same token within 24 hours gets
 the first answer again and writes nothing new, even when the first answer was lost on its way (a dropped
 connection, a proxy's time-out, a 503 after the commit). The stored answer is written in the transaction of
-the change itself (`commit_response`), so it exists exactly when the change does; two requests racing with one
-key both try to write it, the unique key lets one commit, and the other is rolled back and gets the winner's
-answer."""
+the change itself (`answer`), so it exists exactly when the change does; two requests racing with one key
+both try to write it, the unique key lets one through (the other waits on it, on PostgreSQL), and the other
+is rolled back and gets the winner's answer."""
 import hashlib
 import json
 import re
@@ -18,6 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from tts.api.models import IdempotentRequest
 from tts.clock import utcnow
 from tts.extensions import db
+from tts.jobs import job
+from tts.transaction import undo
 
 HEADER = "Idempotency-Key"
 KEEP = timedelta(hours=24)
@@ -57,7 +59,7 @@ def _replay(stored: IdempotentRequest, fingerprint: str) -> Response:
 
 
 def idempotent(view: Callable) -> Callable:
-    """For a creating API operation that ends with `commit_response`: honours the Idempotency-Key header."""
+    """For a creating API operation that ends with `answer`: honours the Idempotency-Key header."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
@@ -79,7 +81,7 @@ def idempotent(view: Callable) -> Callable:
         except IntegrityError as error:
             if "uq_idempotent_requests_token_key" not in str(error.orig) and "idempotent_requests" not in str(error.orig):
                 raise
-            db.session.rollback()  # a request with the same key committed first: its change stands, not ours
+            undo()  # a request with the same key committed first: its change stands, not ours
             stored = _stored(token_id, key)
             if stored is None:
                 raise
@@ -88,8 +90,10 @@ def idempotent(view: Callable) -> Callable:
     return wrapped
 
 
-def commit_response(body, status: int, location: str | None = None) -> Response:
-    """Commit the request's change, and with it (when an Idempotency-Key came) the answer to replay."""
+def answer(body, status: int, location: str | None = None) -> Response:
+    """The answer to a creating operation; when an Idempotency-Key came, also written (and flushed, so a
+    request racing with the same key meets the unique key here) to be replayed. The request's boundary
+    commits it with the change."""
     text = json.dumps(body, default=str)
     marker = g.get("idempotency")
     if marker is not None:
@@ -100,13 +104,14 @@ def commit_response(body, status: int, location: str | None = None) -> Response:
                                                            IdempotentRequest.created_at <= utcnow() - KEEP))
         db.session.add(IdempotentRequest(token_id=token_id, key=key, fingerprint=fingerprint, status_code=status,
                                          response_body=text, location=location))
-    db.session.commit()
+        db.session.flush()
     response = Response(text, status=status, mimetype="application/json")
     if location:
         response.headers["Location"] = location
     return response
 
 
+@job("idempotency_pruned", lane="slow")
 def prune_idempotent_requests() -> int:
     """The worker deletes answers older than 24 hours (they may name a person)."""
     return db.session.execute(delete(IdempotentRequest).where(IdempotentRequest.created_at <= utcnow() - KEEP)

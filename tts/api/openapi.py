@@ -2,6 +2,7 @@
 from flask import jsonify, render_template
 
 from tts.api import bp
+from tts.permissions import public
 
 from tts.api.schemas import COMPONENTS, DATE, NULLABLE_DATE
 
@@ -214,6 +215,7 @@ def spec() -> dict:
 
 
 @bp.get("/openapi.json", endpoint="openapi")
+@public
 def openapi_json():
     return jsonify(spec())
 

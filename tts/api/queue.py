@@ -7,12 +7,11 @@ from sqlalchemy import select
 from tts.input_guard import record_id
 from tts.api import bp
 from tts.api.auth import api_require
-from tts.api.idempotency import commit_response, idempotent
+from tts.api.idempotency import answer, idempotent
 from tts.api.schemas import check_body
 from tts.people.access import work_item_or_403
 from tts.api.serializers import attempt_json, escalation_json, work_item_json
 from tts.callqueue.models import WorkItem
-from tts.callqueue.errors import ClaimConflict, NotClaimHolder, WorkItemNotFound
 from tts.callqueue.outcomes import record_attempt, record_call
 from tts.callqueue.services import calling_resumes_at, claim_item, claim_next, release_item
 from tts.errors import ErrorCollector
@@ -31,7 +30,6 @@ def _claim_body(claim) -> dict:
 def queue_claim():
     claim = claim_next(g.api_user)
     body = _claim_body(claim) if claim is not None else None
-    db.session.commit()
     if body is None:
         response = jsonify()
         response.status_code = 204
@@ -47,28 +45,17 @@ def _item(item_id: int) -> WorkItem:
 
 
 @bp.post("/work-items/<id:item_id>/claim")
-@api_require("queue.work")
+@api_require("queue.work", record="work_item")
 def work_item_claim(item_id: int):
-    try:
-        claim = claim_item(g.api_user, work_item_or_403(g.api_user, item_id))
-    except ClaimConflict as exc:
-        db.session.rollback()
-        return jsonify({"error": str(exc)}), 409
-    body = _claim_body(claim)
-    db.session.commit()
-    return jsonify(body)
+    claim = claim_item(g.api_user, work_item_or_403(g.api_user, item_id))  # ClaimConflict: 409
+    return jsonify(_claim_body(claim))
 
 
 @bp.post("/work-items/<id:item_id>/release")
-@api_require("queue.work")
+@api_require("queue.work", record="work_item")
 def work_item_release(item_id: int):
     body = request.get_json(silent=True) or {}
-    try:
-        item = release_item(g.api_user, _item(item_id), body.get("claim_token"))
-    except NotClaimHolder as exc:
-        db.session.rollback()
-        return jsonify({"error": str(exc)}), 409
-    db.session.commit()
+    item = release_item(g.api_user, _item(item_id), body.get("claim_token"))  # NotClaimHolder: 409
     return jsonify({"work_item": work_item_json(item)})
 
 
@@ -97,25 +84,18 @@ def _attempt_body(result) -> dict:
 
 
 @bp.post("/work-items/<id:item_id>/attempts")
-@api_require("queue.work")
+@api_require("queue.work", record="work_item")
 @idempotent
 def work_item_attempt(item_id: int):
     errors = ErrorCollector()
     body = check_body("AttemptIn", request.get_json(silent=True), errors)
     callback_at = _callback_at(body, errors)
     errors.raise_if_any()
-    try:
-        # By id: the service's locking read is the item's only one (404 if there is none).
-        result = record_attempt(g.api_user, item_id, outcome=body.get("outcome"), notes=body.get("notes"),
-                                callback_at=callback_at, language=body.get("language"),
-                                claim_token=body.get("claim_token"))
-    except WorkItemNotFound:
-        db.session.rollback()
-        abort(404)
-    except NotClaimHolder as exc:
-        db.session.rollback()
-        return jsonify({"error": str(exc)}), 409
-    return commit_response(_attempt_body(result), 201)  # the answer is built first: the objects need no reload
+    # By id: the service's locking read is the item's only one (WorkItemNotFound: 404; NotClaimHolder: 409).
+    result = record_attempt(g.api_user, item_id, outcome=body.get("outcome"), notes=body.get("notes"),
+                            callback_at=callback_at, language=body.get("language"),
+                            claim_token=body.get("claim_token"))
+    return answer(_attempt_body(result), 201)  # the answer is built first: the objects need no reload
 
 
 @bp.post("/calls/attempts")
@@ -137,13 +117,9 @@ def call_attempt():
             else:
                 errors.add(f"items.{n}.id", "There is no work item with this id")
     errors.raise_if_any()
-    try:
-        results = record_call(g.api_user, held, outcome=body.get("outcome"), notes=body.get("notes"),
-                              callback_at=callback_at, language=body.get("language"))
-    except NotClaimHolder as exc:
-        db.session.rollback()
-        return jsonify({"error": str(exc)}), 409
-    return commit_response({"attempts": [_attempt_body(r) for r in results]}, 201)
+    results = record_call(g.api_user, held, outcome=body.get("outcome"), notes=body.get("notes"),
+                          callback_at=callback_at, language=body.get("language"))  # NotClaimHolder: 409
+    return answer({"attempts": [_attempt_body(r) for r in results]}, 201)
 
 
 @bp.get("/escalations")

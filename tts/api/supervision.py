@@ -3,7 +3,7 @@ from flask import abort, g, jsonify, request
 
 from tts.api import bp
 from tts.api.auth import api_require
-from tts.api.idempotency import commit_response, idempotent
+from tts.api.idempotency import answer, idempotent
 from tts.api.schemas import check_body
 from tts.api.serializers import _d, escalation_json
 from tts.errors import DomainError, ErrorCollector
@@ -53,12 +53,12 @@ def reassign():
         errors.add("assignee_id", str(exc))
         errors.raise_if_any()
     changed, skipped = reassign_items(g.api_user, ids, assignee)
-    db.session.commit()
     return jsonify({"reassigned": [i.id for i in changed], "skipped": skipped,
                     "assignee_id": assignee.id if assignee else None})
 
 
 @bp.post("/escalations/<id:escalation_id>/visits")
+@api_require(record="visit", note="escalation.view, or the field officer the visit is assigned to")
 def visit(escalation_id: int):
     escalation = db.session.get(Escalation, escalation_id) or abort(404)
     user = g.api_user
@@ -66,29 +66,27 @@ def visit(escalation_id: int):
         return jsonify({"error": "Only a supervisor or the assigned field officer may record this visit"}), 403
     body = _body("VisitIn")
     visit = record_visit(user, escalation, outcome=body.get("outcome"), notes=body.get("notes"))
-    db.session.commit()
     return jsonify({"visit": {"id": visit.id, "outcome": visit.outcome, "notes": visit.notes,
                               "officer_id": visit.officer_id, "created_at": _d(visit.created_at)},
                     "escalation": escalation_json(escalation)}), 201
 
 
 @bp.post("/people/<id:person_id>/support-needs")
-@api_require("support.create")
+@api_require("support.create", record="own_person")
 @idempotent
 def create_support(person_id: int):
     person = person_or_403(g.api_user, person_id)
     body = _body("SupportIn")
     need = create_support_need(g.api_user, person, kind=body.get("kind"), urgency=body.get("urgency") or "routine",
                                notes=body.get("notes"))
-    return commit_response(support_json(need), 201)
+    return answer(support_json(need), 201)
 
 
 @bp.patch("/support-needs/<id:need_id>")
-@api_require("support.manage")
+@api_require("support.manage", record="role")
 def update_support(need_id: int):
     need = db.session.get(SupportNeed, need_id) or abort(404)
     body = _body("SupportPatch")
     update_support_need(g.api_user, need, status=body.get("status", need.status), referred_to=body.get("referred_to"),
                         notes=body.get("notes"), notify=bool(body.get("notify")))
-    db.session.commit()
     return jsonify(support_json(need))

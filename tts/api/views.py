@@ -5,7 +5,7 @@ from flask import g, jsonify, request
 
 from tts.api import bp
 from tts.api.auth import api_require
-from tts.api.idempotency import commit_response, idempotent
+from tts.api.idempotency import answer, idempotent
 from tts.api.schemas import check_body
 from tts.api.serializers import case_json, contact_json, person_json
 from tts.audit.services import record_event
@@ -57,9 +57,7 @@ def _with_parse_errors(errors: ErrorCollector, service, *args, **kwargs):
                     errors.add(field, message)
         errors.raise_if_any()
         raise
-    if errors.errors:
-        db.session.rollback()
-        errors.raise_if_any()
+    errors.raise_if_any()  # raised out of the view: nothing the service wrote stands
     return result
 
 
@@ -77,20 +75,19 @@ def create_case_endpoint():
     source = body.get("source", CaseSource.API)
     case = _with_parse_errors(errors, create_case, g.api_user, person, test_date=test_date,
                               symptom_onset_date=onset, source=source)
-    return commit_response(case_json(case, with_contacts=True), 201, f"/api/v1/cases/{case.id}")
+    return answer(case_json(case, with_contacts=True), 201, f"/api/v1/cases/{case.id}")
 
 
 @bp.get("/cases/<id:case_id>")
-@api_require("case.view")
+@api_require("case.view", record="own_case")
 def get_case(case_id: int):
     case = case_or_403(g.api_user, case_id)
     view_case(g.api_user, case)
-    db.session.commit()
     return jsonify(case_json(case, with_contacts=True))
 
 
 @bp.post("/cases/<id:case_id>/contacts")
-@api_require("case.create")
+@api_require("case.create", record="own_case")
 @idempotent
 def create_contact_endpoint(case_id: int):
     case = case_or_403(g.api_user, case_id)
@@ -103,15 +100,14 @@ def create_contact_endpoint(case_id: int):
     relationship = body.get("relationship")
     contact = _with_parse_errors(errors, add_contact, g.api_user, case, person, relationship=relationship,
                                  last_exposure_date=exposure)
-    return commit_response(contact_json(contact), 201)
+    return answer(contact_json(contact), 201)
 
 
 @bp.get("/people/<id:person_id>")
-@api_require("person.view")
+@api_require("person.view", record="own_person")
 def get_person(person_id: int):
     person = person_or_403(g.api_user, person_id)
     record_event(g.api_user, "person.view", person)
-    db.session.commit()
     data = person_json(person)
     data["cases"] = [case_json(c) for c in person.cases]
     data["contact_records"] = [contact_json(c, with_person=False) for c in person.contact_records]
@@ -119,12 +115,11 @@ def get_person(person_id: int):
 
 
 @bp.get("/people/<id:person_id>/messages")
-@api_require("person.view")
+@api_require("person.view", record="own_person")
 def person_messages_endpoint(person_id: int):
     from tts.api.serializers import message_json
     from tts.telephony.services import person_messages
 
     person = person_or_403(g.api_user, person_id)
     record_event(g.api_user, "person.view", person, {"for": "messages"})
-    db.session.commit()
     return jsonify([message_json(m) for m in db.session.scalars(person_messages(person.id).limit(500))])

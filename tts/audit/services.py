@@ -78,8 +78,7 @@ def record_list_view(actor, page: str, person_ids) -> AuditEvent | None:
 
 
 def audited_list_page(html: str, actor, page: str, person_ids) -> str:
-    """Render first, then audit and commit: committing first would expire the listed rows, and the template
-    would load each again (a query a row)."""
+    """Render first, then audit; the request commits after (a commit before rendering would expire the
+    listed rows, and the template would load each again: a query a row)."""
     record_list_view(actor, page, person_ids)
-    db.session.commit()
     return html

@@ -4,7 +4,7 @@ from flask.cli import with_appcontext
 
 from tts.auth.services import create_user, get_user_by_email, issue_api_token
 from tts.errors import DomainError, ValidationFailed
-from tts.extensions import db
+from tts.transaction import command_boundary
 from tts.permissions import Role
 
 
@@ -19,17 +19,16 @@ def users_cli():
 @click.option("--password", required=True, help="Initial password (at least 12 characters).")
 @click.option("--name", required=True, help="The user's full name.")
 @with_appcontext
+@command_boundary
 def create_command(email: str, role: str, password: str, name: str):
     """Create a staff account."""
     try:
         user = create_user(None, email=email, name=name, role=role, password=password)
     except ValidationFailed as exc:
-        db.session.rollback()
         for field, messages in exc.errors.items():
             for message in messages:
                 click.echo(f"{field}: {message}", err=True)
         raise SystemExit(1) from None
-    db.session.commit()
     click.echo(f"Created {user.role} {user.email} (id {user.id})")
 
 
@@ -37,6 +36,7 @@ def create_command(email: str, role: str, password: str, name: str):
 @click.argument("email")
 @click.option("--days", type=int, default=None, help="Days until the token expires (default TTS_API_TOKEN_DAYS).")
 @with_appcontext
+@command_boundary
 def token_command(email: str, days: int | None):
     """Issue a new API bearer token; the token is the last line printed and is shown only once."""
     user = get_user_by_email(email)
@@ -46,10 +46,8 @@ def token_command(email: str, days: int | None):
     try:
         token, plain = issue_api_token(None, user, days)
     except DomainError as exc:
-        db.session.rollback()
         click.echo(str(exc), err=True)
         raise SystemExit(1) from None
-    db.session.commit()
     click.echo(f"Token for {user.email} ({user.role}), expires {token.expires_at:%Y-%m-%d}. Store it now: it is not shown again.")
     click.echo(plain)
 
@@ -69,7 +67,6 @@ def _set_grant(email: str, permission: str, value: bool) -> None:
         raise SystemExit(1)
     setattr(user, GRANTS[permission], value)
     record_event(None, "user.grant" if value else "user.revoke", user, {"permission": permission})
-    db.session.commit()
     click.echo(f"{'Granted' if value else 'Revoked'} {permission} {'to' if value else 'from'} {user.email}")
 
 
@@ -77,6 +74,7 @@ def _set_grant(email: str, permission: str, value: bool) -> None:
 @click.argument("email")
 @click.argument("permission")
 @with_appcontext
+@command_boundary
 def grant_command(email: str, permission: str):
     """Grant a per-user permission (export_identifiable)."""
     _set_grant(email, permission, True)
@@ -86,6 +84,7 @@ def grant_command(email: str, permission: str):
 @click.argument("email")
 @click.argument("permission")
 @with_appcontext
+@command_boundary
 def revoke_command(email: str, permission: str):
     """Revoke a per-user permission (export_identifiable)."""
     _set_grant(email, permission, False)

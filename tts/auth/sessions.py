@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import Flask, current_app, g, session
+from flask import Flask, current_app, session
 from sqlalchemy import select, update
 
 from tts.auth.models import User, UserSession
@@ -69,8 +69,7 @@ def check_session(user: User, touch: bool = True) -> str | None:
         _end(row, "idle")
         return "idle"
     if touch and now - row.last_seen_at >= TOUCH_EVERY:
-        row.last_seen_at = now
-        g.tts_session_touched = True  # committed after the request (init_app), even by read-only pages
+        row.last_seen_at = now  # committed with the request, read-only pages included (tts/transaction.py)
     return None
 
 
@@ -123,10 +122,4 @@ def live_sessions(user: User) -> list[UserSession]:
 
 
 def init_app(app: Flask) -> None:
-    @app.after_request
-    def _commit_touch(response):
-        # Read-only pages do not commit; keep the session's "last seen" anyway. Only when the request
-        # ended cleanly: a failed request's rollback takes the touch with it.
-        if g.pop("tts_session_touched", False) and response.status_code < 500 and db.session.is_active:
-            db.session.commit()
-        return response
+    pass  # the "last seen" touch is committed with the rest of the request (tts/transaction.py)

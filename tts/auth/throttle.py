@@ -71,8 +71,8 @@ class DatabaseThrottle:
             SigninFailure.failed_at > utcnow() - self.window)) or 0
 
     def reset(self) -> None:
+        """Forget every failure (tests; the caller commits)."""
         db.session.execute(delete(SigninFailure))
-        db.session.commit()
 
 
 @dataclass

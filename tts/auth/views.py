@@ -20,8 +20,9 @@ from tts.auth.models import User
 from tts.clock import utcnow
 from tts.auth.services import authenticate, create_user, update_profile, update_user
 from tts.extensions import db, login_manager
-from tts.permissions import require
+from tts.permissions import public, require
 from tts.ui import submit
+from tts.transaction import undo
 
 
 @login_manager.user_loader
@@ -46,7 +47,6 @@ def _unauthorized():
         flash("Your session has ended. Sign in again to carry on.", "info")
     else:
         flash("Sign in to continue", "info")
-    db.session.commit()  # keep the note that the session ended
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
 
 
@@ -89,7 +89,6 @@ def _refuse_throttled(form, account: str, template: str, **context):
     form[field].errors = [f"Too many failed sign-in attempts. Wait {minutes} minute{'s' if minutes != 1 else ''} "
                           "and try again, or ask an administrator to check your account."]
     record_event(None, "auth.login_throttled", None, {"minutes": minutes})
-    db.session.commit()
     response = make_response(render_template(template, form=form, **context), 429)
     response.headers["Retry-After"] = str(wait)
     return response
@@ -110,11 +109,11 @@ def _finish_sign_in(user: User, method: str):
     user.last_login_at = utcnow()
     throttle().succeeded(user.email)
     record_event(user, "auth.login", user, {"second_factor": method})
-    db.session.commit()
     return redirect(_safe_next(next_url) or url_for("auth.home"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("auth.home"))
@@ -129,15 +128,14 @@ def login():
         if user is not None:
             session.clear()
             session[PENDING] = {"user_id": user.id, "at": time.time(), "next": _safe_next(request.args.get("next"))}
-            db.session.commit()
             return redirect(url_for("auth.login_code" if user.mfa_enrolled else "auth.enrol"))
         throttle().failed((form.email.data or "").strip().lower(), _client_address())
-        db.session.commit()  # keep the audit event of the failed attempt
         form.email.errors = ["Enter a correct email address and password"]
     return render_template("auth/login.html", form=form), (200 if not form.errors else 400)
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
+@public
 def login_code():
     """The second step: a code from the authenticator app, or a one-time recovery code."""
     user = _pending_user()
@@ -159,12 +157,12 @@ def login_code():
             return _finish_sign_in(user, method)
         throttle().failed(user.email, _client_address())
         record_event(None, "auth.login_failed", user, {"reason": "bad second factor"})
-        db.session.commit()
         form.code.errors = ["Enter the 6-digit code your authenticator app shows now, or an unused recovery code"]
     return render_template("auth/login_code.html", form=form), (200 if not form.errors else 400)
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
+@public
 def enrol():
     """First sign-in (or after an admin reset): set up the authenticator app, then see recovery codes once."""
     user = _pending_user()
@@ -180,9 +178,8 @@ def enrol():
         try:
             codes = mfa.confirm_enrolment(user, secret, form.code.data or "")
         except ValidationFailed as exc:
-            db.session.rollback()
+            undo()
             throttle().failed(user.email, _client_address())
-            db.session.commit()
             form.code.errors = exc.errors["code"]
         else:
             response = _finish_sign_in(user, "totp")
@@ -198,7 +195,6 @@ def enrol():
 def logout():
     record_event(current_user, "auth.logout", current_user)
     sessions.end_current_session("signed_out")
-    db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out", "success")
@@ -210,7 +206,6 @@ def logout():
 def session_extend():
     """The time-out warning's "Stay signed in" button."""
     left = sessions.extend()
-    db.session.commit()
     if request.accept_mimetypes.best == "application/json" or request.is_json:
         return jsonify({"seconds_left": left})
     return redirect(_safe_next(request.form.get("next")) or url_for("auth.home"))
@@ -239,14 +234,13 @@ def user_new():
                                             role=form.role.data or "", password=form.password.data or ""),
                   prefix="")
     if user is not None:
-        db.session.commit()
         flash(f"Account created for {user.name}", "success")
         return redirect(url_for("auth.users"))
     return render_template("admin/user_form.html", form=form, user=None, role_choices=ROLE_CHOICES), (400 if form.errors else 200)
 
 
 @bp.route("/admin/users/<id:user_id>", methods=["GET", "POST"])
-@require("user.manage")
+@require("user.manage", record="role")
 def user_edit(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     form = UserEditForm(obj=user)
@@ -256,7 +250,6 @@ def user_edit(user_id: int):
                                              can_export_identifiable=bool(form.can_export_identifiable.data),
                                              password=form.password.data or None), prefix="")
     if saved is not None:
-        db.session.commit()
         flash(f"Changes to {user.name} saved", "success")
         return redirect(url_for("auth.users"))
     return render_template("admin/user_form.html", form=form, user=user, role_choices=ROLE_CHOICES), (400 if form.errors else 200)
@@ -272,7 +265,6 @@ def account():
                                                 confirmation=form.confirmation.data), prefix="")
     _count_failed_confirmation(form)
     if saved is not None:
-        db.session.commit()
         flash("Your details are saved", "success")
         return redirect(url_for("auth.account"))
     return _account_page(form, 400 if form.errors else 200)
@@ -299,11 +291,10 @@ def _count_failed_confirmation(form) -> None:
     if form.confirmation.errors:
         throttle().failed(current_user.email, _client_address())
         record_event(current_user, "auth.confirm_failed", current_user)
-        db.session.commit()
 
 
 @bp.route("/admin/users/<id:user_id>/tokens", methods=["GET", "POST"])
-@require("user.manage")
+@require("user.manage", record="role")
 def tokens(user_id: int):
     """API tokens are for integrations: issued here (shown once), listed, revoked."""
     from tts.auth.services import issue_api_token
@@ -316,13 +307,12 @@ def tokens(user_id: int):
         try:
             _, new_token = issue_api_token(current_user, user, int(days) if days.isdigit() else -1)
         except ValidationFailed as exc:
-            db.session.rollback()
+            undo()
             errors = exc.errors
         except DomainError as exc:
-            db.session.rollback()
+            undo()
             flash(str(exc), "info")
         else:
-            db.session.commit()
             days = "90"
     listed = sorted(user.tokens, key=lambda t: t.created_at, reverse=True)
     return render_template("admin/tokens.html", user=user, tokens=listed, new_token=new_token, now=utcnow(),
@@ -330,14 +320,13 @@ def tokens(user_id: int):
 
 
 @bp.route("/admin/tokens/<id:token_id>/revoke", methods=["POST"])
-@require("user.manage")
+@require("user.manage", record="role")
 def revoke_token(token_id: int):
     from tts.auth.models import ApiToken
     from tts.auth.services import revoke_api_token
 
     token = db.session.get(ApiToken, token_id) or abort(404)
     revoke_api_token(current_user, token)
-    db.session.commit()
     flash(f"Token {token.prefix}… revoked: it no longer works", "success")
     return redirect(url_for("auth.tokens", user_id=token.user_id))
 
@@ -351,7 +340,6 @@ def password_change():
     ended = submit(form, lambda: change_password(current_user, current=form.current_password.data or "",
                                                  new=form.new_password.data or ""), prefix="")
     if ended is not None:
-        db.session.commit()
         others = f" You were signed out of {ended} other session{'s' if ended != 1 else ''}." if ended else ""
         flash("Your password is changed." + others, "success")
         return redirect(url_for("auth.account"))
@@ -371,19 +359,17 @@ def recovery_codes():
     _count_failed_confirmation(codes_form)
     if codes is None:
         return _account_page(profile, 400, codes_form)
-    db.session.commit()
     return render_template("auth/recovery_codes.html", codes=codes, next_url=url_for("auth.account"))
 
 
 @bp.route("/admin/users/<id:user_id>/reset-mfa", methods=["POST"])
-@require("user.manage")
+@require("user.manage", record="role")
 def reset_mfa(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     if user.id == current_user.id:
         flash("Ask another administrator to reset your own second factor", "info")
         return redirect(url_for("auth.user_edit", user_id=user.id))
     mfa.reset(current_user, user)
-    db.session.commit()
     flash(f"Second factor reset for {user.name}: they set up their authenticator app again at their next sign-in, "
           "and their open sessions have ended", "success")
     return redirect(url_for("auth.user_edit", user_id=user.id))

@@ -3,7 +3,7 @@ import click
 from flask.cli import with_appcontext
 
 from tts.callqueue.services import escalate_overdue
-from tts.extensions import db
+from tts.transaction import command_boundary
 
 
 @click.group("queue")
@@ -13,8 +13,8 @@ def queue_cli():
 
 @queue_cli.command("sweep")
 @with_appcontext
+@command_boundary
 def sweep_command():
     """Escalate first calls still unreached 24 hours after they were created."""
-    count = escalate_overdue()
-    db.session.commit()
+    count = escalate_overdue()  # a job: its own transaction
     click.echo(f"Escalated {count} overdue item(s)")

@@ -9,6 +9,8 @@ class ClaimConflict(DomainError):
 class WorkItemNotFound(DomainError):
     """No work item has this id."""
 
+    http_status = 404
+
 
 class NotClaimHolder(DomainError):
     """The caller does not hold the claim (never had it, or it was reassigned or taken after expiry)."""

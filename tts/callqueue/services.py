@@ -19,6 +19,7 @@ from tts.clock import utcnow
 from tts.escalation.models import EscalationReason
 from tts.escalation.services import open_escalation
 from tts.extensions import db
+from tts.jobs import LOCK_SWEEP, job
 from tts.people.models import Person
 
 log = logging.getLogger(__name__)
@@ -225,6 +226,7 @@ def escalate_item(actor, item: WorkItem, reason: str, detail: str | None = None)
     return open_escalation(actor, item, reason, detail)
 
 
+@job("escalated", lock=LOCK_SWEEP)
 def escalate_overdue(now: datetime | None = None) -> int:
     """Periodic: first calls still unreached 24 h after creation go to the local team."""
     now = now or utcnow()

@@ -25,6 +25,7 @@ from tts.escalation.models import REASON_LABELS
 from tts.extensions import db
 from tts.people.access import may_view_person, work_item_or_403
 from tts.permissions import require
+from tts.transaction import commit_step, undo
 from tts.ui import submit
 
 
@@ -74,7 +75,6 @@ def _claim_next_and_go():
         flash(f"Calls are only made between {_hours_text()}. Calling resumes at {_when(resumes)}.", "info")
         return redirect(url_for("callqueue.my_work"))
     claim = claim_next(current_user, now)
-    db.session.commit()  # the claim is a lease: commit at once, hold no lock while calling
     if claim is None:
         flash("Nobody is waiting to be called right now. Try again in a few minutes.", "info")
         return redirect(url_for("callqueue.my_work"))
@@ -88,7 +88,7 @@ def _hours_text() -> str:
 
 
 @bp.route("/items/<id:item_id>")
-@require("queue.work")
+@require("queue.work", record="work_item")
 def call(item_id: int):
     return _render_call(work_item_or_403(current_user, item_id))
 
@@ -101,7 +101,6 @@ def _render_call(item: WorkItem, posted: OutcomeForm | None = None, call_form: C
     if not holding and not may_view_person(current_user, item.person_id):
         abort(403)
     record_event(current_user, "person.view", item.person, {"work_item_id": item.id, "for": "call"})
-    db.session.commit()
     companions = []
     others = []
     stmt = household_items(item.person)
@@ -125,36 +124,33 @@ def _render_call(item: WorkItem, posted: OutcomeForm | None = None, call_form: C
 
 
 @bp.route("/items/<id:item_id>/claim", methods=["POST"])
-@require("queue.work")
+@require("queue.work", record="work_item")
 def claim(item_id: int):
     item = work_item_or_403(current_user, item_id)
     try:
         claim_item(current_user, item)
     except ClaimConflict as exc:
-        db.session.rollback()
+        undo()
         flash(str(exc), "info")
-    else:
-        db.session.commit()
     return redirect(url_for("callqueue.call", item_id=item_id))
 
 
 @bp.route("/items/<id:item_id>/release", methods=["POST"])
-@require("queue.work")
+@require("queue.work", record="work_item")
 def release(item_id: int):
     item = load_item_or_404(item_id)
     try:
         release_item(current_user, item, request.form.get("claim_token") or None)
     except NotClaimHolder as exc:
-        db.session.rollback()
+        undo()
         flash(str(exc), "info")
     else:
-        db.session.commit()
         flash(f"{item.person.full_name} is back in the queue for someone else to call", "success")
     return redirect(url_for("callqueue.my_work"))
 
 
 @bp.route("/items/<id:item_id>/attempts", methods=["POST"])
-@require("queue.work")
+@require("queue.work", record="work_item")
 def record(item_id: int):
     item = load_item_or_404(item_id)
     form = OutcomeForm(prefix=f"i{item_id}")
@@ -170,13 +166,12 @@ def record(item_id: int):
         # Back to the call screen, answers kept and problems listed; for a companion's form, the screen is
         # shown from that person's side (the others on the call are still listed with their own forms).
         return _render_call(item, posted=form)
-    db.session.commit()
     flash(_outcome_message(name, result), "success")
     return _after_outcome()
 
 
 def _no_longer_yours(message: str):
-    db.session.rollback()
+    undo()
     flash(message, "info")
     return redirect(url_for("callqueue.my_work"))
 
@@ -187,12 +182,13 @@ def _after_outcome():
     if remaining:
         return redirect(url_for("callqueue.call", item_id=remaining[0].id))
     if request.form.get("then") == "next":
+        commit_step("the outcome stands whatever happens to the next claim")
         return _claim_next_and_go()
     return redirect(url_for("callqueue.my_work"))
 
 
 @bp.route("/items/<id:item_id>/call-outcome", methods=["POST"])
-@require("queue.work")
+@require("queue.work", record="work_item")
 def record_for_call(item_id: int):
     """One outcome for everyone claimed onto this call: the number rang out, went to voicemail, was busy
     or was wrong. Each person's own rules apply (retries, escalation, texts); all or nothing."""
@@ -214,7 +210,6 @@ def record_for_call(item_id: int):
         return _render_call(item, call_form=form)
     names = [r.item.person.full_name for r in results]
     escalated = [r.item.person.full_name for r in results if r.escalation is not None]
-    db.session.commit()
     label = OUTCOME_LABELS[Outcome(results[0].attempt.outcome)].lower()
     message = f"Call recorded for {_and_list(names)}: {label}."
     if escalated:
@@ -250,7 +245,6 @@ def _outcome_message(name: str, result: AttemptResult) -> str:
 @require("queue.work")
 def heartbeat():
     count = extend_claims(current_user)
-    db.session.commit()
     return {"extended": count}
 
 
@@ -261,6 +255,5 @@ def shift():
 
     on = request.form.get("on") == "1"
     set_shift(current_user, on)
-    db.session.commit()
     flash("You are on shift: supervisors can see you are available" if on else "You are off shift", "success")
     return redirect(url_for("callqueue.my_work"))

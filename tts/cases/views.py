@@ -8,7 +8,6 @@ from tts.cases import bp
 from tts.cases.forms import RELATIONSHIP_CHOICES, CaseForm, ContactForm
 from tts.cases.models import Case
 from tts.cases.services import add_contact, create_case, recent_cases, view_case
-from tts.extensions import db
 from tts.people.access import case_or_403
 from tts.permissions import can, require
 from tts.ui import submit
@@ -35,7 +34,6 @@ def new():
     case = submit(form, lambda: create_case(current_user, form.person_data(), test_date=form.test_date.data,
                                             symptom_onset_date=form.symptom_onset_date.data))
     if case is not None:
-        db.session.commit()
         flash(f"Case {case.reference} logged for {case.person.full_name}. "
               f"Isolation ends {case.isolation_end_date:%-d %B %Y}.", "success")
         return redirect(url_for("cases.show", case_id=case.id))
@@ -43,16 +41,15 @@ def new():
 
 
 @bp.route("/<id:case_id>")
-@require("case.view")
+@require("case.view", record="own_case")
 def show(case_id: int):
     case = load_case_or_403(case_id)
     view_case(current_user, case)
-    db.session.commit()
     return render_template("cases/show.html", case=case)
 
 
 @bp.route("/<id:case_id>/contacts/new", methods=["GET", "POST"])
-@require("case.create")
+@require("case.create", record="own_case")
 def contact_new(case_id: int):
     case = load_case_or_403(case_id)
     return_to = request.args.get("return_to", type=record_id)  # a call screen to go back to
@@ -61,7 +58,6 @@ def contact_new(case_id: int):
                                                relationship=form.relationship.data or None,
                                                last_exposure_date=form.last_exposure_date.data))
     if contact is not None:
-        db.session.commit()
         flash(f"{contact.person.full_name} added as a {contact.relationship_} contact. "
               f"Quarantine ends {contact.quarantine_end_date:%-d %B %Y}.", "success")
         if return_to:

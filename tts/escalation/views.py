@@ -15,6 +15,7 @@ from tts.extensions import db
 from tts.people.access import may_record_visit
 from tts.permissions import require
 from tts.ui import flash_errors
+from tts.transaction import undo
 
 
 def field_officers() -> list[User]:
@@ -45,16 +46,15 @@ def _apply(action, success: str, back: str):
     try:
         action()
     except ValidationFailed as exc:
-        db.session.rollback()
+        undo()
         flash_errors("Not saved", exc)
     else:
-        db.session.commit()
         flash(success, "success")
     return redirect(back)
 
 
 @bp.route("/<id:escalation_id>/assign", methods=["POST"])
-@require("escalation.view")
+@require("escalation.view", record="role")
 def assign(escalation_id: int):
     escalation = _load(escalation_id)
     officer = db.session.get(User, request.form.get("officer_id", type=record_id) or 0)
@@ -64,7 +64,7 @@ def assign(escalation_id: int):
 
 
 @bp.route("/<id:escalation_id>/close", methods=["POST"])
-@require("escalation.view")
+@require("escalation.view", record="role")
 def close(escalation_id: int):
     escalation = _load(escalation_id)
     return _apply(lambda: close_escalation(current_user, escalation, request.form.get("reason")),
@@ -72,10 +72,8 @@ def close(escalation_id: int):
 
 
 @bp.route("/visits")
-@require()
+@require(field_officer=True)
 def visits():
-    if not current_user.is_field_officer:
-        abort(403)
     items = db.session.scalars(visit_list(current_user.id)).all()
     html = render_template("escalation/visits.html", items=items, reason_labels=REASON_LABELS,
                            visit_outcomes=VISIT_OUTCOMES)
@@ -83,7 +81,7 @@ def visits():
 
 
 @bp.route("/<id:escalation_id>/visits", methods=["POST"])
-@require()
+@require(record="visit", note="escalation.view, or the field officer the visit is assigned to")
 def visit(escalation_id: int):
     escalation = _load(escalation_id)
     outcome = request.form.get("outcome")

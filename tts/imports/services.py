@@ -7,7 +7,7 @@ from collections.abc import Callable
 from flask import current_app
 from sqlalchemy import select, text
 
-from tts.jobs import claim_pending
+from tts.jobs import job, run_pending
 from tts.audit.services import record_event
 from tts.cases.models import Case, CaseSource, Contact
 from tts.cases.services import add_contact, create_case
@@ -104,13 +104,11 @@ def run_import(actor, batch: ImportBatch, progress: Progress | None = None) -> I
     duplicates = 0
     imported = 0
     if not errors:
-        outer = db.session.begin_nested()
-        errors, duplicates, imported = _import_rows(actor, rows, progress)
-        if errors:
-            outer.rollback()
-            imported = 0
-        else:
-            outer.commit()
+        with db.session.begin_nested() as rows_written:  # released when every row is good
+            errors, duplicates, imported = _import_rows(actor, rows, progress)
+            if errors:
+                rows_written.rollback()  # any bad row: none of them stands
+                imported = 0
     batch.rows_total = total
     batch.errors = errors[:MAX_ERRORS] or None
     batch.duplicates = duplicates
@@ -283,14 +281,15 @@ def progress_of(batch: ImportBatch) -> int:
     return max(batch.rows_processed, _progress_here.get(batch.id, 0))
 
 
+@job("imports")
 def run_pending_imports() -> int:
     """Take one pending batch (SKIP LOCKED, so one worker per file) and import it."""
+    return run_pending(ImportBatch, _import_batch, _import_failed, status="processing")
+
+
+def _import_batch(batch_id: int) -> None:
     from tts.auth.models import User
 
-    batch = claim_pending(ImportBatch, status="processing")
-    if batch is None:
-        return 0
-    batch_id = batch.id
     batch = db.session.get(ImportBatch, batch_id)
     actor = db.session.get(User, batch.created_by_id) if batch.created_by_id else None
     postgres = db.session.get_bind().dialect.name == "postgresql"
@@ -304,20 +303,21 @@ def run_pending_imports() -> int:
 
     try:
         run_import(actor, batch, progress)
-        db.session.commit()
-    except Exception:
-        # Say so on the batch instead of leaving it "processing" for ever. The detail goes to the log only
-        # (it can quote the file's values); the import's own writes are rolled back.
-        db.session.rollback()
-        log.exception("import batch %s failed", batch_id)
-        batch = db.session.get(ImportBatch, batch_id)
-        batch.status, batch.payload, batch.finished_at = "failed", None, utcnow()
-        batch.errors = [{"row": 1, "column": "", "message": FAILED}]
-        record_event(actor, "import.finish", batch, {"status": "failed"})
-        db.session.commit()
     finally:
         _progress_here.pop(batch_id, None)
-    return 1
+
+
+def _import_failed(batch_id: int, _error: Exception) -> None:
+    """Say so on the batch instead of leaving it "processing" for ever. The detail goes to the log only (it
+    can quote the file's values); the import's own writes are already rolled back."""
+    from tts.auth.models import User
+
+    log.exception("import batch %s failed", batch_id)
+    batch = db.session.get(ImportBatch, batch_id)
+    actor = db.session.get(User, batch.created_by_id) if batch.created_by_id else None
+    batch.status, batch.payload, batch.finished_at = "failed", None, utcnow()
+    batch.errors = [{"row": 1, "column": "", "message": FAILED}]
+    record_event(actor, "import.finish", batch, {"status": "failed"})
 
 
 def history():

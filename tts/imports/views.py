@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from tts.api import bp as api_bp
 from tts.api.auth import api_require
-from tts.api.idempotency import commit_response, idempotent
+from tts.api.idempotency import answer, idempotent
 from tts.extensions import db
 from tts.imports import bp
 from tts.imports.models import ImportBatch
@@ -39,21 +39,20 @@ def index():
         upload, error = _read_upload()
         if upload:
             batch = import_now_or_later(current_user, *upload)
-            db.session.commit()
             return redirect(url_for("imports.show", batch_id=batch.id))
     page = db.paginate(history(), per_page=25, error_out=False)
     return render_template("imports/index.html", page=page, error=error), (400 if error else 200)
 
 
 @bp.route("/<id:batch_id>")
-@require("import.run")
+@require("import.run", record="role")
 def show(batch_id: int):
     batch = db.session.get(ImportBatch, batch_id) or abort(404)
     return render_template("imports/show.html", batch=batch, processed=progress_of(batch))
 
 
 @bp.route("/<id:batch_id>/progress")
-@require("import.run")
+@require("import.run", record="role")
 def progress(batch_id: int):
     batch = db.session.get(ImportBatch, batch_id) or abort(404)
     response = make_response(render_template("imports/_progress.html", batch=batch, processed=progress_of(batch)))
@@ -84,10 +83,10 @@ def import_api():
     if error:
         return jsonify({"errors": {"file": [error]}}), 422
     batch = import_now_or_later(g.api_user, *upload)
-    return commit_response(batch_json(batch), 201)
+    return answer(batch_json(batch), 201)
 
 
 @api_bp.get("/imports/<id:batch_id>")
-@api_require("import.run")
+@api_require("import.run", record="role")
 def import_status(batch_id: int):
     return jsonify(batch_json(db.session.get(ImportBatch, batch_id) or abort(404)))

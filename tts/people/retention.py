@@ -25,6 +25,8 @@ from tts.people.models import Household, Person
 from tts.people.validation import postcode_district
 from tts.support.models import SupportNeed
 from tts.telephony.models import Message
+from tts.jobs import LOCK_RETENTION, job
+from tts.transaction import command_boundary, undo
 
 ANONYMISED_NAME = "Anonymised"
 REMOVED = "[removed under the retention policy]"
@@ -171,13 +173,19 @@ def retention_cli():
 @click.option("--dry-run", is_flag=True, help="List what would change, change nothing.")
 @click.option("--days", type=int, default=None, help="Retention period in days (default TTS_RETENTION_DAYS, 90).")
 @with_appcontext
+@command_boundary
 def run_command(dry_run: bool, days: int | None):
     report = run(days, dry_run=dry_run)
     if dry_run:
-        db.session.rollback()
+        undo()  # a dry run changes nothing
         click.echo(f"Dry run: would anonymise {report.summary()}.")
         if report.people:
             click.echo("Person ids: " + ", ".join(str(i) for i in report.people))
         return
-    db.session.commit()
     click.echo(f"Anonymised {report.summary()}.")
+
+
+@job("anonymised", lock=LOCK_RETENTION, when=lambda: due_today())
+def anonymise_due() -> int:
+    """The worker's daily pass: anonymise what the retention period says is due."""
+    return len(run().people)

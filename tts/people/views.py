@@ -33,11 +33,10 @@ def load_person_or_403(person_id: int) -> Person:
 
 
 @bp.route("/people/<id:person_id>")
-@require("person.view")
+@require("person.view", record="own_person")
 def show(person_id: int):
     person = load_person_or_403(person_id)
     record_event(current_user, "person.view", person)
-    db.session.commit()
     items = db.session.scalars(person_items(person.id)).all()
     messages = db.session.scalars(person_messages(person.id).limit(100)).all()
     return render_template("people/show.html", person=person, timeline=person_timeline(person), items=items,
@@ -48,7 +47,7 @@ def show(person_id: int):
 
 
 @bp.route("/people/<id:person_id>/edit", methods=["GET", "POST"])
-@require("person.update")
+@require("person.update", record="own_person")
 def edit(person_id: int):
     person = load_person_or_403(person_id)
     form = PersonEditForm(obj=person)
@@ -56,12 +55,10 @@ def edit(person_id: int):
                                                is_vulnerable=form.is_vulnerable.data,
                                                has_sms_opt_out=form.has_sms_opt_out.data), prefix="")
     if saved is not None:
-        db.session.commit()
         flash(f"Details for {person.full_name} saved", "success")
         return redirect(url_for("people.show", person_id=person.id))
     if not form.is_submitted():
         record_event(current_user, "person.view", person, {"for": "edit"})
-        db.session.commit()
     return render_template("people/edit.html", form=form, person=person), (400 if form.errors else 200)
 
 
@@ -76,5 +73,4 @@ def search():
     if results is not None:
         remember_found(results)  # an exact search is how a tracer may open someone not on their work
         record_list_view(current_user, "search", (p.id for p in results))
-        db.session.commit()
     return render_template("people/search.html", form=form, results=results), (400 if form.errors else 200)

@@ -3,7 +3,6 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from tts.clock import to_london, utcnow
-from tts.extensions import db
 from tts.permissions import require
 from tts.policies import bp
 from tts.policies.forms import PolicyForm
@@ -23,10 +22,8 @@ def index():
         contact_quarantine_days=form.contact_quarantine_days.data,
         infectious_days_before_onset=form.infectious_days_before_onset.data, note=form.note.data), prefix="")
     if policy is not None:
-        db.session.commit()
         flash(f"New policy saved: it applies to cases and contacts logged from "
               f"{to_london(policy.effective_from):%-d %B %Y %H:%M}", "success")
         return redirect(url_for("policies.index"))
-    db.session.commit()
     return render_template("policies/index.html", form=form, policies=list_policies(), current=current,
                            now=utcnow()), (400 if form.errors else 200)

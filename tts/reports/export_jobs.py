@@ -16,7 +16,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, insert, select, text, update
 
-from tts.jobs import claim_pending
+from tts.jobs import job, run_pending
 from tts.audit.services import record_event
 from tts.clock import today, utcnow
 from tts.extensions import db
@@ -89,12 +89,13 @@ def percent_of(job: ExportJob) -> int:
 
 # --- In the worker --------------------------------------------------------------------------------------------
 
+@job("exports", lane="slow")
 def run_pending_export_jobs() -> int:
     """Take the oldest queued export (SKIP LOCKED: one worker per job), build its file, keep it."""
-    job = claim_pending(ExportJob, status="running", started_at=utcnow())
-    if job is None:
-        return 0
-    job_id = job.id
+    return run_pending(ExportJob, _build, _build_failed, status="running", started_at=utcnow())
+
+
+def _build(job_id: int):
     postgres = db.session.get_bind().dialect.name == "postgresql"
 
     def progress(done: int) -> None:
@@ -108,27 +109,25 @@ def run_pending_export_jobs() -> int:
         job = db.session.get(ExportJob, job_id)
         ds = dataset(job.dataset, Filters(job.date_from, job.date_to), job.identifiable)
         path, rows = xlsx_file(ds, today(), progress=progress, every=PROGRESS_EVERY)
-        db.session.rollback()  # end the long read before writing the file in
+        yield "the long read ends before the file is written in"
         size, chunks = _store(job_id, path)
         db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(
             status="done", rows_done=rows, rows_total=rows, byte_size=size, chunk_count=chunks,
             finished_at=utcnow()))
-        db.session.commit()
-    except Exception as error:
-        db.session.rollback()
-        if isinstance(error, ExportTooLarge):
-            reason = str(error)
-        else:  # the details are in the worker's log (no personal data there: ids and the traceback)
-            log.exception("export job %s failed", job_id)
-            reason = "The file could not be built. Start the export again; if it fails again, tell your administrator."
-        db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(
-            status="failed", error=reason[:300], finished_at=utcnow()))
-        db.session.commit()
     finally:
         _progress_here.pop(job_id, None)
         if path and os.path.exists(path):
             os.unlink(path)
-    return 1
+
+
+def _build_failed(job_id: int, error: Exception) -> None:
+    if isinstance(error, ExportTooLarge):
+        reason = str(error)
+    else:  # the details are in the worker's log (no personal data there: ids and the traceback)
+        log.exception("export job %s failed", job_id)
+        reason = "The file could not be built. Start the export again; if it fails again, tell your administrator."
+    db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(
+        status="failed", error=reason[:300], finished_at=utcnow()))
 
 
 def _store(job_id: int, path: str) -> tuple[int, int]:
@@ -142,6 +141,7 @@ def _store(job_id: int, path: str) -> tuple[int, int]:
     return size, seq
 
 
+@job("exports_expired", lane="slow")
 def expire_exports() -> int:
     """Files kept longer than TTS_EXPORT_KEEP_HOURS are deleted (the job stays, marked expired); a job left
     'running' by a worker that stopped is marked failed so that its owner can start it again."""
@@ -180,7 +180,7 @@ def file_chunks(job_id: int, count: int) -> Iterator[bytes]:
     for seq in range(count):
         data = db.session.scalar(select(ExportFileChunk.data).where(ExportFileChunk.job_id == job_id,
                                                                     ExportFileChunk.seq == seq))
-        db.session.commit()
+        db.session.rollback()  # ends this chunk's read (it wrote nothing): no transaction stays open while the client reads
         if data is None:
             raise RuntimeError(f"export job {job_id} lost chunk {seq}")
         yield bytes(data)

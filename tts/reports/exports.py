@@ -11,7 +11,6 @@ from tts.api import bp as api_bp
 from tts.api.auth import api_require
 from tts.clock import today
 from tts.errors import ErrorCollector, ValidationFailed
-from tts.extensions import db
 from tts.permissions import require
 from tts.reports import bp
 from tts.reports.copy_csv import copy_csv_chunks, uses_copy
@@ -61,7 +60,6 @@ def _prepare(user, name: str, fmt: str, args) -> Prepared:
 def _send(user, p: Prepared):
     """The file in this response: CSV streamed (COPY on PostgreSQL), XLSX written to a temporary file."""
     audit_export(user, p.name, p.filters, p.identifiable, p.total, p.fmt)
-    db.session.commit()
     filename = (f"tts-{p.name}-{p.filters.date_from}-{p.filters.date_to}"
                 f"{'-identifiable' if p.identifiable else ''}.{p.fmt}")
     if p.fmt == "csv":
@@ -136,7 +134,6 @@ def start_export_job():
     except ValidationFailed as exc:
         return _exports_page(exc.errors, 422)
     job = start_job(current_user, name, fmt, p.filters, p.identifiable, p.total)
-    db.session.commit()
     return redirect(url_for("reports.export_job", job_id=job.id), 303)
 
 
@@ -145,7 +142,7 @@ def _my_job(job_id: int) -> ExportJob:
 
 
 @bp.route("/exports/jobs/<id:job_id>")
-@require("reports.export")
+@require("reports.export", record="own_job")
 def export_job(job_id: int):
     job = _my_job(job_id)
     return render_template("reports/export_job.html", job=job, done_rows=progress_of(job), pct=percent_of(job),
@@ -153,7 +150,7 @@ def export_job(job_id: int):
 
 
 @bp.route("/exports/jobs/<id:job_id>/progress")
-@require("reports.export")
+@require("reports.export", record="own_job")
 def export_job_progress(job_id: int):
     job = _my_job(job_id)
     response = make_response(render_template("reports/_export_progress.html", job=job, done_rows=progress_of(job),
@@ -164,7 +161,7 @@ def export_job_progress(job_id: int):
 
 
 @bp.route("/exports/jobs/<id:job_id>/file")
-@require("reports.export")
+@require("reports.export", record="own_job")
 def export_job_file(job_id: int):
     job = _my_job(job_id)
     if job.status == "expired":
@@ -173,17 +170,15 @@ def export_job_file(job_id: int):
     if job.status != "done":
         return redirect(url_for("reports.export_job", job_id=job.id))
     record_download(current_user, job)
-    db.session.commit()
     return _stream_job_file(job)
 
 
 @bp.post("/exports/jobs/<id:job_id>/delete")
-@require("reports.export")
+@require("reports.export", record="own_job")
 def delete_export_file(job_id: int):
     job = _my_job(job_id)
     if job.status == "done":
         delete_file(current_user, job)
-        db.session.commit()
         flash("The file is deleted.", "success")
     return redirect(url_for("reports.export_job", job_id=job.id), 303)
 
@@ -225,7 +220,6 @@ def export_api(name: str, fmt: str):
         return _FORBIDDEN, 403
     if runs_in_background(fmt, p.total):
         job = start_job(g.api_user, name, fmt, p.filters, p.identifiable, p.total)
-        db.session.commit()
         return _accepted(job)
     return _send(g.api_user, p)
 
@@ -256,7 +250,6 @@ def start_export_job_api():
     except NotAllowed:
         return _FORBIDDEN, 403
     job = start_job(g.api_user, name, fmt, p.filters, p.identifiable, p.total)
-    db.session.commit()
     return _accepted(job)
 
 
@@ -266,14 +259,14 @@ def _api_job(job_id: int) -> ExportJob:
 
 
 @api_bp.get("/exports/jobs/<id:job_id>")
-@api_require("reports.export")
+@api_require("reports.export", record="own_job")
 def export_job_api(job_id: int):
     job = _api_job(job_id)
     return jsonify(job_json(job))
 
 
 @api_bp.get("/exports/jobs/<id:job_id>/file")
-@api_require("reports.export")
+@api_require("reports.export", record="own_job")
 def export_job_file_api(job_id: int):
     job = _api_job(job_id)
     if job.status == "expired":
@@ -281,12 +274,11 @@ def export_job_file_api(job_id: int):
     if job.status != "done":
         return {"error": f"The file is not ready: the job is {job.status}"}, 409
     record_download(g.api_user, job)
-    db.session.commit()
     return _stream_job_file(job)
 
 
 @api_bp.delete("/exports/jobs/<id:job_id>")
-@api_require("reports.export")
+@api_require("reports.export", record="own_job")
 def delete_export_file_api(job_id: int):
     """Delete the file now (the job stays, marked expired); 409 while it is being built."""
     job = _api_job(job_id)
@@ -294,5 +286,4 @@ def delete_export_file_api(job_id: int):
         return {"error": f"The file is not built yet: the job is {job.status}"}, 409
     if job.status == "done":
         delete_file(g.api_user, job)
-        db.session.commit()
     return jsonify(job_json(job))

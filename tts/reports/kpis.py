@@ -12,13 +12,13 @@ from tts.cases.models import Case, Contact
 from tts.clock import london_midnight, utcnow
 from tts.escalation.models import Escalation, Visit
 from tts.extensions import db
+from tts.jobs import LOCK_KPI, advisory_lock, job
 from tts.people.models import Person
 from tts.reports.filters import Filters
 from tts.reports.reading import reading
 from tts.support.models import SupportNeed
 from tts.telephony.models import Message
 
-LOCK_KPI = 7214  # advisory lock class for KPI computations (the worker's scanners use 7211-7213)
 NATIONAL_REFERENCE = {"cases": 78.0, "contacts": 72.0, "household_contacts": 50.0}
 
 
@@ -118,7 +118,8 @@ def compute_cached(f: Filters) -> dict:
     return _answer(_store(key, f))
 
 
-def refresh_default_kpis() -> bool:
+@job("kpis_refreshed", lane="slow")
+def refresh_default_kpis():
     """The worker's step: recompute the KPI page's default view once half its cache time has passed, so
     that analysts opening the page get figures at once. False when nothing needed doing."""
     ttl = current_app.config.get("TTS_KPI_CACHE_SECONDS", 0)
@@ -132,6 +133,7 @@ def refresh_default_kpis() -> bool:
     if not _take_compute_lock(key, wait=False):
         return False
     _store(key, f)
+    yield "the figures stand, and their lock is released, before the old ones are removed"
     _forget_old_snapshots()
     return True
 
@@ -143,7 +145,6 @@ def _forget_old_snapshots() -> None:
 
     table = ReportSnapshot.__table__
     db.session.execute(table.delete().where(table.c.computed_at < utcnow() - timedelta(days=1)))
-    db.session.commit()
 
 
 def _age(snapshot: dict) -> float:
@@ -165,9 +166,7 @@ def _read_snapshot(key: str) -> dict | None:
 
 
 def _store(key: str, f: Filters) -> dict:
-    """Compute and keep the figures. Commits: the snapshot is for every process, and it ends the long
-    read transaction of the computation at once (callers are GET views and the worker: nothing else of
-    theirs is pending)."""
+    """Compute and keep the figures (the caller's boundary commits them: the request, or the worker's job)."""
     import time
 
     from tts.reports.models import ReportSnapshot
@@ -179,20 +178,14 @@ def _store(key: str, f: Filters) -> dict:
     db.session.execute(table.delete().where(table.c.key == key))
     db.session.execute(table.insert().values(key=key, computed_at=at, value=value,
                                              seconds=round(time.perf_counter() - started, 3)))
-    db.session.commit()
     return {"computed_at": at, "value": value}
 
 
 def _take_compute_lock(key: str, *, wait: bool) -> bool:
-    """One computation per set of filters at a time, across processes: a PostgreSQL advisory lock held
-    by this transaction (so released by the commit that stores the snapshot, or when the request ends).
-    False when another holds it and `wait` is False. SQLite (one machine, development) needs none."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return True
-    if wait:
-        db.session.execute(select(func.pg_advisory_xact_lock(LOCK_KPI, func.hashtext(key))))
-        return True
-    return bool(db.session.scalar(select(func.pg_try_advisory_xact_lock(LOCK_KPI, func.hashtext(key)))))
+    """One computation per set of filters at a time, across processes: a PostgreSQL advisory lock held by
+    this transaction (released when the request or job that computes commits). False when another holds
+    it and `wait` is False."""
+    return advisory_lock(LOCK_KPI, key, wait=wait)
 
 
 def compute(f: Filters) -> dict:

@@ -74,13 +74,17 @@ class World:
 
 
 def run(scenario: Scenario, *, database_url: str | None = None, live_database_url: str | None = None,
-        progress: Callable[[float], None] | None = None) -> dict:
+        progress: Callable[[float], None] | None = None, make_app: Callable | None = None) -> dict:
     """Simulate the scenario on a scratch database (a temporary SQLite file unless `database_url` is
-    given) and return its figures. Refuses the app's own database (`live_database_url`)."""
+    given) and return its figures. Refuses the app's own database (`live_database_url`). The scratch app
+    is built by `make_app` (tts.create_app), by default the running app's own factory: the planner is a
+    feature, and imports nothing above it."""
     import flask_migrate
+    from flask import current_app
 
-    from tts import create_app
     from tts.extensions import db
+
+    create_app = make_app or current_app.extensions["tts.create_app"]
 
     scratch_dir = None
     if database_url is None:
@@ -499,11 +503,9 @@ def _worker_pass() -> None:
 def _deliver_texts() -> None:
     """The worker's pass seconds after texts were queued: its delivery step (the scanners in it run on the
     regular pass; running them every few simulated seconds changes nothing but the run time)."""
-    from tts.extensions import db
     from tts.telephony.services import deliver_due
 
-    deliver_due()
-    db.session.commit()
+    deliver_due()  # a job: its own transaction
 
 
 # --- The figures ------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import logging
 
 from flask import current_app
 
-from tts.jobs import claim_pending
+from tts.jobs import job, run_pending
 from tts.audit.services import record_event
 from tts.clock import utcnow
 from tts.errors import ErrorCollector
@@ -54,14 +54,17 @@ def create_run(actor, *, cases_per_day, contacts_per_case, tracers, days="1", se
     return run
 
 
+@job("simulations", lane="slow", when=lambda: not current_app.config.get("TTS_SIMULATION_SCRATCH"))
 def run_pending_simulations() -> int:
-    """In the worker: take one pending run (SKIP LOCKED) and simulate each staffing level in turn."""
+    """In the worker: take one pending run (SKIP LOCKED) and simulate each staffing level in turn (not in
+    a planner's own scratch app)."""
+    return run_pending(SimulationRun, _simulate, _failed, status="running")
+
+
+def _simulate(run_id: int):
     from tts.simulation import engine
 
-    run = claim_pending(SimulationRun, status="running")
-    if run is None:
-        return 0
-    run_id, inputs = run.id, dict(run.inputs)
+    inputs = dict(db.session.get(SimulationRun, run_id).inputs)
     live_url = current_app.config["SQLALCHEMY_DATABASE_URI"]
     levels = inputs["levels"]
 
@@ -71,21 +74,12 @@ def run_pending_simulations() -> int:
         return progress
 
     by_level = {}
-    try:
-        for i, tracers in enumerate(levels):
-            scenario = Scenario(cases_per_day=inputs["cases_per_day"], contacts_per_case=inputs["contacts_per_case"],
-                                tracers=tracers, days=inputs["days"], seed=inputs["seed"], params=Params())
-            by_level[tracers] = engine.run(scenario, live_database_url=live_url, progress=report(i))
-            db.session.get(SimulationRun, run_id).progress = int(100 * (i + 1) / len(levels))
-            db.session.commit()  # between levels: seen by every process
-    except Exception as exc:  # a failed run is reported on its page, and the worker carries on
-        log.exception("simulation run %s failed", run_id)
-        db.session.rollback()
-        run = db.session.get(SimulationRun, run_id)
-        run.status, run.error, run.finished_at = "failed", type(exc).__name__, utcnow()
-        db.session.commit()
-        return 1
-    db.session.rollback()
+    for i, tracers in enumerate(levels):
+        scenario = Scenario(cases_per_day=inputs["cases_per_day"], contacts_per_case=inputs["contacts_per_case"],
+                            tracers=tracers, days=inputs["days"], seed=inputs["seed"], params=Params())
+        by_level[tracers] = engine.run(scenario, live_database_url=live_url, progress=report(i))
+        db.session.get(SimulationRun, run_id).progress = int(100 * (i + 1) / len(levels))
+        yield "a staffing level is done: its progress is seen by every process"
     run = db.session.get(SimulationRun, run_id)
     main = by_level[inputs["tracers"]]
     run.results = {
@@ -99,5 +93,10 @@ def run_pending_simulations() -> int:
     }
     run.status, run.progress, run.finished_at = "done", 100, utcnow()
     _progress_here.pop(run_id, None)
-    db.session.commit()
-    return 1
+
+
+def _failed(run_id: int, error: Exception) -> None:
+    """A failed run is reported on its page (the error's kind only), and the worker carries on."""
+    log.exception("simulation run %s failed", run_id)
+    run = db.session.get(SimulationRun, run_id)
+    run.status, run.error, run.finished_at = "failed", type(error).__name__, utcnow()

@@ -10,6 +10,7 @@ from tts.simulation import bp
 from tts.simulation.charts import LABELS, line_chart
 from tts.simulation.models import SimulationRun
 from tts.simulation.services import create_run, progress_of
+from tts.transaction import undo
 
 GROUPS = ("cases", "household_contacts", "other_contacts")
 REFERENCES = {"cases": NATIONAL_REFERENCE["cases"] / 100,
@@ -27,10 +28,9 @@ def planner():
         try:
             run = create_run(current_user, **values)
         except ValidationFailed as exc:
-            db.session.rollback()
+            undo()
             errors = exc.errors
         else:
-            db.session.commit()
             flash("Simulation started: it runs in the background, and this page shows its progress.", "success")
             return redirect(url_for("simulation.show", run_id=run.id))
     runs = db.session.scalars(select(SimulationRun).order_by(SimulationRun.id.desc()).limit(10)).all()
@@ -39,7 +39,7 @@ def planner():
 
 
 @bp.route("/planner/<id:run_id>")
-@require("reports.view")
+@require("reports.view", record="role")
 def show(run_id: int):
     run = db.session.get(SimulationRun, run_id) or abort(404)
     charts = {}
@@ -60,7 +60,7 @@ def show(run_id: int):
 
 
 @bp.route("/planner/<id:run_id>/progress")
-@require("reports.view")
+@require("reports.view", record="role")
 def progress(run_id: int):
     run = db.session.get(SimulationRun, run_id) or abort(404)
     response = render_template("simulation/_progress.html", run=run, progress_of=progress_of)

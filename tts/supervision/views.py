@@ -25,6 +25,7 @@ from tts.supervision.services import (
     staff_who_call,
     tracer_activity,
 )
+from tts.transaction import undo
 
 BAND_LABELS = {1: "Band 1: callbacks and raised", 2: "Band 2: cases and household contacts", 3: "Band 3: other contacts"}
 
@@ -94,11 +95,10 @@ def reassign():
         assignee = load_assignee(request.form.get("assignee_id"))
         changed, skipped = reassign_items(current_user, ids, assignee)
     except (ValidationFailed, DomainError) as exc:
-        db.session.rollback()
+        undo()
         flash_errors("Nothing was reassigned", exc if isinstance(exc, ValidationFailed)
                      else ValidationFailed({"assignee_id": [str(exc)]}))
         return redirect(back)
-    db.session.commit()
     target = assignee.name if assignee else "the shared queue"
     text = f"{len(changed)} item{'s' if len(changed) != 1 else ''} moved to {target}."
     if skipped:

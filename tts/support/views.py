@@ -11,6 +11,7 @@ from tts.support import bp
 from tts.support.models import KIND_LABELS, REFERRAL_TARGETS, URGENCY_LABELS, SupportNeed
 from tts.ui import flash_errors
 from tts.support.services import create_support_need, support_queue, update_support_need
+from tts.transaction import undo
 
 
 def _back(default: str) -> str:
@@ -19,7 +20,7 @@ def _back(default: str) -> str:
 
 
 @bp.route("/people/<id:person_id>/support-needs", methods=["POST"])
-@require("support.create")
+@require("support.create", record="own_person")
 def create(person_id: int):
     person = person_or_403(current_user, person_id)
     back = _back(url_for("people.show", person_id=person_id))
@@ -27,10 +28,9 @@ def create(person_id: int):
         need = create_support_need(current_user, person, kind=request.form.get("kind"),
                                    urgency=request.form.get("urgency"), notes=request.form.get("notes"))
     except ValidationFailed as exc:
-        db.session.rollback()
+        undo()
         flash_errors("Support need not saved", exc)
         return redirect(back)
-    db.session.commit()
     flash(f"Support need logged for {person.first_name}: {KIND_LABELS[need.kind].lower()}", "success")
     return redirect(back)
 
@@ -46,7 +46,7 @@ def queue():
 
 
 @bp.route("/support/<id:need_id>", methods=["POST"])
-@require("support.manage")
+@require("support.manage", record="role")
 def update(need_id: int):
     need = db.session.get(SupportNeed, need_id) or abort(404)
     try:
@@ -54,10 +54,9 @@ def update(need_id: int):
                             referred_to=request.form.get("referred_to") or None, notes=request.form.get("notes"),
                             notify=request.form.get("notify") == "1")
     except ValidationFailed as exc:
-        db.session.rollback()
+        undo()
         flash_errors("Not saved", exc)
     else:
-        db.session.commit()
         flash(f"{KIND_LABELS[need.kind]} for {need.person.full_name}: now {need.status}"
               + (f" ({need.referred_to})" if need.referred_to else ""), "success")
     return redirect(url_for("support.queue"))

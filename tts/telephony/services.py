@@ -20,6 +20,7 @@ from tts.cache import for_transaction, forget_for_transaction
 from tts.clock import LONDON, utcnow
 from tts.errors import DomainError, ErrorCollector
 from tts.extensions import db
+from tts.jobs import LOCK_RECONCILE, job
 from tts.people.models import Person
 from tts.people.validation import format_phone
 from tts.telephony.client import DeliveryError, gateway
@@ -251,13 +252,14 @@ def claim_due_messages(now: datetime, limit: int = 50) -> list[Outgoing]:
     return taken
 
 
-def deliver_due(now: datetime | None = None, limit: int = 50) -> int:
-    """Send what is due. Each row: claimed (one commit for the batch), sent to Twilio outside any
-    transaction, recorded (one commit a text, so a crash loses at most the record of one send, which the
-    next attempt looks up in Twilio's list before sending again)."""
+@job("sent")
+def deliver_due(now: datetime | None = None, limit: int = 50):
+    """Send what is due. The batch is claimed (one step), each text sent to Twilio outside any transaction
+    and its send recorded (one step a text, so a crash loses at most the record of one send, which the
+    next attempt looks up in Twilio's list before sending again). Returns how many were handled."""
     now = now or utcnow()
     taken = claim_due_messages(now, limit)
-    db.session.commit()
+    yield "the batch is claimed: no other worker takes it, and no lock is held while Twilio is called"
     # A claim is only sent soon after it was made: a worker slowed by a slow Twilio gives the rest back
     # instead of starting sends late. So every send starts within TTS_OUTBOX_SEND_WINDOW_SECONDS of its claim
     # and ends within the HTTP time-out after that, and a claim older than TTS_OUTBOX_ORPHAN_MINUTES can only
@@ -268,7 +270,7 @@ def deliver_due(now: datetime | None = None, limit: int = 50) -> int:
         if n and time.monotonic() - started > window:
             _release_unsent([o.id for o in taken[n:]])
             return n
-        deliver_one(outgoing)
+        yield from deliver_one(outgoing)
     return len(taken)
 
 
@@ -278,10 +280,9 @@ def _release_unsent(ids: list[int]) -> None:
         Message.id.in_(ids), Message.status == MessageStatus.SENDING, Message.twilio_sid.is_(None),
         Message.needs_lookup.is_(False)).values(status=MessageStatus.QUEUED, attempts=Message.attempts - 1,
                                                 sending_started_at=None))
-    db.session.commit()
 
 
-def deliver_one(outgoing: Outgoing) -> None:
+def deliver_one(outgoing: Outgoing):
     status_callback = public_url("/twilio/sms/status")
     try:
         sent = (gateway().find_sent(to=outgoing.to, body=outgoing.body, since=outgoing.since)
@@ -296,7 +297,7 @@ def deliver_one(outgoing: Outgoing) -> None:
             twilio_sid=sent.sid, from_number=getattr(gateway(), "sender", None),
             status=MessageStatus.SENT if sent.status == "sent" else MessageStatus.SENDING,
             needs_lookup=False, error_code=None, error_message=None, status_updated_at=utcnow()))
-    db.session.commit()
+    yield "this send is on record before the next is made"
 
 
 def _record_failure(message_id: int, error: DeliveryError) -> None:
@@ -479,7 +480,8 @@ def attach_reply(actor, message: Message, person: Person) -> Message:
     return message
 
 
-def reconcile(now: datetime | None = None, limit: int = 100) -> int:
+@job("reconciled", lock=LOCK_RECONCILE)
+def reconcile(now: datetime | None = None, limit: int = 100):
     """Re-fetch messages stuck short of a final status, and recover sends a crashed worker left."""
     now = now or utcnow()
     stale = now - timedelta(minutes=current_app.config["TTS_RECONCILE_AFTER_MINUTES"])
@@ -498,7 +500,7 @@ def reconcile(now: datetime | None = None, limit: int = 100) -> int:
         Message.status.in_((MessageStatus.SENDING, MessageStatus.SENT)), Message.twilio_sid.is_not(None),
         Message.status_updated_at < stale, Message.created_at >= too_old).limit(limit)).all()
     sids = [m.twilio_sid for m in stuck]
-    db.session.commit()
+    yield "the orphans are handed on, and no lock is held while Twilio is asked about each text"
     for sid in sids:
         try:
             status, code = gateway().fetch_message(sid)
@@ -507,7 +509,7 @@ def reconcile(now: datetime | None = None, limit: int = 100) -> int:
         message = apply_message_status(sid, status, code)
         if message is not None:
             message.status_updated_at = utcnow()
-        db.session.commit()
+        yield "each answer is on record before the next question"
     return len(orphans) + len(sids)
 
 
@@ -530,11 +532,13 @@ def start_masked_call(user, item, now: datetime | None = None) -> PhoneCall:
     return call
 
 
-def dial(call_id: int) -> PhoneCall:
-    """Step two, after the commit: ask Twilio to ring the tracer; the bridge TwiML connects the person."""
-    call = db.session.get(PhoneCall, call_id)
-    tracer_phone = call.tracer.phone
-    db.session.commit()
+def masked_call(user, item, now: datetime | None = None):
+    """Masked click-to-call, in steps (run with tts.transaction.run_steps): check the claim and numbers and
+    record the call; once that is on record, ask Twilio to ring the tracer (the bridge TwiML then connects
+    the person). Returns the call, "failed" with the reason if Twilio refused it."""
+    call = start_masked_call(user, item, now)
+    call_id, tracer_phone = call.id, user.phone
+    yield "the call is on record before Twilio rings the tracer"
     try:
         sent = gateway().start_call(to=tracer_phone, url=public_url(f"/twilio/voice/bridge?call={call_id}"),
                                     status_callback=public_url("/twilio/voice/status"))
@@ -542,12 +546,10 @@ def dial(call_id: int) -> PhoneCall:
         call = db.session.get(PhoneCall, call_id)
         call.status = "failed"
         call.error_message = reason_for(error.code, str(error))
-        db.session.commit()
         return call
     call = db.session.get(PhoneCall, call_id)
     call.twilio_sid = sent.sid
     call.status = sent.status
-    db.session.commit()
     return call
 
 

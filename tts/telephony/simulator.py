@@ -4,14 +4,14 @@ import uuid
 from flask import current_app
 from twilio.request_validator import RequestValidator
 
-from tts.extensions import db
+from tts.transaction import commit_step
 from tts.telephony.client import webhook_auth_token
 
 
 def fire(path: str, params: dict) -> int:
     """POST a signed webhook through the real handler (signature check included); returns the status.
     The caller's transaction is committed first, so the handler sees its rows and no lock is held."""
-    db.session.commit()
+    commit_step("the simulated webhook is a request of its own: it must see this one's rows")
     url = current_app.config["TTS_PUBLIC_URL"].rstrip("/") + path
     signature = RequestValidator(webhook_auth_token()).compute_signature(url, params)
     with current_app.test_client() as client:

@@ -6,7 +6,6 @@ from sqlalchemy import select
 from tts.audit.services import audited_list_page
 from tts.input_guard import record_id
 from tts.callqueue.models import WorkItem
-from tts.callqueue.errors import NotClaimHolder
 from tts.cases.models import Case
 from tts.errors import DomainError, ErrorCollector
 from tts.extensions import db
@@ -17,6 +16,7 @@ from tts.telephony.client import gateway
 from tts.telephony.forms import AttachReplyForm, SimulateReplyForm, TemplateForm
 from tts.telephony.models import Message, MessageTemplate
 from tts.telephony.templates import PLACEHOLDERS
+from tts.transaction import run_steps, undo
 from tts.ui import submit
 
 
@@ -28,7 +28,7 @@ def templates():
 
 
 @bp.route("/admin/templates/<id:template_id>", methods=["GET", "POST"])
-@require("template.manage")
+@require("template.manage", record="role")
 def template_edit(template_id: int):
     template = db.session.get(MessageTemplate, template_id) or abort(404)
     form = TemplateForm(obj=template)
@@ -36,7 +36,6 @@ def template_edit(template_id: int):
                                                           is_enabled=bool(form.is_enabled.data),
                                                           welfare_day=form.welfare_day.data), prefix="")
     if saved is not None:
-        db.session.commit()
         flash(f"Template \u201c{template.name}\u201d saved", "success")
         return redirect(url_for("telephony.templates"))
     return render_template("telephony/template_edit.html", form=form, template=template,
@@ -52,18 +51,16 @@ def template_preview():
 
 
 @bp.route("/queue/items/<id:item_id>/call", methods=["POST"])
-@require("queue.work")
+@require("queue.work", record="work_item")
 def call_person(item_id: int):
     """Masked click-to-call: the browser sends only the item id; the number is looked up here."""
     item = db.session.get(WorkItem, item_id) or abort(404)
     try:
-        call = services.start_masked_call(current_user, item)
-    except (NotClaimHolder, DomainError) as exc:
-        db.session.rollback()
+        call = run_steps(services.masked_call(current_user, item))
+    except DomainError as exc:  # no longer theirs (NotClaimHolder), or a number missing
+        undo()
         flash(str(exc), "info")
         return redirect(url_for("callqueue.call", item_id=item_id))
-    db.session.commit()
-    call = services.dial(call.id)
     if call.status == "failed":
         flash(f"The call could not be started: {call.error_message}", "info")
     elif gateway().is_simulated:
@@ -82,7 +79,7 @@ def _simulated_only():
 
 
 @bp.route("/people/<id:person_id>/messages/<id:message_id>/simulate", methods=["POST"])
-@require("queue.work")
+@require("queue.work", record="own_person")
 def simulate_status(person_id: int, message_id: int):
     _simulated_only()
     person_or_403(current_user, person_id)
@@ -98,7 +95,7 @@ def simulate_status(person_id: int, message_id: int):
 
 
 @bp.route("/people/<id:person_id>/messages/simulate-reply", methods=["POST"])
-@require("queue.work")
+@require("queue.work", record="own_person")
 def simulate_reply(person_id: int):
     _simulated_only()
     person = person_or_403(current_user, person_id)
@@ -129,7 +126,6 @@ def unmatched():
 
         attached = submit(form, attach, prefix="")
         if attached is not None:
-            db.session.commit()
             flash("Reply attached; a callback is in the queue", "success")
             return redirect(url_for("telephony.unmatched"))
     replies = db.session.scalars(services.unmatched_replies().limit(200)).all()

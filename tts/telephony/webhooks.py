@@ -8,6 +8,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from tts.input_guard import bounded_int, record_id
 from tts.extensions import csrf, db
+from tts.permissions import Access, declare
 from tts.telephony import services, webhooks_bp
 from tts.telephony.client import webhook_auth_token
 from tts.telephony.models import PhoneCall
@@ -30,7 +31,7 @@ def twilio_signed(view: Callable) -> Callable:
             abort(403)
         return view(*args, **kwargs)
 
-    return wrapped
+    return declare(wrapped, Access("twilio"))
 
 
 def _int(name: str) -> int | None:
@@ -44,7 +45,6 @@ def sms_status():
     key = request.headers.get("I-Twilio-Idempotency-Token") or f"sms:{sid}:{status}"
     if services.remember_event(key, "sms_status"):
         services.apply_message_status(sid, status, _int("ErrorCode"))
-    db.session.commit()
     return "", 204
 
 
@@ -53,7 +53,6 @@ def sms_status():
 def sms_inbound():
     services.receive_sms(sid=request.form.get("MessageSid", ""), from_number=request.form.get("From", ""),
                          to_number=request.form.get("To"), body=request.form.get("Body", ""))
-    db.session.commit()
     # An empty TwiML response: STOP/HELP replies come from Twilio's own opt-out handling.
     return "<Response/>", 200, {"Content-Type": "text/xml"}
 
@@ -65,7 +64,6 @@ def voice_status():
     key = request.headers.get("I-Twilio-Idempotency-Token") or f"voice:{sid}:{status}:{request.form.get('SequenceNumber', '')}"
     if services.remember_event(key, "voice_status"):
         services.apply_call_status(sid, status, _int("SequenceNumber"), _int("CallDuration"))
-    db.session.commit()
     return "", 204
 
 
@@ -82,5 +80,4 @@ def voice_bridge():
         response.say("Connecting your call.")
         dial = response.dial(caller_id=current_app.config.get("TWILIO_CALLER_ID"))
         dial.number(call.person.phone)
-    db.session.commit()
     return str(response), 200, {"Content-Type": "text/xml"}
