@@ -2,12 +2,14 @@
 written with one COPY a table on PostgreSQL (one executemany on SQLite), the audit events already sealed,
 instead of one service call a row.
 
-It is a second implementation of `create_case` and `add_contact` (tts/cases/services.py) and what they
-call (person matching and filling, households, the policy's dates, the first call and its band, the
-introduction text or the no-phone escalation, the audit events), so it shares their code wherever that
-code does not touch the database: the validation (`check_case`, `check_contact`), the band
-(`compute_band`), the text's values and skip rules. `tests/imports/test_set_based.py` imports files built
-to exercise every branch both ways and asserts the database ends up the same.
+The rules are not written here: they are the intake rules the services apply too, from one place each:
+what a case or contact must be and who may not be one (tts/cases/intake.py), who counts as someone
+already known, what a new entry fills in and which household an address is (tts/people/matching.py),
+the policy's dates (tts/policies), the first call's band (tts/callqueue/bands.py), the text's values and
+skip rules (tts/telephony/services.py). What is here is how they are applied to a whole file at once:
+the lookups, the order of effects, and the writing. The services' own path (TTS_IMPORT_SET_BASED=0,
+`RowByRow` in tts/imports/services.py) is kept as the oracle: `tests/imports/test_set_based.py` imports
+files built to exercise every branch both ways and asserts the database ends up the same.
 
 Its steps: read every person, household, case and contact the file can touch in a few queries (keyed by
 what matching looks at: date of birth with phone, date of birth with postcode); apply each row to those
@@ -26,22 +28,21 @@ from tts.bulk_insert import insert_rows
 from tts.callqueue.models import ItemKind, ItemStatus, WorkItem
 from tts.callqueue.bands import compute_band
 from tts.cases.models import Case, CaseSource, Contact, Relationship
-from tts.cases.services import ALREADY_CONTACT, SELF_CONTACT, check_case, check_contact, raise_field, random_reference
+from tts.cases.intake import check_case, check_contact, check_new_contact, lives_with_case, random_reference
 from tts.clock import utcnow
 from tts.escalation.models import Escalation, EscalationReason
 from tts.extensions import db
 from tts.imports.dates import date_or_none as _date_or_none
 from tts.people.models import Household, Person
-from tts.people.services import household_key
+from tts.people.matching import FILLABLE, fill_in, household_key, is_same_person
 from tts.people.validation import PersonData, normalise_postcode
 from tts.policies.models import IsolationPolicy
 from tts.policies.services import policy_in_force
 from tts.telephony.models import Message, MessageStatus, Trigger
-from tts.telephony.services import _values_for, get_template, skip_reason
+from tts.telephony.services import get_template, skip_reason, template_values
 from tts.telephony.templates import render
 
 _CHUNK = 500  # keys a lookup query
-_FILLABLE = ("phone", "email", "address", "postcode")
 _PERSON_COLUMNS = ("first_name", "last_name", "date_of_birth", "phone", "email", "address", "postcode")
 
 
@@ -281,7 +282,8 @@ class SetBased:
     # --- The services' rules, on the objects -----------------------------------------------------------
 
     def _match(self, data: PersonData) -> _Person | None:
-        """find_existing_person: same date of birth and phone, or same name, date of birth and postcode."""
+        """find_existing_person: of the people the rule could match (by date of birth with phone or postcode,
+        as the service reads them), the earliest that `matching.is_same_person` says is the one entered."""
         born = data.date_of_birth
         if born is None:
             return None
@@ -292,9 +294,8 @@ class SetBased:
             found += self.by_phone.get((born, data.phone), [])
         if data.postcode and data.first_name and data.last_name:
             self._need_postcode(born, data.postcode)
-            first, last = data.first_name.lower(), data.last_name.lower()
-            found += [p for p in self.by_postcode.get((born, data.postcode), [])
-                      if p.first_name.lower() == first and p.last_name.lower() == last]
+            found += self.by_postcode.get((born, data.postcode), [])
+        found = [p for p in found if is_same_person(p, data)]
         return min(found, key=lambda p: p.order) if found else None
 
     def _household_at(self, address: str, postcode: str) -> _Household:
@@ -318,9 +319,7 @@ class SetBased:
                       link_household: bool) -> _Person:
         """find_or_create_person, once the row's checks have passed."""
         if match is not None:
-            filled = [name for name in _FILLABLE if getattr(data, name) and not getattr(match, name)]
-            for name in filled:
-                setattr(match, name, getattr(data, name))
+            filled = fill_in(match, data)
             if "phone" in filled or "postcode" in filled:
                 self._reindex(match, filled)
             self.events.append(_Event("person.match", match, {"filled": filled} if filled else None))
@@ -362,13 +361,12 @@ class SetBased:
 
     def contact(self, case: _Case, person: PersonData, *, relationship, last_exposure_date, referral_id) -> None:
         clean = check_contact(case, person, relationship=relationship, last_exposure_date=last_exposure_date)
-        household_contact = relationship == Relationship.HOUSEHOLD
+        household_contact = lives_with_case(relationship)
         match = self._match(clean)
         # The service's savepoint would undo what it did before these checks fail: here nothing is done yet.
-        if match is not None and match is case.person:
-            raise_field("person.first_name", SELF_CONTACT)
-        if match is not None and (_key(case), _key(match)) in self.pairs:
-            raise_field("person.first_name", ALREADY_CONTACT.format(name=match.full_name))
+        if match is not None:
+            check_new_contact(is_case_themselves=match is case.person,
+                              already_contact=(_key(case), _key(match)) in self.pairs, name=match.full_name)
         household = self._ensure_household(case.person) if household_contact else None
         subject = self._known_or_new(clean, match, household, link_household=not household_contact)
         if household_contact:
@@ -452,7 +450,7 @@ class SetBased:
                           "error_message", "next_attempt_at", "work_item_id", "status_updated_at", "attempts",
                           "needs_lookup", "created_at"),
                          lambda m: (m.id, m.person.id, "outbound", "sms", Trigger.INTRODUCTION, m.to_number,
-                                    render(self.introduction, _values_for(m.person, m.item.case, m.item.contact)),
+                                    render(self.introduction, template_values(m.person, m.item.case, m.item.contact)),
                                     MessageStatus.SKIPPED if m.skipped else MessageStatus.QUEUED, m.skipped,
                                     None if m.skipped else now, m.item.id, now, 0, False, now)),
         }
@@ -485,7 +483,7 @@ class SetBased:
         groups: dict[tuple, list[dict]] = defaultdict(list)
         for person in self.people.values():
             before = person.loaded
-            current = {c: getattr(person, c) for c in _FILLABLE} | {"household_id": _id(person.household)}
+            current = {c: getattr(person, c) for c in FILLABLE} | {"household_id": _id(person.household)}
             changed = tuple(sorted(c for c, v in current.items() if v != before[c]))
             if changed:
                 groups[changed].append({"person_id": person.id, **{c: current[c] for c in changed}})

@@ -4,27 +4,24 @@ from sqlalchemy import func, or_, select
 from tts.audit.services import record_event
 from tts.errors import ErrorCollector
 from tts.extensions import db
+from tts.people.matching import fill_in, household_key, is_same_person
 from tts.people.models import Household, Person
 from tts.people.validation import PersonData, clean_person, normalise_phone
 
-_FILLABLE = ("phone", "email", "address", "postcode")
-
-
 def find_existing_person(data: PersonData) -> Person | None:
-    """A person already known: same date of birth and phone, or same name, date of birth and postcode."""
+    """The person already known who is the one entered (`matching.is_same_person`; the earliest if several)."""
     if data.date_of_birth is None:
         return None
-    conditions = []
+    conditions = []  # the people the rule could match, by the (date of birth, phone | postcode) indexes
     if data.phone:
         conditions.append(Person.phone == data.phone)
     if data.postcode and data.first_name and data.last_name:
-        conditions.append((func.lower(Person.first_name) == data.first_name.lower())
-                          & (func.lower(Person.last_name) == data.last_name.lower())
-                          & (Person.postcode == data.postcode))
+        conditions.append(Person.postcode == data.postcode)
     if not conditions:
         return None
-    return db.session.scalar(select(Person).where(Person.date_of_birth == data.date_of_birth, or_(*conditions))
-                             .order_by(Person.id).limit(1))
+    candidates = db.session.scalars(select(Person).where(Person.date_of_birth == data.date_of_birth,
+                                                         or_(*conditions)).order_by(Person.id))
+    return next((person for person in candidates if is_same_person(person, data)), None)
 
 
 def find_or_create_person(actor, data: PersonData, *, household: Household | None = None,
@@ -34,9 +31,7 @@ def find_or_create_person(actor, data: PersonData, *, household: Household | Non
     address: one INSERT, instead of an INSERT and an UPDATE by ensure_household afterwards."""
     person = find_existing_person(data)
     if person is not None:
-        filled = [name for name in _FILLABLE if getattr(data, name) and not getattr(person, name)]
-        for name in filled:
-            setattr(person, name, getattr(data, name))
+        filled = fill_in(person, data)
         record_event(actor, "person.match", person, {"filled": filled} if filled else None)
         return person, False
     if household is None and link_household and data.address and data.postcode:
@@ -48,11 +43,6 @@ def find_or_create_person(actor, data: PersonData, *, household: Household | Non
     db.session.flush()
     record_event(actor, "person.create", person)
     return person, True
-
-
-def household_key(address: str) -> str:
-    """An address as households are matched: ignoring case, commas and spacing."""
-    return " ".join(address.lower().replace(",", " ").split())
 
 
 def find_or_create_household(address: str, postcode: str) -> Household:

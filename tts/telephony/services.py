@@ -128,7 +128,8 @@ def team_phone() -> str:
         "TTS_TEAM_PHONE", "0114 496 0000")
 
 
-def _values_for(person: Person, case=None, contact=None) -> dict[str, str]:
+def template_values(person: Person, case=None, contact=None) -> dict[str, str]:
+    """The values a text's placeholders are filled with, for this person and their case or contact."""
     end = None
     if case is not None:
         end = case.isolation_end_date
@@ -150,7 +151,7 @@ def queue_sms(actor, person: Person, trigger: str, *, case=None, contact=None, w
     if template is None or not template.is_enabled or not person.phone:
         return None
     message = Message(person_id=person.id, direction="outbound", channel="sms", trigger=trigger,
-                      to_number=person.phone, body=render(template.body, _values_for(person, case, contact)),
+                      to_number=person.phone, body=render(template.body, template_values(person, case, contact)),
                       status=MessageStatus.QUEUED, next_attempt_at=send_at or utcnow(),
                       work_item_id=getattr(work_item, "id", None), status_updated_at=utcnow())
     reason = skip_reason(person)

@@ -1,0 +1,32 @@
+"""Who someone already known is, and what is kept of them: the matching rules that the services (one
+person at a time, tts/people/services.py) and the set-based import (a whole file, tts/imports/bulk.py)
+both apply. Each works on any object with the person's attributes: a row, or the import's own record."""
+
+FILLABLE = ("phone", "email", "address", "postcode")  # a known person's details that a new entry may fill in
+
+
+def is_same_person(known, entered) -> bool:
+    """The person entered is someone already known: the same date of birth and phone, or the same name
+    (ignoring case), date of birth and postcode. Without a date of birth, nobody is matched."""
+    born = entered.date_of_birth
+    if born is None or known.date_of_birth != born:
+        return False
+    if entered.phone and known.phone == entered.phone:
+        return True
+    return bool(entered.postcode and entered.first_name and entered.last_name and known.postcode == entered.postcode
+                and known.first_name.lower() == entered.first_name.lower()
+                and known.last_name.lower() == entered.last_name.lower())
+
+
+def fill_in(known, entered) -> list[str]:
+    """A known person keeps the details they have; those they lack are taken from the new entry. Returns
+    the names of the fields filled in (for the audit event)."""
+    filled = [name for name in FILLABLE if getattr(entered, name) and not getattr(known, name)]
+    for name in filled:
+        setattr(known, name, getattr(entered, name))
+    return filled
+
+
+def household_key(address: str) -> str:
+    """An address as households are matched: ignoring case, commas and spacing."""
+    return " ".join(address.lower().replace(",", " ").split())
