@@ -87,6 +87,7 @@ def idempotent(view: Callable) -> Callable:
                 raise
             return _replay(stored, fingerprint)
 
+    wrapped.idempotent = True  # the generated API description offers the header (tts/api/openapi.py)
     return wrapped
 
 

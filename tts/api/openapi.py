@@ -1,10 +1,28 @@
-"""The OpenAPI 3 description of /api/v1, served at /api/v1/openapi.json and rendered as the API docs page."""
-from flask import jsonify, render_template
+"""The OpenAPI 3.1 description of /api/v1, generated from the app's own routes.
+
+Every /api/v1 route is described from what the app holds: its path and methods (the URL map), its path
+parameters (their converters: a record id is an integer from 1 to 2**31 - 1), who may call it (its
+`api_require` declaration), whether it takes an Idempotency-Key (`@idempotent`), its request body (the
+schema `check_body` validates it with, tts/api/schemas.py), and what its view declares with `@operation`
+(the summary, query parameters, the answers it gives, links to the operations that can follow). Served at
+/api/v1/openapi.json and rendered at /api/docs. tests/api/test_openapi.py fails when a route is not
+described or a described operation is served by no route; the schemathesis tests call every operation.
+
+Written as a small generator rather than with apispec or flask-smorest: the request schemas are already
+JSON Schema (validated with jsonschema), and the views are plain Flask views with their own guards; those
+libraries want marshmallow or pydantic schemas and views rewritten around them, for the same document.
+"""
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import current_app, jsonify, render_template
 
 from tts.api import bp
-from tts.permissions import public
-
 from tts.api.schemas import COMPONENTS, DATE, NULLABLE_DATE
+from tts.permissions import declared, public
+
+PREFIX = "/api/v1"
 
 DATETIME = {"type": "string", "format": "date-time"}
 ERRORS = {"type": "object", "properties": {"errors": {"type": "object", "additionalProperties": {
@@ -51,44 +69,6 @@ EXPORT_JOB = {"type": "object", "properties": {
     "expires_at": {"type": ["string", "null"]}},
     "required": ["job_id", "dataset", "format", "status", "rows_total", "rows_done", "percent", "status_url",
                  "download_url"]}
-EXPORT_JOB_IN = {"type": "object", "properties": {
-    "dataset": {"type": "string", "enum": ["cases", "contacts", "attempts", "escalations", "support_needs"]},
-    "format": {"type": "string", "enum": ["xlsx"]}, "from": DATE, "to": DATE, "identifiable": {"type": "boolean"}},
-    "required": ["dataset"]}
-
-
-def _json(schema: dict) -> dict:
-    return {"content": {"application/json": {"schema": schema}}}
-
-
-def _responses(ok_code: str, ok_schema: dict | None, *extra: str) -> dict:
-    out = {ok_code: {"description": "OK", **(_json(ok_schema) if ok_schema else {})},
-           "401": {"description": "No valid bearer token", **_json(ERROR)},
-           "403": {"description": "The token's role may not do this, or this record is not on the token's user's "
-                           "work (the same record rule as the web page)", **_json(ERROR)},
-           "400": {"description": "Unusable input: not valid JSON, nested too deeply, or text holding a NUL character "
-                                  "or an unpaired surrogate (never stored)", **_json(ERROR)},
-           "503": {"description": "The database is briefly unavailable: try again (with the same Idempotency-Key "
-                                  "for a creating operation)", **_json(ERROR)}}
-    for code in extra:
-        out[code] = {"description": {"404": "Not found", "409": "Conflict: the claim is someone else's",
-                                     "422": "Field errors", "204": "Nothing to hand out"}[code],
-                     **(_json(ERRORS) if code == "422" else _json(ERROR) if code in ("404", "409") else {})}
-    if ok_code == "202":
-        out["202"]["description"] = "Accepted: the job to poll (Location header)"
-    return out
-
-
-def _linked(responses: dict, code: str, links: dict[str, dict]) -> dict:
-    """OpenAPI links: which operation can follow this answer, with which of its values (clients, and the
-    suite's stateful schemathesis run, follow them)."""
-    responses[code]["links"] = {f"to_{op}": {"operationId": op, "parameters": params} for op, params in links.items()}
-    return responses
-
-
-def _id(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True,
-            "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
 
 
 IDEMPOTENCY_KEY = {
@@ -107,114 +87,143 @@ IMPORT_BATCH = {"type": "object", "properties": {
     "required": ["batch_id", "status", "errors"]}
 
 
-def creating(operation: dict) -> dict:
-    """A creating operation: it takes an Idempotency-Key."""
-    operation["parameters"] = [*operation.get("parameters", []), IDEMPOTENCY_KEY]
-    return operation
+RESPONSE_SCHEMAS = {"Person": PERSON, "Contact": CONTACT, "Case": CASE, "WorkItem": WORK_ITEM,
+                    "Escalation": ESCALATION, "KpiGroup": KPI_GROUP, "ExportJob": EXPORT_JOB, "ImportBatch": IMPORT_BATCH}
+DESCRIPTIONS = {"200": "OK", "201": "Created", "202": "Accepted: the job to poll (Location header)",
+                "204": "Nothing to hand out", "404": "Not found", "409": "Conflict with the record as it stands",
+                "410": "Gone: the file was deleted", "422": "Field errors, every one at once"}
 
 
-def body(name: str) -> dict:
-    return {"required": True, **_json({"$ref": f"#/components/schemas/{name}"})}
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+CLAIM = {"type": "object", "properties": {"work_item": ref("WorkItem"), "also_claimed": {
+    "type": "array", "items": ref("WorkItem")}}, "required": ["work_item", "also_claimed"]}
+KPIS = {"type": "object", "properties": {
+    name: ref("KpiGroup") for name in ("cases", "contacts", "household_contacts", "non_household_contacts")}
+    | {"escalations": {"type": "object", "properties": {"opened": {"type": "integer"}, "resolved": {"type": "integer"}}}},
+    "required": ["cases", "contacts", "household_contacts", "non_household_contacts", "escalations"]}
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    summary: str
+    ok: str = "200"
+    schema: dict | None = None  # the answer's body
+    media: tuple[str, ...] = ("application/json",)  # the answer's types (a file: text/csv, a spreadsheet)
+    body: str | dict | None = None  # the request body: a tts/api/schemas.py name (check_body), or a schema
+    query: dict[str, dict] = field(default_factory=dict)  # name -> schema (a name ending in * is required)
+    answers: tuple[str, ...] = ()  # other answers it gives besides the standard ones
+    path_enums: dict[str, list] = field(default_factory=dict)
+    links: dict[str, dict] = field(default_factory=dict)  # operationId -> {parameter: runtime expression}
+    describes_itself: bool = False  # the description itself: no token
+
+
+def operation(operation_id: str, summary: str, **details) -> Callable:
+    """Route decorator (right under the route): what the generated description says of this operation."""
+
+    def declare(view: Callable) -> Callable:
+        view.openapi = Operation(operation_id, summary, **details)
+        return view
+
+    return declare
+
+
+def _json(schema: dict, media: tuple[str, ...] = ("application/json",)) -> dict:
+    return {"content": {m: {"schema": schema} for m in media}}
+
+
+ERROR_JSON = _json(ERROR)
+STANDARD = {
+    "400": {"description": "Unusable input: not valid JSON, nested too deeply, or text holding a NUL character "
+                           "or an unpaired surrogate (never stored)", **ERROR_JSON},
+    "401": {"description": "No valid bearer token", **ERROR_JSON},
+    "403": {"description": "The token's role may not do this, or this record is not on the token's user's "
+                           "work (the same record rule as the web page)", **ERROR_JSON},
+    "503": {"description": "The database is briefly unavailable: try again (with the same Idempotency-Key "
+                           "for a creating operation)", **ERROR_JSON},
+}
+
+
+def _path(rule) -> tuple[str, list[dict]]:
+    """The OpenAPI path of a Werkzeug rule, and its path parameters from the rule's converters."""
+    parameters = []
+    for name, converter in rule._converters.items():
+        if type(converter).__name__ == "IdConverter":
+            schema = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+        else:
+            schema = {"type": "string"}
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule).removeprefix(PREFIX), parameters
+
+
+def _describe(rule, method: str, view) -> dict:
+    op: Operation = view.openapi
+    path, parameters = _path(rule)
+    for parameter in parameters:
+        if parameter["name"] in op.path_enums:
+            parameter["schema"] = {"type": "string", "enum": list(op.path_enums[parameter["name"]])}
+    for name, schema in op.query.items():
+        parameters.append({"name": name.rstrip("*"), "in": "query", "required": name.endswith("*"), "schema": schema})
+    if getattr(view, "idempotent", False):
+        parameters.append(IDEMPOTENCY_KEY)
+    responses = {op.ok: {"description": DESCRIPTIONS.get(op.ok, "OK"),
+                         **(_json(op.schema, op.media) if op.schema is not None else {})}}
+    answers = set(op.answers) | ({"422"} if op.body is not None or op.query else set())
+    if any(p["in"] == "path" and p["schema"].get("type") == "integer" for p in parameters):
+        answers.add("404")
+    for code in sorted(answers - {op.ok}):
+        responses[code] = {"description": DESCRIPTIONS[code],
+                           **(_json(ERRORS) if code == "422" else ERROR_JSON if code != "204" else {})}
+    if op.links:
+        responses[op.ok]["links"] = {f"to_{target}": {"operationId": target, "parameters": params}
+                                     for target, params in op.links.items()}
+    described = {"operationId": op.operation_id, "summary": op.summary, "parameters": parameters,
+                 "responses": responses}
+    if op.describes_itself:
+        described["security"] = []
+        responses["503"] = STANDARD["503"]
+    else:
+        responses.update({code: answer for code, answer in STANDARD.items() if code not in responses})
+        access = declared(view)
+        if access is not None and access.permissions:
+            described["description"] = "Needs: " + ", ".join(access.permissions) + (
+                f". {access.note[0].upper()}{access.note[1:]}." if access.note else ".")
+    if isinstance(op.body, str):
+        described["requestBody"] = {"required": True, **_json(ref(op.body))}
+    elif op.body is not None:
+        described["requestBody"] = {"required": True, "content": op.body}
+    return path, described
 
 
 def spec() -> dict:
-    ref = lambda name: {"$ref": f"#/components/schemas/{name}"}  # noqa: E731
-    paths = {
-        "/cases": {"post": creating({"operationId": "createCase", "summary": "Log a case",
-                                     "requestBody": body("CaseIn"),
-                                     "responses": _linked(_responses("201", ref("Case"), "422"), "201", {
-                                         "getCase": {"case_id": "$response.body#/id"},
-                                         "createContact": {"case_id": "$response.body#/id"},
-                                         "getPerson": {"person_id": "$response.body#/person/id"},
-                                         "createSupportNeed": {"person_id": "$response.body#/person/id"}})})},
-        "/cases/{case_id}": {"get": {"operationId": "getCase", "summary": "A case with its contacts (audited)",
-                                     "parameters": [_id("case_id")],
-                                     "responses": _responses("200", ref("Case"), "404")}},
-        "/cases/{case_id}/contacts": {"post": creating({
-            "operationId": "createContact", "summary": "Add a contact", "parameters": [_id("case_id")], "requestBody": body("ContactIn"),
-            "responses": _responses("201", ref("Contact"), "404", "422")})},
-        "/people/{person_id}": {"get": {"operationId": "getPerson",
-                                        "summary": "A person with their cases and contact records (audited)",
-                                        "parameters": [_id("person_id")], "responses": _responses("200", ref("Person"), "404")}},
-        "/people/{person_id}/messages": {"get": {"summary": "A person's texts", "parameters": [_id("person_id")],
-                                                 "responses": _responses("200", {"type": "array", "items": {"type": "object"}}, "404")}},
-        "/queue/claim": {"post": {"operationId": "claimNext", "summary": "Claim the next due call",
-                                  "responses": _linked(_responses("200", {
-            "type": "object", "properties": {"work_item": ref("WorkItem"), "also_claimed": {
-                "type": "array", "items": ref("WorkItem")}}, "required": ["work_item", "also_claimed"]}, "204"), "200", {
-                "recordAttempt": {"item_id": "$response.body#/work_item/id"},
-                "releaseItem": {"item_id": "$response.body#/work_item/id"}})}},
-        "/work-items/{item_id}/claim": {"post": {"summary": "Claim one item", "parameters": [_id("item_id")],
-                                                  "responses": _responses("200", {"type": "object"}, "404", "409")}},
-        "/work-items/{item_id}/release": {"post": {"operationId": "releaseItem", "summary": "Give a claim back", "parameters": [_id("item_id")],
-                                                    "responses": _responses("200", {"type": "object"}, "404", "409")}},
-        "/work-items/{item_id}/attempts": {"post": creating({
-            "operationId": "recordAttempt", "summary": "Record a call outcome", "parameters": [_id("item_id")], "requestBody": body("AttemptIn"),
-            "responses": _responses("201", {"type": "object"}, "404", "409", "422")})},
-        "/calls/attempts": {"post": creating({
-            "summary": "Record one outcome for everyone claimed onto a call (all or nothing)",
-            "requestBody": body("CallAttemptIn"),
-            "responses": _responses("201", {"type": "object", "properties": {"attempts": {
-                "type": "array", "items": {"type": "object"}}}}, "409", "422")})},
-        "/work-items/reassign": {"post": {
-            "summary": "Reassign items (supervisors)", "requestBody": body("ReassignIn"),
-            "responses": _responses("200", {"type": "object"}, "422")}},
-        "/escalations/{escalation_id}/visits": {"post": {
-            "summary": "Record a doorstep visit", "parameters": [_id("escalation_id")], "requestBody": body("VisitIn"),
-            "responses": _responses("201", {"type": "object"}, "404", "422")}},
-        "/people/{person_id}/support-needs": {"post": creating({
-            "operationId": "createSupportNeed", "summary": "Log a support need", "parameters": [_id("person_id")], "requestBody": body("SupportIn"),
-            "responses": _responses("201", {"type": "object"}, "404", "422")})},
-        "/imports": {"post": creating({
-            "summary": "Import a national-referral CSV file (small files at once, large ones in the background); "
-                       "a file with any bad row is rejected whole, every problem listed",
-            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                "type": "object", "properties": {"file": {"type": "string", "format": "binary"}},
-                "required": ["file"]}}}},
-            "responses": _responses("201", IMPORT_BATCH, "422")})},
-        "/imports/{batch_id}": {"get": {"summary": "An import's progress and problems",
-                                        "parameters": [_id("batch_id")],
-                                        "responses": _responses("200", IMPORT_BATCH, "404")}},
-        "/support-needs/{need_id}": {"patch": {
-            "summary": "Move a support need on (supervisors)", "parameters": [_id("need_id")],
-            "requestBody": body("SupportPatch"), "responses": _responses("200", {"type": "object"}, "404", "422")}},
-        "/escalations": {"get": {"summary": "Escalations", "parameters": [
-            {"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in ("status", "reason", "district")],
-            "responses": _responses("200", {"type": "array", "items": ref("Escalation")})}},
-        "/exports/jobs": {"post": {
-            "summary": "Build a spreadsheet export in the background (GET /exports/{dataset}.xlsx answers the same "
-                       "202 when the range is too large to build at once); the same request again returns the same job",
-            "requestBody": {"required": True, **_json(EXPORT_JOB_IN)},
-            "responses": _responses("202", EXPORT_JOB, "422")}},
-        "/exports/jobs/{job_id}": {"get": {
-            "summary": "An export job's progress; download_url once done (only the requester's jobs)",
-            "parameters": [_id("job_id")], "responses": _responses("200", EXPORT_JOB, "404")},
-            "delete": {"summary": "Delete the job's file now (the job stays, marked expired); 409 while it is built",
-                       "parameters": [_id("job_id")], "responses": _responses("200", EXPORT_JOB, "404", "409")}},
-        "/reports/kpis": {"get": {"summary": "KPIs for a date range", "parameters": [
-            {"name": "from", "in": "query", "required": True, "schema": DATE},
-            {"name": "to", "in": "query", "required": True, "schema": DATE}],
-            "responses": _responses("200", {"type": "object", "properties": {
-                name: ref("KpiGroup") for name in ("cases", "contacts", "household_contacts", "non_household_contacts")}
-                | {"escalations": {"type": "object", "properties": {"opened": {"type": "integer"},
-                                                                    "resolved": {"type": "integer"}}}},
-                "required": ["cases", "contacts", "household_contacts", "non_household_contacts", "escalations"]}, "422")}},
-    }
+    paths: dict[str, dict] = {}
+    for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not rule.rule.startswith(PREFIX + "/"):
+            continue
+        view = current_app.view_functions[rule.endpoint]
+        if getattr(view, "openapi", None) is None:
+            continue  # not described: tests/api/test_openapi.py names it
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            path, described = _describe(rule, method, view)
+            paths.setdefault(path, {})[method.lower()] = described
     return {
         "openapi": "3.1.0",
         "info": {"title": "TTS API", "version": "1",
                  "description": "Test, trace and support: bearer-token JSON API for integrations. Personal data: "
                                 "every read is audited."},
-        "servers": [{"url": "/api/v1"}],
+        "servers": [{"url": PREFIX}],
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-                       "schemas": {**COMPONENTS, "Person": PERSON, "Contact": CONTACT, "Case": CASE,
-                                   "WorkItem": WORK_ITEM, "Escalation": ESCALATION, "KpiGroup": KPI_GROUP}},
+                       "schemas": {**COMPONENTS, **RESPONSE_SCHEMAS}},
         "paths": paths,
     }
 
 
 @bp.get("/openapi.json", endpoint="openapi")
+@operation("getDescription", "This description (OpenAPI 3.1)", schema={"type": "object"}, describes_itself=True)
 @public
 def openapi_json():
     return jsonify(spec())

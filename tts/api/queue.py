@@ -17,6 +17,7 @@ from tts.callqueue.services import calling_resumes_at, claim_item, claim_next, r
 from tts.errors import ErrorCollector
 from tts.escalation.services import filtered_escalations
 from tts.extensions import db
+from tts.api.openapi import CLAIM, operation, ref
 
 
 def _claim_body(claim) -> dict:
@@ -26,6 +27,9 @@ def _claim_body(claim) -> dict:
 
 
 @bp.post("/queue/claim")
+@operation("claimNext", "Claim the next due call", schema=CLAIM, answers=("204",), links={
+    "recordAttempt": {"item_id": "$response.body#/work_item/id"},
+    "releaseItem": {"item_id": "$response.body#/work_item/id"}})
 @api_require("queue.work")
 def queue_claim():
     claim = claim_next(g.api_user)
@@ -45,6 +49,7 @@ def _item(item_id: int) -> WorkItem:
 
 
 @bp.post("/work-items/<id:item_id>/claim")
+@operation("claimItem", "Claim one item", schema=CLAIM, answers=("409",))
 @api_require("queue.work", record="work_item")
 def work_item_claim(item_id: int):
     claim = claim_item(g.api_user, work_item_or_403(g.api_user, item_id))  # ClaimConflict: 409
@@ -52,6 +57,7 @@ def work_item_claim(item_id: int):
 
 
 @bp.post("/work-items/<id:item_id>/release")
+@operation("releaseItem", "Give a claim back", schema={"type": "object"}, answers=("409",))
 @api_require("queue.work", record="work_item")
 def work_item_release(item_id: int):
     body = request.get_json(silent=True) or {}
@@ -84,6 +90,8 @@ def _attempt_body(result) -> dict:
 
 
 @bp.post("/work-items/<id:item_id>/attempts")
+@operation("recordAttempt", "Record a call outcome", ok="201", schema={"type": "object"}, body="AttemptIn",
+           answers=("409",))
 @api_require("queue.work", record="work_item")
 @idempotent
 def work_item_attempt(item_id: int):
@@ -99,6 +107,9 @@ def work_item_attempt(item_id: int):
 
 
 @bp.post("/calls/attempts")
+@operation("recordCall", "Record one outcome for everyone claimed onto a call (all or nothing)", ok="201",
+           schema={"type": "object", "properties": {"attempts": {"type": "array", "items": {"type": "object"}}}},
+           body="CallAttemptIn", answers=("409",))
 @api_require("queue.work")
 @idempotent
 def call_attempt():
@@ -123,6 +134,9 @@ def call_attempt():
 
 
 @bp.get("/escalations")
+@operation("listEscalations", "Escalations",
+           schema={"type": "array", "items": ref("Escalation")},
+           query={name: {"type": "string"} for name in ("status", "reason", "district", "assignee_id")})
 @api_require("escalation.view")
 def escalations():
     stmt = filtered_escalations(status=request.args.get("status") or None, reason=request.args.get("reason") or None,

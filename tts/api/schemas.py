@@ -43,9 +43,15 @@ SUPPORT_PATCH = {"type": "object", "properties": {
     "status": {"type": "string", "enum": ["requested", "referred", "fulfilled", "declined"]},
     "referred_to": TEXT, "notes": TEXT, "notify": {"type": "boolean"}}}
 
+EXPORT_JOB_IN = {"type": "object", "properties": {
+    "dataset": {"type": "string", "enum": ["cases", "contacts", "attempts", "escalations", "support_needs"]},
+    "format": {"type": "string", "enum": ["xlsx"]}, "from": DATE, "to": DATE, "identifiable": {"type": "boolean"}},
+    "required": ["dataset"]}
+
 COMPONENTS = {"PersonIn": PERSON_IN, "CaseIn": CASE_IN, "ContactIn": CONTACT_IN, "AttemptIn": ATTEMPT_IN,
               "CallAttemptIn": CALL_ATTEMPT_IN,
-              "ReassignIn": REASSIGN_IN, "VisitIn": VISIT_IN, "SupportIn": SUPPORT_IN, "SupportPatch": SUPPORT_PATCH}
+              "ReassignIn": REASSIGN_IN, "VisitIn": VISIT_IN, "SupportIn": SUPPORT_IN, "SupportPatch": SUPPORT_PATCH,
+              "ExportJobIn": EXPORT_JOB_IN}
 _REGISTRY_ROOT = {"$defs": COMPONENTS}
 
 

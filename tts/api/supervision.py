@@ -14,6 +14,7 @@ from tts.people.access import may_record_visit, person_or_403
 from tts.supervision.services import load_assignee, reassign_items
 from tts.support.models import SupportNeed
 from tts.support.services import create_support_need, update_support_need
+from tts.api.openapi import operation
 
 
 def _body(schema: str) -> dict:
@@ -36,6 +37,7 @@ def support_json(need: SupportNeed) -> dict:
 
 
 @bp.post("/work-items/reassign")
+@operation("reassignItems", "Reassign items (supervisors)", schema={"type": "object"}, body="ReassignIn")
 @api_require("supervise")
 def reassign():
     body = _body("ReassignIn")
@@ -58,6 +60,7 @@ def reassign():
 
 
 @bp.post("/escalations/<id:escalation_id>/visits")
+@operation("recordVisit", "Record a doorstep visit", ok="201", schema={"type": "object"}, body="VisitIn")
 @api_require(record="visit", note="escalation.view, or the field officer the visit is assigned to")
 def visit(escalation_id: int):
     escalation = db.session.get(Escalation, escalation_id) or abort(404)
@@ -72,6 +75,7 @@ def visit(escalation_id: int):
 
 
 @bp.post("/people/<id:person_id>/support-needs")
+@operation("createSupportNeed", "Log a support need", ok="201", schema={"type": "object"}, body="SupportIn")
 @api_require("support.create", record="own_person")
 @idempotent
 def create_support(person_id: int):
@@ -83,6 +87,8 @@ def create_support(person_id: int):
 
 
 @bp.patch("/support-needs/<id:need_id>")
+@operation("updateSupportNeed", "Move a support need on (supervisors)", schema={"type": "object"},
+           body="SupportPatch")
 @api_require("support.manage", record="role")
 def update_support(need_id: int):
     need = db.session.get(SupportNeed, need_id) or abort(404)

@@ -15,6 +15,7 @@ from tts.errors import ErrorCollector, ValidationFailed
 from tts.extensions import db
 from tts.people.access import case_or_403, person_or_403
 from tts.people.validation import PersonData
+from tts.api.openapi import operation, ref
 
 PERSON_FIELDS = ("first_name", "last_name", "date_of_birth", "phone", "email", "address", "postcode")
 
@@ -62,6 +63,10 @@ def _with_parse_errors(errors: ErrorCollector, service, *args, **kwargs):
 
 
 @bp.post("/cases")
+@operation("createCase", "Log a case", ok="201", schema=ref("Case"), body="CaseIn", links={
+    "getCase": {"case_id": "$response.body#/id"}, "createContact": {"case_id": "$response.body#/id"},
+    "getPerson": {"person_id": "$response.body#/person/id"},
+    "createSupportNeed": {"person_id": "$response.body#/person/id"}})
 @api_require("case.create")
 @idempotent
 def create_case_endpoint():
@@ -79,6 +84,7 @@ def create_case_endpoint():
 
 
 @bp.get("/cases/<id:case_id>")
+@operation("getCase", "A case with its contacts (audited)", schema=ref("Case"))
 @api_require("case.view", record="own_case")
 def get_case(case_id: int):
     case = case_or_403(g.api_user, case_id)
@@ -87,6 +93,7 @@ def get_case(case_id: int):
 
 
 @bp.post("/cases/<id:case_id>/contacts")
+@operation("createContact", "Add a contact", ok="201", schema=ref("Contact"), body="ContactIn")
 @api_require("case.create", record="own_case")
 @idempotent
 def create_contact_endpoint(case_id: int):
@@ -104,6 +111,7 @@ def create_contact_endpoint(case_id: int):
 
 
 @bp.get("/people/<id:person_id>")
+@operation("getPerson", "A person with their cases and contact records (audited)", schema=ref("Person"))
 @api_require("person.view", record="own_person")
 def get_person(person_id: int):
     person = person_or_403(g.api_user, person_id)
@@ -115,6 +123,8 @@ def get_person(person_id: int):
 
 
 @bp.get("/people/<id:person_id>/messages")
+@operation("getPersonMessages", "A person's texts, newest first (audited)",
+           schema={"type": "array", "items": {"type": "object"}})
 @api_require("person.view", record="own_person")
 def person_messages_endpoint(person_id: int):
     from tts.api.serializers import message_json

@@ -10,6 +10,7 @@ from tts.imports import bp
 from tts.imports.models import ImportBatch
 from tts.imports.services import TEMPLATE_CSV, file_problem, history, import_now_or_later, progress_of
 from tts.permissions import require
+from tts.api.openapi import operation, ref
 
 MAX_BYTES = 50 * 1024 * 1024
 
@@ -74,6 +75,11 @@ def batch_json(batch: ImportBatch) -> dict:
 
 
 @api_bp.post("/imports")
+@operation("importFile", "Import a national-referral CSV file (small files at once, large ones in the "
+           "background); a file with any bad row is rejected whole, every problem listed", ok="201",
+           schema=ref("ImportBatch"), body={"multipart/form-data": {"schema": {
+               "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}}},
+           links={"getImport": {"batch_id": "$response.body#/batch_id"}})
 @api_require("import.run")
 @idempotent
 def import_api():
@@ -87,6 +93,7 @@ def import_api():
 
 
 @api_bp.get("/imports/<id:batch_id>")
+@operation("getImport", "An import's progress and problems", schema=ref("ImportBatch"))
 @api_require("import.run", record="role")
 def import_status(batch_id: int):
     return jsonify(batch_json(db.session.get(ImportBatch, batch_id) or abort(404)))

@@ -4,7 +4,7 @@ import os
 from dataclasses import dataclass
 
 from flask import (Response, abort, flash, g, jsonify, make_response, redirect, render_template, request,
-                   send_file, stream_with_context, url_for)
+                   stream_with_context, url_for)
 from flask_login import current_user
 
 from tts.api import bp as api_bp
@@ -21,6 +21,8 @@ from tts.reports.exporting import XLSX_MAX_ROWS, audit_export, count_rows, csv_c
 from tts.reports.filters import Filters
 from tts.reports.models import ExportJob
 from tts.reports.views import parse_filters
+from tts.api.openapi import operation, ref
+from tts.api.schemas import DATE, check_body
 
 FORMATS = ("csv", "xlsx")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -67,9 +69,23 @@ def _send(user, p: Prepared):
         return Response(stream_with_context(chunks), mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{filename}"', "X-Row-Count": str(p.total)})
     path, _ = xlsx_file(p.ds, today())
-    response = send_file(path, download_name=filename, as_attachment=True, mimetype=XLSX_MIME)
-    response.call_on_close(lambda: os.path.exists(path) and os.unlink(path))
+    size = os.path.getsize(path)
+    response = Response(_file_then_delete(path), mimetype=XLSX_MIME, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Content-Length": str(size)})
+    response.call_on_close(lambda: os.path.exists(path) and os.unlink(path))  # closed before it was read
     return response
+
+
+def _file_then_delete(path: str, chunk: int = 256 * 1024):
+    """The temporary file a chunk at a time, opened only while it is read, and deleted once read (or when
+    the response is closed unread)."""
+    try:
+        with open(path, "rb") as handle:
+            while piece := handle.read(chunk):
+                yield piece
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
 
 
 def _known(name: str, fmt: str) -> None:
@@ -210,6 +226,10 @@ _FORBIDDEN = {"error": "Identifiable exports need the export_identifiable permis
 
 
 @api_bp.get("/exports/<name>.<fmt>")
+@operation("downloadExport", "An export file (CSV streams at any size); for a spreadsheet too large to build "
+           "while the client waits, 202 and the job to poll", schema={"type": "string", "format": "binary"},
+           media=("text/csv", XLSX_MIME), answers=("202", "404", "422"), path_enums={"name": DATASETS, "fmt": ["csv", "xlsx"]},
+           query={"from": DATE, "to": DATE, "identifiable": {"type": "string", "enum": ["true", "false"]}})
 @api_require("reports.export")
 def export_api(name: str, fmt: str):
     """The file; or, for a spreadsheet too large to build while the client waits, 202 and a job to poll."""
@@ -225,25 +245,24 @@ def export_api(name: str, fmt: str):
 
 
 @api_bp.post("/exports/jobs")
+@operation("startExportJob", "Build a spreadsheet export in the background; the same request again "
+           "returns the same job", ok="202", schema=ref("ExportJob"), body="ExportJobIn",
+           links={"getExportJob": {"job_id": "$response.body#/job_id"},
+                  "deleteExportFile": {"job_id": "$response.body#/job_id"}})
 @api_require("reports.export")
 def start_export_job_api():
-    """Build an export in the background whatever its size: JSON {dataset, format, from, to, identifiable}."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ValidationFailed({"body": ["Send a JSON object: dataset, format, from, to, identifiable"]})
+    """Build an export in the background whatever its size: JSON {dataset, format, from, to, identifiable},
+    checked against the ExportJobIn schema (the one the API description shows)."""
     errors = ErrorCollector()
-    name, fmt = data.get("dataset"), data.get("format", "xlsx")
-    if name not in DATASETS:
-        errors.add("dataset", f"Dataset must be one of {', '.join(DATASETS)}")
-    if fmt != "xlsx":
-        errors.add("format", "Format must be xlsx: CSV downloads stream straight away at any size")
-    identifiable = data.get("identifiable", False)
-    if not isinstance(identifiable, bool):
-        errors.add("identifiable", "Give true or false")
-    for key in ("from", "to"):
-        if key in data and (not isinstance(data[key], str) or not data[key].strip()):
-            errors.add(key, "Use a date in the form YYYY-MM-DD, or leave it out for the default")
+    raw = request.get_json(silent=True)
+    if isinstance(raw, dict):  # the schema's own messages for these two say less
+        if raw.get("dataset") not in DATASETS:
+            errors.add("dataset", f"Dataset must be one of {', '.join(DATASETS)}")
+        if raw.get("format", "xlsx") != "xlsx":
+            errors.add("format", "Format must be xlsx: CSV downloads stream straight away at any size")
+    data = check_body("ExportJobIn", raw, errors)
     errors.raise_if_any()
+    name, fmt, identifiable = data["dataset"], data.get("format", "xlsx"), data.get("identifiable", False)
     args = {k: data[k] for k in ("from", "to") if data.get(k)} | {"identifiable": str(identifiable).lower()}
     try:
         p = _prepare(g.api_user, name, fmt, args)
@@ -259,6 +278,8 @@ def _api_job(job_id: int) -> ExportJob:
 
 
 @api_bp.get("/exports/jobs/<id:job_id>")
+@operation("getExportJob", "An export job's progress; download_url once done (only the requester's jobs)",
+           schema=ref("ExportJob"))
 @api_require("reports.export", record="own_job")
 def export_job_api(job_id: int):
     job = _api_job(job_id)
@@ -266,6 +287,9 @@ def export_job_api(job_id: int):
 
 
 @api_bp.get("/exports/jobs/<id:job_id>/file")
+@operation("downloadExportFile", "The export job's file, once done (only the requester's jobs)",
+           schema={"type": "string", "format": "binary"},
+           media=(XLSX_MIME,), answers=("409", "410"))
 @api_require("reports.export", record="own_job")
 def export_job_file_api(job_id: int):
     job = _api_job(job_id)
@@ -278,6 +302,8 @@ def export_job_file_api(job_id: int):
 
 
 @api_bp.delete("/exports/jobs/<id:job_id>")
+@operation("deleteExportFile", "Delete the job's file now (the job stays, marked expired); 409 while it is "
+           "built", schema=ref("ExportJob"), answers=("409",))
 @api_require("reports.export", record="own_job")
 def delete_export_file_api(job_id: int):
     """Delete the file now (the job stays, marked expired); 409 while it is being built."""

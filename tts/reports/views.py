@@ -14,6 +14,8 @@ from tts.reports.charts import LABELS, bar_chart, reach_chart
 from tts.reports.filters import Filters
 from tts.reports.kpis import NATIONAL_REFERENCE, compute_cached, publication_rows
 from tts.permissions import require
+from tts.api.openapi import KPIS, operation
+from tts.api.schemas import DATE
 
 PUBLIC_KEYS = ("total", "reached", "reached_pct", "reached_within_24h_pct", "median_hours_to_reach")
 
@@ -79,6 +81,8 @@ def publication():
 
 
 @api_bp.get("/reports/kpis")
+@operation("getKpis", "KPIs for a date range", schema=KPIS, query={"from*": DATE, "to*": DATE,
+           "district": {"type": "string"}, "source": {"type": "string"}})
 @api_require("reports.view")
 def kpis_api():
     errors = ErrorCollector()
