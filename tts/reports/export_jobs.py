@@ -19,6 +19,7 @@ from sqlalchemy import delete, insert, select, text, update
 from tts.jobs import job, run_pending
 from tts.audit.services import record_event
 from tts.clock import today, utcnow
+from tts.errors import DomainError
 from tts.extensions import db
 from tts.reports.datasets import dataset
 from tts.reports.exporting import ExportTooLarge, audit_export, xlsx_file
@@ -168,6 +169,36 @@ def delete_file(actor, job: ExportJob) -> None:
 
 
 # --- Downloads ------------------------------------------------------------------------------------------------
+
+class FileNotReady(DomainError):
+    http_status = 409
+
+
+class FileGone(DomainError):
+    http_status = 410
+
+
+def take_file(actor, job: ExportJob) -> ExportJob:
+    """The job's file for the person who asked (the web page and the API alike): gone once deleted, not
+    ready before it is built; the download is audited."""
+    if job.status == "expired":
+        raise FileGone("The file is deleted (after its keeping time, or by you): start the export again")
+    if job.status != "done":
+        raise FileNotReady(f"The file is not ready: the job is {job.status}")
+    record_download(actor, job)
+    return job
+
+
+def delete_job_file(actor, job: ExportJob) -> bool:
+    """Delete the job's file now (the web page and the API alike); not while it is being built. True when
+    a file was deleted (an expired job has none)."""
+    if job.status in ("pending", "running"):
+        raise FileNotReady(f"The file is not built yet: the job is {job.status}")
+    if job.status != "done":
+        return False
+    delete_file(actor, job)
+    return True
+
 
 def record_download(actor, job: ExportJob) -> None:
     record_event(actor, "export.download", None, {"job_id": job.id, "dataset": job.dataset, "format": job.fmt,

@@ -14,8 +14,8 @@ from tts.errors import ErrorCollector, ValidationFailed
 from tts.permissions import require
 from tts.reports import bp
 from tts.reports.copy_csv import copy_csv_chunks, uses_copy
-from tts.reports.export_jobs import (delete_file, expires_at, file_chunks, job_for, jobs_of, percent_of,
-                                     progress_of, record_download, runs_in_background, start_job)
+from tts.reports.export_jobs import (FileGone, FileNotReady, delete_job_file, expires_at, file_chunks, job_for,
+                                     jobs_of, percent_of, progress_of, runs_in_background, start_job, take_file)
 from tts.reports.datasets import DATASETS, Dataset, dataset
 from tts.reports.exporting import XLSX_MAX_ROWS, audit_export, count_rows, csv_chunks, xlsx_file
 from tts.reports.filters import Filters
@@ -180,12 +180,13 @@ def export_job_progress(job_id: int):
 @require("reports.export", record="own_job")
 def export_job_file(job_id: int):
     job = _my_job(job_id)
-    if job.status == "expired":
+    try:
+        take_file(current_user, job)
+    except FileGone:
         return render_template("reports/export_job.html", job=job, done_rows=job.rows_total, pct=100,
                                expires=None), 410
-    if job.status != "done":
+    except FileNotReady:
         return redirect(url_for("reports.export_job", job_id=job.id))
-    record_download(current_user, job)
     return _stream_job_file(job)
 
 
@@ -193,9 +194,11 @@ def export_job_file(job_id: int):
 @require("reports.export", record="own_job")
 def delete_export_file(job_id: int):
     job = _my_job(job_id)
-    if job.status == "done":
-        delete_file(current_user, job)
-        flash("The file is deleted.", "success")
+    try:
+        if delete_job_file(current_user, job):
+            flash("The file is deleted.", "success")
+    except FileNotReady as exc:
+        flash(str(exc), "info")
     return redirect(url_for("reports.export_job", job_id=job.id), 303)
 
 
@@ -292,12 +295,7 @@ def export_job_api(job_id: int):
            media=(XLSX_MIME,), answers=("409", "410"))
 @api_require("reports.export", record="own_job")
 def export_job_file_api(job_id: int):
-    job = _api_job(job_id)
-    if job.status == "expired":
-        return {"error": "The file is deleted (after its keeping time, or by you): start the export again"}, 410
-    if job.status != "done":
-        return {"error": f"The file is not ready: the job is {job.status}"}, 409
-    record_download(g.api_user, job)
+    job = take_file(g.api_user, _api_job(job_id))  # FileGone: 410; FileNotReady: 409
     return _stream_job_file(job)
 
 
@@ -308,8 +306,5 @@ def export_job_file_api(job_id: int):
 def delete_export_file_api(job_id: int):
     """Delete the file now (the job stays, marked expired); 409 while it is being built."""
     job = _api_job(job_id)
-    if job.status in ("pending", "running"):
-        return {"error": f"The file is not built yet: the job is {job.status}"}, 409
-    if job.status == "done":
-        delete_file(g.api_user, job)
+    delete_job_file(g.api_user, job)  # FileNotReady: 409
     return jsonify(job_json(job))
