@@ -12,6 +12,19 @@ ROOT = Path(__file__).resolve().parent.parent
 KNOWN_CIRCLES: list[set[str]] = []
 
 
+def _runtime_nodes(tree: ast.AST):
+    """Every node, except those under `if TYPE_CHECKING:`: imports only a type checker reads (the models'
+    typed relationships name each other's classes) never run, so they cannot form a circle."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            stack.extend(node.orelse)
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+
+
 def module_graph(package: Path = ROOT / "tts") -> dict[str, set[str]]:
     modules = {}
     for path in package.rglob("*.py"):
@@ -20,7 +33,7 @@ def module_graph(package: Path = ROOT / "tts") -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {name: set() for name in modules}
     for name, path in modules.items():
         package_name = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
@@ -88,6 +101,8 @@ def test_the_finder_finds_a_circle_through_an_import_inside_a_function(tmp_path)
     (package / "a.py").write_text("from pkg.b import thing\n")
     (package / "b.py").write_text("def thing():\n    from pkg import a\n")
     (package / "c.py").write_text("from . import a\n")
+    (package / "d.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import e\n")
+    (package / "e.py").write_text("from pkg import d\n")  # d reads e only for a type checker: no circle
     assert circles(module_graph(package)) == [{"pkg.a", "pkg.b"}]
 
 

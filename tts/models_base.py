@@ -1,5 +1,6 @@
 """Column types and mixins shared by every feature's models."""
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
@@ -23,3 +24,37 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Labelled(StrEnum):
+    """A stored value (a status, a kind) declared with the words a page shows for it, and the colour of its
+    GOV.UK tag: members are `NAME = "value", "Label"[, "tag colour"]`, and templates show `.label` and
+    `.tag` (or the model's `status_label` and `status_tag`), never their own wording or colour for a value.
+    `label_of` and `tag_of` read a stored string's."""
+
+    def __new__(cls, value: str, label: str = "", tag: str = ""):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label or value.replace("_", " ").capitalize()
+        member.tag = tag  # "" is the default (blue) tag
+        return member
+
+    @classmethod
+    def label_of(cls, value: str | None) -> str:
+        if value is None:
+            return ""
+        try:
+            return cls(value).label
+        except ValueError:
+            return value.replace("_", " ").capitalize()
+
+    @classmethod
+    def tag_of(cls, value: str | None) -> str:
+        try:
+            return cls(value).tag
+        except ValueError:
+            return "grey"
+
+    @classmethod
+    def labels(cls) -> dict[str, str]:
+        return {member.value: member.label for member in cls}

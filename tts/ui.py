@@ -117,9 +117,12 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals():
         from tts.auth.mfa import recovery_codes_left
+        from tts.callqueue.models import KIND_LABELS as ITEM_KIND_LABELS
+        from tts.callqueue.models import OUTCOME_LABELS
         from tts.support.models import KIND_LABELS, URGENCY_LABELS
 
         return {"can": can, "role_labels": ROLE_LABELS, "Role": Role, "current_user": current_user,
+                "outcome_labels": OUTCOME_LABELS, "kind_labels": ITEM_KIND_LABELS,
                 "nav": _navigation(), "support_kinds": KIND_LABELS, "support_urgencies": URGENCY_LABELS,
                 "recovery_left": recovery_codes_left}
 

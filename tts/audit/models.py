@@ -1,5 +1,6 @@
 """Audit events: append-only (guarded in the ORM here and by triggers in the database)."""
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -7,6 +8,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from tts.clock import utcnow
 from tts.extensions import db
 from tts.models_base import UTCDateTime
+
+if TYPE_CHECKING:
+    from tts.auth.models import User
 
 
 class AuditEvent(db.Model):
@@ -28,7 +32,7 @@ class AuditEvent(db.Model):
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
 
-    actor = relationship("User", lazy="joined")
+    actor: Mapped["User | None"] = relationship("User", lazy="joined")
 
 
 @event.listens_for(Session, "before_flush")

@@ -1,60 +1,51 @@
 """Work items in the call queue and the call attempts made on them."""
 from datetime import datetime
-from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tts.clock import utcnow
 from tts.extensions import db
-from tts.models_base import UTCDateTime
+from tts.models_base import Labelled, UTCDateTime
+
+if TYPE_CHECKING:
+    from tts.auth.models import User
+    from tts.cases.models import Case, Contact
+    from tts.people.models import Person
 
 
-class ItemKind(StrEnum):
-    INITIAL_CALL = "initial_call"
-    FOLLOW_UP = "follow_up"
-    CALLBACK = "callback"
-    WELFARE_CHECK = "welfare_check"
-    DOORSTEP_VISIT = "doorstep_visit"
+class ItemKind(Labelled):
+    INITIAL_CALL = "initial_call", "First call"
+    FOLLOW_UP = "follow_up", "Follow-up call"
+    CALLBACK = "callback", "Callback"
+    WELFARE_CHECK = "welfare_check", "Welfare check"
+    DOORSTEP_VISIT = "doorstep_visit", "Doorstep visit"
 
 
-class ItemStatus(StrEnum):
-    OPEN = "open"
-    CLAIMED = "claimed"
-    DONE = "done"
-    ESCALATED = "escalated"
-    CANCELLED = "cancelled"
+class ItemStatus(Labelled):
+    OPEN = "open", "Waiting"
+    CLAIMED = "claimed", "Being called"
+    DONE = "done", "Done"
+    ESCALATED = "escalated", "Passed to the local team"
+    CANCELLED = "cancelled", "Cancelled"
 
 
-class Outcome(StrEnum):
-    REACHED = "reached"
-    NO_ANSWER = "no_answer"
-    VOICEMAIL = "voicemail"
-    BUSY = "busy"
-    WRONG_NUMBER = "wrong_number"
-    REFUSED = "refused"
-    CALLBACK_REQUESTED = "callback_requested"
-    LANGUAGE_BARRIER = "language_barrier"
+class Outcome(Labelled):
+    REACHED = "reached", "Reached: spoke to them"
+    NO_ANSWER = "no_answer", "No answer"
+    VOICEMAIL = "voicemail", "Went to voicemail"
+    BUSY = "busy", "Line busy"
+    WRONG_NUMBER = "wrong_number", "Wrong number"
+    REFUSED = "refused", "Refused to take part"
+    CALLBACK_REQUESTED = "callback_requested", "Asked to be called back"
+    LANGUAGE_BARRIER = "language_barrier", "Needs an interpreter or another language"
 
 
-OUTCOME_LABELS = {
-    Outcome.REACHED: "Reached: spoke to them",
-    Outcome.NO_ANSWER: "No answer",
-    Outcome.VOICEMAIL: "Went to voicemail",
-    Outcome.BUSY: "Line busy",
-    Outcome.WRONG_NUMBER: "Wrong number",
-    Outcome.REFUSED: "Refused to take part",
-    Outcome.CALLBACK_REQUESTED: "Asked to be called back",
-    Outcome.LANGUAGE_BARRIER: "Needs an interpreter or another language",
-}
+OUTCOME_LABELS = {o: o.label for o in Outcome}
+FINISHED_STATUSES = frozenset({ItemStatus.DONE, ItemStatus.ESCALATED, ItemStatus.CANCELLED})
 FAILED_OUTCOMES = frozenset({Outcome.NO_ANSWER, Outcome.VOICEMAIL, Outcome.BUSY})
-KIND_LABELS = {
-    ItemKind.INITIAL_CALL: "First call",
-    ItemKind.FOLLOW_UP: "Follow-up call",
-    ItemKind.CALLBACK: "Callback",
-    ItemKind.WELFARE_CHECK: "Welfare check",
-    ItemKind.DOORSTEP_VISIT: "Doorstep visit",
-}
+KIND_LABELS = {k: k.label for k in ItemKind}
 # Rows the queue can hand out: open ones, and claimed ones whose lease may have expired.
 QUEUE_STATUSES = (ItemStatus.OPEN.value, ItemStatus.CLAIMED.value)
 _QUEUE_WHERE = text("status IN ('open', 'claimed')")
@@ -99,11 +90,11 @@ class WorkItem(db.Model):
     outcome: Mapped[str | None] = mapped_column(String(20))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    person = relationship("Person")
-    case = relationship("Case", foreign_keys=[case_id])
-    contact = relationship("Contact", foreign_keys=[contact_id])
-    assignee = relationship("User", foreign_keys=[assignee_id])
-    claimed_by = relationship("User", foreign_keys=[claimed_by_id])
+    person: Mapped["Person"] = relationship("Person")
+    case: Mapped["Case | None"] = relationship("Case", foreign_keys=[case_id])
+    contact: Mapped["Contact | None"] = relationship("Contact", foreign_keys=[contact_id])
+    assignee: Mapped["User | None"] = relationship("User", foreign_keys=[assignee_id])
+    claimed_by: Mapped["User | None"] = relationship("User", foreign_keys=[claimed_by_id])
     call_attempts: Mapped[list["CallAttempt"]] = relationship(back_populates="work_item", order_by="CallAttempt.id")
 
     @property
@@ -121,6 +112,14 @@ class WorkItem(db.Model):
     def is_held_by_other(self, user, now: datetime) -> bool:
         return (self.status == ItemStatus.CLAIMED and self.claimed_by_id != getattr(user, "id", None)
                 and self.claimed_until is not None and self.claimed_until >= now)
+
+    @property
+    def status_label(self) -> str:
+        return ItemStatus.label_of(self.status)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
 
     @property
     def is_open(self) -> bool:
@@ -150,5 +149,5 @@ class CallAttempt(db.Model):
     duration_seconds: Mapped[int | None]
 
     work_item: Mapped[WorkItem] = relationship(back_populates="call_attempts")
-    tracer = relationship("User")
-    person = relationship("Person")
+    tracer: Mapped["User"] = relationship("User")
+    person: Mapped["Person"] = relationship("Person")

@@ -1,6 +1,7 @@
 """Index cases and the contacts (exposures) elicited from them."""
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,6 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tts.clock import utcnow
 from tts.extensions import db
 from tts.models_base import UTCDateTime
+
+if TYPE_CHECKING:
+    from tts.auth.models import User
+    from tts.people.models import Person
+    from tts.policies.models import IsolationPolicy
 
 
 class CaseSource(StrEnum):
@@ -46,9 +52,9 @@ class Case(db.Model):
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
-    person = relationship("Person", back_populates="cases")
-    policy = relationship("IsolationPolicy")
-    created_by = relationship("User", foreign_keys=[created_by_id])
+    person: Mapped["Person"] = relationship("Person", back_populates="cases")
+    policy: Mapped["IsolationPolicy"] = relationship("IsolationPolicy")
+    created_by: Mapped["User | None"] = relationship("User", foreign_keys=[created_by_id])
     contacts: Mapped[list["Contact"]] = relationship(back_populates="case", order_by="Contact.id")
 
 
@@ -70,8 +76,8 @@ class Contact(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     case: Mapped[Case] = relationship(back_populates="contacts")
-    person = relationship("Person", back_populates="contact_records")
-    policy = relationship("IsolationPolicy")
+    person: Mapped["Person"] = relationship("Person", back_populates="contact_records")
+    policy: Mapped["IsolationPolicy"] = relationship("IsolationPolicy")
 
     @property
     def household_id(self) -> int | None:

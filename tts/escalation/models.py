@@ -1,13 +1,19 @@
 """Escalations to the local team (doorstep visits) for people the queue could not reach."""
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tts.clock import utcnow
 from tts.extensions import db
-from tts.models_base import UTCDateTime
+from tts.models_base import Labelled, UTCDateTime
+
+if TYPE_CHECKING:
+    from tts.auth.models import User
+    from tts.callqueue.models import WorkItem
+    from tts.people.models import Household, Person
 
 
 class EscalationReason(StrEnum):
@@ -23,6 +29,13 @@ REASON_LABELS = {
     EscalationReason.WRONG_NUMBER: "Wrong number",
     EscalationReason.OVERDUE: "Not reached within 24 hours",
 }
+
+
+class EscalationStatus(Labelled):
+    OPEN = "open", "Open"
+    ASSIGNED = "assigned", "Assigned"
+    VISITED = "visited", "Visited"
+    RESOLVED = "resolved", "Resolved", "green"
 
 
 VISIT_OUTCOMES = {
@@ -51,11 +64,28 @@ class Escalation(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolution: Mapped[str | None] = mapped_column(String(300))  # why a supervisor closed it
 
-    person = relationship("Person")
-    household = relationship("Household")
-    work_item = relationship("WorkItem")
-    assignee = relationship("User", foreign_keys=[assignee_id])
+    person: Mapped["Person"] = relationship("Person")
+    household: Mapped["Household | None"] = relationship("Household")
+    work_item: Mapped["WorkItem | None"] = relationship("WorkItem")
+    assignee: Mapped["User | None"] = relationship("User", foreign_keys=[assignee_id])
     visits: Mapped[list["Visit"]] = relationship(back_populates="escalation", order_by="Visit.id")
+
+    @property
+    def status_label(self) -> str:
+        return EscalationStatus.label_of(self.status)
+
+    @property
+    def status_tag(self) -> str:
+        return EscalationStatus.tag_of(self.status)
+
+    @property
+    def may_assign(self) -> bool:
+        """A field officer can be sent (or sent again) until someone has visited."""
+        return self.status in (EscalationStatus.OPEN, EscalationStatus.ASSIGNED)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != EscalationStatus.RESOLVED
 
 
 class Visit(db.Model):
@@ -71,4 +101,4 @@ class Visit(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     escalation: Mapped[Escalation] = relationship(back_populates="visits")
-    officer = relationship("User")
+    officer: Mapped["User"] = relationship("User")

@@ -1,12 +1,24 @@
 """Import batches: one uploaded file, its counts, its per-row errors."""
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tts.clock import utcnow
 from tts.extensions import db
-from tts.models_base import UTCDateTime
+from tts.models_base import Labelled, UTCDateTime
+
+if TYPE_CHECKING:
+    from tts.auth.models import User
+
+
+class ImportStatus(Labelled):
+    PENDING = "pending", "Waiting", "grey"
+    PROCESSING = "processing", "Importing", "light-blue"
+    COMPLETED = "completed", "Completed", "green"
+    REJECTED = "rejected", "Rejected", "red"
+    FAILED = "failed", "Failed", "red"
 
 
 class ImportBatch(db.Model):
@@ -15,7 +27,7 @@ class ImportBatch(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     file_name: Mapped[str] = mapped_column(String(255))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(12), index=True)  # pending, processing, completed, rejected, failed
+    status: Mapped[str] = mapped_column(String(12), index=True)  # an ImportStatus
     rows_total: Mapped[int] = mapped_column(default=0)
     rows_processed: Mapped[int] = mapped_column(default=0)
     rows_imported: Mapped[int] = mapped_column(default=0)
@@ -25,10 +37,22 @@ class ImportBatch(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    created_by = relationship("User")
+    created_by: Mapped["User | None"] = relationship("User")
+
+    @property
+    def status_label(self) -> str:
+        return ImportStatus.label_of(self.status)
+
+    @property
+    def status_tag(self) -> str:
+        return ImportStatus.tag_of(self.status)
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (ImportStatus.PENDING, ImportStatus.PROCESSING)
 
     @property
     def percent(self) -> int:
-        if self.status in ("completed", "rejected", "failed"):
+        if not self.in_progress:
             return 100
         return int(100 * self.rows_processed / self.rows_total) if self.rows_total else 0

@@ -1,5 +1,6 @@
 """People (cases and contacts alike) and the households they live in."""
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -7,6 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tts.clock import utcnow
 from tts.extensions import db
 from tts.models_base import UTCDateTime
+
+if TYPE_CHECKING:
+    from tts.cases.models import Case, Contact
 
 
 class Household(db.Model):
@@ -49,8 +53,8 @@ class Person(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     household: Mapped[Household | None] = relationship(back_populates="members")
-    cases = relationship("Case", back_populates="person", order_by="Case.id")
-    contact_records = relationship("Contact", back_populates="person", order_by="Contact.id")
+    cases: Mapped[list["Case"]] = relationship("Case", back_populates="person", order_by="Case.id")
+    contact_records: Mapped[list["Contact"]] = relationship("Contact", back_populates="person", order_by="Contact.id")
 
     @property
     def full_name(self) -> str:

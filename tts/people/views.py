@@ -24,10 +24,6 @@ from tts.ui import submit
 
 
 # Status is always in words too: colour is never the only signal.
-STATUS_COLOURS = {"delivered": "green", "received": "blue", "sent": "turquoise", "sending": "light-blue",
-                  "queued": "grey", "failed": "red", "undelivered": "red", "skipped": "yellow"}
-
-
 def load_person_or_403(person_id: int) -> Person:
     return person_or_403(current_user, person_id)
 
@@ -41,7 +37,7 @@ def show(person_id: int):
     messages = db.session.scalars(person_messages(person.id).limit(100)).all()
     return render_template("people/show.html", person=person, timeline=person_timeline(person), items=items,
                            kind_labels=KIND_LABELS, messages=messages, simulated=gateway().is_simulated,
-                           status_colours=STATUS_COLOURS, now=utcnow(),
+                           now=utcnow(),
                            support_needs=db.session.scalars(select(SupportNeed).where(
                                SupportNeed.person_id == person.id).order_by(SupportNeed.created_at.desc())).all())
 

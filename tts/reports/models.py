@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tts.clock import utcnow
 from tts.extensions import db
-from tts.models_base import UTCDateTime
+from tts.models_base import Labelled, UTCDateTime
 
 
 class ReportSnapshot(db.Model):
@@ -19,6 +19,14 @@ class ReportSnapshot(db.Model):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     seconds: Mapped[float] = mapped_column(default=0.0)  # how long computing it took
     value: Mapped[dict] = mapped_column(JSON)
+
+
+class ExportStatus(Labelled):
+    PENDING = "pending", "Waiting for the worker"
+    RUNNING = "running", "Being written"
+    DONE = "done", "Ready"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Deleted"
 
 
 class ExportJob(db.Model):
@@ -34,7 +42,7 @@ class ExportJob(db.Model):
     date_from: Mapped[date] = mapped_column(Date)
     date_to: Mapped[date] = mapped_column(Date)
     identifiable: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(12), index=True)  # pending, running, done, failed, expired
+    status: Mapped[str] = mapped_column(String(12), index=True)  # an ExportStatus
     rows_total: Mapped[int] = mapped_column(default=0)
     rows_done: Mapped[int] = mapped_column(default=0)
     byte_size: Mapped[int | None]
@@ -50,8 +58,12 @@ class ExportJob(db.Model):
                 f"{'-identifiable' if self.identifiable else ''}.{self.fmt}")
 
     @property
+    def status_label(self) -> str:
+        return ExportStatus.label_of(self.status)
+
+    @property
     def finished(self) -> bool:
-        return self.status in ("done", "failed", "expired")
+        return self.status in (ExportStatus.DONE, ExportStatus.FAILED, ExportStatus.EXPIRED)
 
 
 class ExportFileChunk(db.Model):

@@ -1,12 +1,23 @@
 """A capacity planner run: the inputs, progress while the worker simulates, then the figures."""
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tts.clock import utcnow
 from tts.extensions import db
-from tts.models_base import UTCDateTime
+from tts.models_base import Labelled, UTCDateTime
+
+if TYPE_CHECKING:
+    from tts.auth.models import User
+
+
+class RunStatus(Labelled):
+    PENDING = "pending", "Pending", "grey"
+    RUNNING = "running", "Running", "grey"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed", "red"
 
 
 class SimulationRun(db.Model):
@@ -14,7 +25,7 @@ class SimulationRun(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(12), index=True)  # pending, running, done, failed
+    status: Mapped[str] = mapped_column(String(12), index=True)  # a RunStatus
     inputs: Mapped[dict] = mapped_column(JSON)  # cases_per_day, contacts_per_case, tracers, days, seed, levels
     progress: Mapped[int] = mapped_column(default=0)  # percent
     results: Mapped[dict | None] = mapped_column(JSON)
@@ -22,4 +33,16 @@ class SimulationRun(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    created_by = relationship("User")
+    created_by: Mapped["User | None"] = relationship("User")
+
+    @property
+    def status_label(self) -> str:
+        return RunStatus.label_of(self.status)
+
+    @property
+    def status_tag(self) -> str:
+        return RunStatus.tag_of(self.status)
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (RunStatus.PENDING, RunStatus.RUNNING)

@@ -1,5 +1,6 @@
 """Notices telling a tracer that work was given to them or taken off them."""
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -7,6 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tts.clock import utcnow
 from tts.extensions import db
 from tts.models_base import UTCDateTime
+
+if TYPE_CHECKING:
+    from tts.auth.models import User
+    from tts.callqueue.models import WorkItem
 
 
 class WorkNotice(db.Model):
@@ -19,5 +24,5 @@ class WorkNotice(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
-    work_item = relationship("WorkItem")
-    actor = relationship("User", foreign_keys=[actor_id])
+    work_item: Mapped["WorkItem"] = relationship("WorkItem")
+    actor: Mapped["User | None"] = relationship("User", foreign_keys=[actor_id])

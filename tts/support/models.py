@@ -1,13 +1,18 @@
 """Support needs: what a person needs to be able to isolate, and where it was referred."""
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tts.clock import utcnow
 from tts.extensions import db
-from tts.models_base import UTCDateTime
+from tts.models_base import Labelled, UTCDateTime
+
+if TYPE_CHECKING:
+    from tts.auth.models import User
+    from tts.people.models import Person
 
 
 class SupportKind(StrEnum):
@@ -27,7 +32,14 @@ KIND_LABELS = {
     SupportKind.HOUSING: "Housing",
     SupportKind.OTHER: "Something else",
 }
-STATUSES = ("requested", "referred", "fulfilled", "declined")
+class SupportStatus(Labelled):
+    REQUESTED = "requested", "Requested"
+    REFERRED = "referred", "Referred", "light-blue"
+    FULFILLED = "fulfilled", "Fulfilled", "green"
+    DECLINED = "declined", "Declined", "grey"
+
+
+STATUSES = tuple(s.value for s in SupportStatus)
 REFERRAL_TARGETS = ("Food bank", "Pharmacy delivery", "Isolation payment team", "Mental health service",
                     "Housing team", "Other")
 URGENCIES = ("today", "this_week", "routine")
@@ -49,5 +61,18 @@ class SupportNeed(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    person = relationship("Person")
-    created_by = relationship("User")
+    person: Mapped["Person"] = relationship("Person")
+    created_by: Mapped["User | None"] = relationship("User")
+
+    @property
+    def status_label(self) -> str:
+        return SupportStatus.label_of(self.status)
+
+    @property
+    def status_tag(self) -> str:
+        return SupportStatus.tag_of(self.status)
+
+    @property
+    def is_active(self) -> bool:
+        """Still to be arranged: requested, or referred and not yet fulfilled or declined."""
+        return self.status in (SupportStatus.REQUESTED, SupportStatus.REFERRED)

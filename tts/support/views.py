@@ -8,7 +8,7 @@ from tts.extensions import db
 from tts.people.access import person_or_403
 from tts.permissions import require
 from tts.support import bp
-from tts.support.models import KIND_LABELS, REFERRAL_TARGETS, URGENCY_LABELS, SupportNeed
+from tts.support.models import KIND_LABELS, REFERRAL_TARGETS, URGENCY_LABELS, SupportNeed, SupportStatus
 from tts.ui import flash_errors
 from tts.support.services import create_support_need, support_queue, update_support_need
 from tts.transaction import undo
@@ -41,7 +41,8 @@ def queue():
     status = request.args.get("status", "open")
     page = db.paginate(support_queue(status=status or None), per_page=50, error_out=False)
     html = render_template("support/queue.html", page=page, status=status, kind_labels=KIND_LABELS,
-                           targets=REFERRAL_TARGETS, urgency_labels=URGENCY_LABELS)
+                           targets=REFERRAL_TARGETS, urgency_labels=URGENCY_LABELS,
+                           next_statuses=(SupportStatus.REFERRED, SupportStatus.FULFILLED, SupportStatus.DECLINED))
     return audited_list_page(html, current_user, "support_needs", (n.person_id for n in page.items))
 
 

@@ -1,24 +1,29 @@
 """The SMS outbox, message templates, masked phone calls and the webhook idempotency store."""
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tts.clock import utcnow
 from tts.extensions import db
-from tts.models_base import UTCDateTime
+from tts.models_base import Labelled, UTCDateTime
+
+if TYPE_CHECKING:
+    from tts.auth.models import User
+    from tts.people.models import Person
 
 
-class MessageStatus(StrEnum):
-    QUEUED = "queued"
-    SENDING = "sending"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    UNDELIVERED = "undelivered"
-    FAILED = "failed"
-    RECEIVED = "received"
-    SKIPPED = "skipped"  # never sent: opted out, or not a mobile number
+class MessageStatus(Labelled):
+    QUEUED = "queued", "Queued", "grey"
+    SENDING = "sending", "Sending", "light-blue"
+    SENT = "sent", "Sent", "turquoise"
+    DELIVERED = "delivered", "Delivered", "green"
+    UNDELIVERED = "undelivered", "Undelivered", "red"
+    FAILED = "failed", "Failed", "red"
+    RECEIVED = "received", "Received", "blue"
+    SKIPPED = "skipped", "Skipped", "yellow"  # never sent: opted out, or not a mobile number
 
 
 # A status callback may only move a message forward along this order.
@@ -63,7 +68,15 @@ class Message(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     work_item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"))
 
-    person = relationship("Person")
+    person: Mapped["Person | None"] = relationship("Person")
+
+    @property
+    def status_label(self) -> str:
+        return MessageStatus.label_of(self.status)
+
+    @property
+    def status_tag(self) -> str:
+        return MessageStatus.tag_of(self.status)
 
 
 class MessageTemplate(db.Model):
@@ -95,8 +108,8 @@ class PhoneCall(db.Model):
     error_message: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    person = relationship("Person")
-    tracer = relationship("User")
+    person: Mapped["Person | None"] = relationship("Person")
+    tracer: Mapped["User"] = relationship("User")
 
 
 class WebhookEvent(db.Model):
