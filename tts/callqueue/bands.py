@@ -41,7 +41,7 @@ def raise_household(person: Person) -> list[WorkItem]:
     if person.household_id is None or fifo():
         return []
     # SKIP LOCKED, in id order: two tracers reaching two members of one household at the same moment each
-    # hold their own item and would otherwise wait for the other's (a deadlock, seen in the load test). An
+    # hold their own item and would otherwise wait for the other's (a deadlock). An
     # item locked right now is being claimed or recorded by someone: it is about to be called anyway.
     stmt = (select(WorkItem).join(Person, Person.id == WorkItem.person_id)
             .where(Person.household_id == person.household_id, WorkItem.person_id != person.id,

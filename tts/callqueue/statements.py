@@ -85,8 +85,7 @@ def dialect_name() -> str:
 def in_list(column, name: str, dialect: str):
     """`column IN` the list bound as `name`. On PostgreSQL `= ANY(array)`: one statement text whatever the
     list's length, so psycopg converts it once and prepares it (an expanding IN is a new statement for
-    each length: rendered, parsed and planned again; a phone number shared by a dozen people made that a
-    quarter of a claim's time). SQLite has no arrays: an expanding IN there."""
+    each length: rendered, parsed and planned again). SQLite has no arrays: an expanding IN there."""
     if dialect == "postgresql":
         return column == any_(bindparam(name, type_=postgresql.ARRAY(Integer)))
     return column.in_(bindparam(name, expanding=True))
@@ -137,9 +136,8 @@ def companions_statement(dialect: str):
     else:
         same_call = WorkItem.person_id.in_(people)
     # The person's columns come in the same row (contains_eager): the claim's answer names each companion.
-    # Other tracers' claims are not looked at here: `_people_held` checks them after the locks, by the
-    # person_id index. (A NOT EXISTS here was planned as a scan of every live claim for each row, which
-    # under load cost three quarters of the statement's time.)
+    # Other tracers' claims are not looked at here: `people_held_statement` checks them after the locks, by
+    # the person_id index (a NOT EXISTS here is planned as a scan of every live claim for each row).
     return (select(WorkItem).join(Person, Person.id == WorkItem.person_id).options(contains_eager(WorkItem.person))
             .where(claimable(NOW), WorkItem.id != bindparam("item_id"), same_call,
                    or_(pool_filter(NOW), mine_filter(ME, NOW)))
