@@ -58,3 +58,18 @@ class Labelled(StrEnum):
     @classmethod
     def labels(cls) -> dict[str, str]:
         return {member.value: member.label for member in cls}
+
+
+class WithStatus:
+    """A model whose `status` column holds the values of a `Labelled` enum (`STATUS`): its label and tag."""
+
+    STATUS: type[Labelled]
+    status: str
+
+    @property
+    def status_label(self) -> str:
+        return self.STATUS.label_of(self.status)
+
+    @property
+    def status_tag(self) -> str:
+        return self.STATUS.tag_of(self.status)

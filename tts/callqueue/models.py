@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tts.clock import utcnow
 from tts.extensions import db
-from tts.models_base import Labelled, UTCDateTime
+from tts.models_base import Labelled, UTCDateTime, WithStatus
 
 if TYPE_CHECKING:
     from tts.auth.models import User
@@ -52,8 +52,9 @@ _QUEUE_WHERE = text("status IN ('open', 'claimed')")
 _CLAIMED_WHERE = text("status = 'claimed'")
 
 
-class WorkItem(db.Model):
+class WorkItem(WithStatus, db.Model):
     __tablename__ = "work_items"
+    STATUS = ItemStatus
     __table_args__ = (
         CheckConstraint("(case_id IS NULL) <> (contact_id IS NULL)", name="one_subject"),
         # Serves the pool query: WHERE status IN (...) ORDER BY band, due_at, id.
@@ -113,9 +114,6 @@ class WorkItem(db.Model):
         return (self.status == ItemStatus.CLAIMED and self.claimed_by_id != getattr(user, "id", None)
                 and self.claimed_until is not None and self.claimed_until >= now)
 
-    @property
-    def status_label(self) -> str:
-        return ItemStatus.label_of(self.status)
 
     @property
     def is_finished(self) -> bool:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tts.clock import utcnow
 from tts.extensions import db
-from tts.models_base import Labelled, UTCDateTime
+from tts.models_base import Labelled, UTCDateTime, WithStatus
 
 if TYPE_CHECKING:
     from tts.auth.models import User
@@ -47,8 +47,9 @@ VISIT_OUTCOMES = {
 }
 
 
-class Escalation(db.Model):
+class Escalation(WithStatus, db.Model):
     __tablename__ = "escalations"
+    STATUS = EscalationStatus
 
     id: Mapped[int] = mapped_column(primary_key=True)
     work_item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"), index=True)
@@ -70,13 +71,7 @@ class Escalation(db.Model):
     assignee: Mapped["User | None"] = relationship("User", foreign_keys=[assignee_id])
     visits: Mapped[list["Visit"]] = relationship(back_populates="escalation", order_by="Visit.id")
 
-    @property
-    def status_label(self) -> str:
-        return EscalationStatus.label_of(self.status)
 
-    @property
-    def status_tag(self) -> str:
-        return EscalationStatus.tag_of(self.status)
 
     @property
     def may_assign(self) -> bool:

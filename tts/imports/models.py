@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tts.clock import utcnow
 from tts.extensions import db
-from tts.models_base import Labelled, UTCDateTime
+from tts.models_base import Labelled, UTCDateTime, WithStatus
 
 if TYPE_CHECKING:
     from tts.auth.models import User
@@ -21,8 +21,9 @@ class ImportStatus(Labelled):
     FAILED = "failed", "Failed", "red"
 
 
-class ImportBatch(db.Model):
+class ImportBatch(WithStatus, db.Model):
     __tablename__ = "import_batches"
+    STATUS = ImportStatus
 
     id: Mapped[int] = mapped_column(primary_key=True)
     file_name: Mapped[str] = mapped_column(String(255))
@@ -39,13 +40,7 @@ class ImportBatch(db.Model):
 
     created_by: Mapped["User | None"] = relationship("User")
 
-    @property
-    def status_label(self) -> str:
-        return ImportStatus.label_of(self.status)
 
-    @property
-    def status_tag(self) -> str:
-        return ImportStatus.tag_of(self.status)
 
     @property
     def in_progress(self) -> bool:

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tts.clock import utcnow
 from tts.extensions import db
-from tts.models_base import Labelled, UTCDateTime
+from tts.models_base import Labelled, UTCDateTime, WithStatus
 
 
 class ReportSnapshot(db.Model):
@@ -29,11 +29,12 @@ class ExportStatus(Labelled):
     EXPIRED = "expired", "Deleted"
 
 
-class ExportJob(db.Model):
+class ExportJob(WithStatus, db.Model):
     """An export built by the worker (a large spreadsheet takes minutes): its progress, then its file,
     kept in `export_file_chunks` for `TTS_EXPORT_KEEP_HOURS` and downloadable only by whoever asked."""
 
     __tablename__ = "export_jobs"
+    STATUS = ExportStatus
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -57,9 +58,6 @@ class ExportJob(db.Model):
         return (f"tts-{self.dataset}-{self.date_from}-{self.date_to}"
                 f"{'-identifiable' if self.identifiable else ''}.{self.fmt}")
 
-    @property
-    def status_label(self) -> str:
-        return ExportStatus.label_of(self.status)
 
     @property
     def finished(self) -> bool:

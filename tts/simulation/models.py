@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tts.clock import utcnow
 from tts.extensions import db
-from tts.models_base import Labelled, UTCDateTime
+from tts.models_base import Labelled, UTCDateTime, WithStatus
 
 if TYPE_CHECKING:
     from tts.auth.models import User
@@ -20,8 +20,9 @@ class RunStatus(Labelled):
     FAILED = "failed", "Failed", "red"
 
 
-class SimulationRun(db.Model):
+class SimulationRun(WithStatus, db.Model):
     __tablename__ = "simulation_runs"
+    STATUS = RunStatus
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -35,13 +36,7 @@ class SimulationRun(db.Model):
 
     created_by: Mapped["User | None"] = relationship("User")
 
-    @property
-    def status_label(self) -> str:
-        return RunStatus.label_of(self.status)
 
-    @property
-    def status_tag(self) -> str:
-        return RunStatus.tag_of(self.status)
 
     @property
     def in_progress(self) -> bool:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tts.clock import utcnow
 from tts.extensions import db
-from tts.models_base import Labelled, UTCDateTime
+from tts.models_base import Labelled, UTCDateTime, WithStatus
 
 if TYPE_CHECKING:
     from tts.auth.models import User
@@ -46,8 +46,9 @@ URGENCIES = ("today", "this_week", "routine")
 URGENCY_LABELS = {"today": "Today", "this_week": "This week", "routine": "Routine"}
 
 
-class SupportNeed(db.Model):
+class SupportNeed(WithStatus, db.Model):
     __tablename__ = "support_needs"
+    STATUS = SupportStatus
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
@@ -64,13 +65,7 @@ class SupportNeed(db.Model):
     person: Mapped["Person"] = relationship("Person")
     created_by: Mapped["User | None"] = relationship("User")
 
-    @property
-    def status_label(self) -> str:
-        return SupportStatus.label_of(self.status)
 
-    @property
-    def status_tag(self) -> str:
-        return SupportStatus.tag_of(self.status)
 
     @property
     def is_active(self) -> bool:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tts.clock import utcnow
 from tts.extensions import db
-from tts.models_base import Labelled, UTCDateTime
+from tts.models_base import Labelled, UTCDateTime, WithStatus
 
 if TYPE_CHECKING:
     from tts.auth.models import User
@@ -40,8 +40,9 @@ class Trigger(StrEnum):
     SUPPORT_ARRANGED = "support_arranged"
 
 
-class Message(db.Model):
+class Message(WithStatus, db.Model):
     __tablename__ = "messages"
+    STATUS = MessageStatus
     __table_args__ = (
         Index("ix_messages_due", "next_attempt_at", "id", postgresql_where=text("status = 'queued'"),
               sqlite_where=text("status = 'queued'")),
@@ -70,13 +71,7 @@ class Message(db.Model):
 
     person: Mapped["Person | None"] = relationship("Person")
 
-    @property
-    def status_label(self) -> str:
-        return MessageStatus.label_of(self.status)
 
-    @property
-    def status_tag(self) -> str:
-        return MessageStatus.tag_of(self.status)
 
 
 class MessageTemplate(db.Model):
