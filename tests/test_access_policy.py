@@ -149,8 +149,8 @@ def someone_elses_records(app, make_user):
         actor = db.session.get(User, owner["id"])
         case = create_case(actor, person_data(401, address="4 Owner Row"), test_date=today(),
                            symptom_onset_date=None)
-        add_contact(actor, case, person_data(402, address="4 Owner Row"), relationship="household",
-                    last_exposure_date=today())
+        contact = add_contact(actor, case, person_data(402, address="4 Owner Row"), relationship="household",
+                              last_exposure_date=today())
         db.session.flush()
         item = db.session.scalar(select(WorkItem).where(WorkItem.case_id == case.id))
         escalation = open_escalation(actor, item, "no_phone")
@@ -162,7 +162,7 @@ def someone_elses_records(app, make_user):
                         Filters(date(2026, 11, 1), date(2026, 11, 30)), False, 1)
         db.session.commit()
         ids = {"person_id": case.person_id, "case_id": case.id, "item_id": item.id, "message_id": message.id,
-               "escalation_id": escalation.id, "job_id": job.id}
+               "escalation_id": escalation.id, "job_id": job.id, "contact_id": contact.id}
         names = (case.person.first_name + " " + case.person.last_name,)
     return ids, names, {"owner": owner, "officer": officer, "analyst": analyst}
 
@@ -171,14 +171,15 @@ def _state(app, ids) -> tuple:
     from sqlalchemy import func, select
 
     from tts.callqueue.models import WorkItem
-    from tts.cases.models import Contact
+    from tts.cases.models import Case, Contact
     from tts.extensions import db
     from tts.support.models import SupportNeed
     from tts.telephony.models import Message
 
     with app.app_context():
         item = db.session.get(WorkItem, ids["item_id"])
-        return (item.claimed_by_id, item.status, item.attempts,
+        return (item.claimed_by_id, item.status, item.attempts, db.session.get(Case, ids["case_id"]).status,
+                db.session.get(Contact, ids["contact_id"]).status,
                 db.session.scalar(select(func.count()).select_from(Contact)),
                 db.session.scalar(select(func.count()).select_from(SupportNeed)),
                 db.session.scalar(select(func.count()).select_from(Message)))
@@ -191,7 +192,7 @@ def test_record_rules_refuse_other_staffs_records_on_the_web_and_the_api(app, ma
     nothing of the person, and changes nothing. The owners get through, so the refusals are the rule's."""
     from flask import url_for
 
-    from tts.access_policy import OWN_CASE, OWN_JOB, OWN_PERSON, RECORD_RULES, VISIT, WORK_ITEM
+    from tts.access_policy import OWN_CASE, OWN_CONTACT, OWN_JOB, OWN_PERSON, RECORD_RULES, VISIT, WORK_ITEM
 
     ids, names, owners = someone_elses_records
     outsiders = {"tracer": make_user("tracer"), "field": make_user("tracer", is_field_officer=True),
@@ -214,10 +215,12 @@ def test_record_rules_refuse_other_staffs_records_on_the_web_and_the_api(app, ma
         db.session.commit()
         assert ApiToken  # imported for the type only
 
-    who = {OWN_PERSON: "tracer", OWN_CASE: "tracer", WORK_ITEM: "tracer", VISIT: "field", OWN_JOB: "reporting"}
-    owner_of = {OWN_PERSON: "owner_owner", OWN_CASE: "owner_owner", VISIT: "owner_officer",
+    who = {OWN_PERSON: "tracer", OWN_CASE: "tracer", OWN_CONTACT: "tracer", WORK_ITEM: "tracer", VISIT: "field",
+           OWN_JOB: "reporting"}
+    owner_of = {OWN_PERSON: "owner_owner", OWN_CASE: "owner_owner", OWN_CONTACT: "owner_owner", VISIT: "owner_officer",
                 OWN_JOB: "owner_analyst"}
-    refused_with = {OWN_PERSON: {403}, OWN_CASE: {403}, VISIT: {403}, OWN_JOB: {404}, WORK_ITEM: {403, 404, 409}}
+    refused_with = {OWN_PERSON: {403}, OWN_CASE: {403}, OWN_CONTACT: {403}, VISIT: {403}, OWN_JOB: {404},
+                    WORK_ITEM: {403, 404, 409}}
     problems, probes = [], 0
     before = _state(app, ids)
     for rule in app.url_map.iter_rules():

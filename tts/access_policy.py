@@ -44,13 +44,14 @@ BUILT_IN = {"static": Access("public")}  # Flask's own static files route
 # is missing here, and proves each rule that restricts tracers against real records of someone else's.
 OWN_PERSON = "own_person"  # tts.people.access.person_or_403: the person is on the caller's work (or found)
 OWN_CASE = "own_case"  # tts.people.access.case_or_403: the case is the caller's or its person is on their work
+OWN_CONTACT = "own_contact"  # tts.people.access.contact_or_403: its case is the caller's, or its person on their work
 WORK_ITEM = "work_item"  # tts.callqueue.services: the shared queue's claim rules (a tracer claims any waiting
 #                          item not assigned to someone else; outcomes and releases need the caller's claim)
 VISIT = "visit"  # tts.people.access.may_record_visit: the local team, or the field officer assigned
 OWN_JOB = "own_job"  # an export job: only the person who asked (others get 404)
 ROLE = "role"  # the role's permission is the whole rule: admin records, the team's shared queues and imports
 
-RULES = (OWN_PERSON, OWN_CASE, WORK_ITEM, VISIT, OWN_JOB, ROLE)
+RULES = (OWN_PERSON, OWN_CASE, OWN_CONTACT, WORK_ITEM, VISIT, OWN_JOB, ROLE)
 
 # Built by `build` from the routes' declarations when the app is made: endpoint -> audience, and for each
 # route taking a record's id, endpoint -> its record rule.

@@ -26,7 +26,7 @@ from tts.transaction import run_steps
 log = logging.getLogger(__name__)
 
 # PostgreSQL advisory lock keys: with several workers, only one runs each of these jobs at a time.
-LOCK_SWEEP, LOCK_RECONCILE, LOCK_RETENTION, LOCK_KPI = 7211, 7212, 7213, 7214
+LOCK_SWEEP, LOCK_RECONCILE, LOCK_RETENTION, LOCK_KPI, LOCK_COMPLETE = 7211, 7212, 7213, 7214, 7215
 LANES = ("pass", "slow")  # every few seconds (texts, scanners); minutes-long work on a thread of its own
 
 

@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 # Each lane's jobs (declared by the features with tts.jobs.job), in the order a pass runs them.
 PASS_LANE = ("sent", "imports", "escalated", "reconciled", "anonymised")
-SLOW_LANE = ("simulations", "kpis_refreshed", "exports", "exports_expired", "idempotency_pruned")
+SLOW_LANE = ("simulations", "kpis_refreshed", "exports", "exports_expired", "idempotency_pruned", "completed")
 
 
 def _run_lane(names: tuple[str, ...]) -> dict:

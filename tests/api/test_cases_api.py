@@ -158,3 +158,39 @@ def test_a_request_that_reads_only_or_is_refused_still_counts_as_a_use(client, a
         db.session.commit()
     assert client.get("/api/v1/people/999999", headers=headers).status_code == 404
     assert last_used() > first - timedelta(minutes=1)
+
+
+def test_closing_and_reopening_through_the_api(app, client, api_token, daytime):
+    from tts.callqueue.models import WorkItem
+    from tts.extensions import db
+
+    tracer, _ = api_token("tracer")
+    supervisor, _ = api_token("supervisor")
+    case = client.post("/api/v1/cases", headers=tracer, json={
+        "person": {"first_name": "Tamsin", "last_name": "Orrell", "date_of_birth": "1991-02-03",
+                   "phone": "07700 900551", "address": "5 Api Avenue", "postcode": "S1 2HH"},
+        "test_date": "2026-11-22"}).json
+    contact = client.post(f"/api/v1/cases/{case['id']}/contacts", headers=tracer, json={
+        "person": {"first_name": "Ned", "last_name": "Orrell", "phone": "07700 900552"},
+        "relationship": "household", "last_exposure_date": "2026-11-22"}).json
+    missing = client.post(f"/api/v1/cases/{case['id']}/close", headers=tracer, json={"notes": "x"})
+    assert missing.status_code == 422 and set(missing.json["errors"]) == {"reason"}
+    other = client.post(f"/api/v1/cases/{case['id']}/close", headers=tracer, json={"reason": "other"})
+    assert other.status_code == 422 and set(other.json["errors"]) == {"notes"}
+    closed = client.post(f"/api/v1/contacts/{contact['id']}/close", headers=tracer, json={"reason": "moved_away"})
+    assert closed.status_code == 200 and closed.json["status"] == "closed"
+    assert closed.json["closure_reason"] == "moved_away" and closed.json["closed_at"]
+    closed = client.post(f"/api/v1/cases/{case['id']}/close", headers=tracer,
+                         json={"reason": "other", "notes": "Tested again elsewhere"})
+    assert closed.status_code == 200 and closed.json["status"] == "closed"
+    assert closed.json["closure_reason"] == "other" and closed.json["closure_notes"] == "Tested again elsewhere"
+    assert client.post("/api/v1/queue/claim", headers=tracer).status_code == 204  # nothing of theirs
+    with app.app_context():
+        assert {i.status for i in db.session.query(WorkItem).filter(WorkItem.case_id == case["id"])} == {"cancelled"}
+    assert client.post(f"/api/v1/cases/{case['id']}/close", headers=tracer,
+                       json={"reason": "refused"}).status_code == 422  # already closed
+    assert client.post(f"/api/v1/cases/{case['id']}/reopen", headers=tracer).status_code == 403
+    reopened = client.post(f"/api/v1/cases/{case['id']}/reopen", headers=supervisor)
+    assert reopened.status_code == 200 and reopened.json["status"] == "open" and reopened.json["closure_reason"] is None
+    assert client.post(f"/api/v1/cases/{case['id']}/reopen", headers=supervisor).status_code == 422
+    assert client.post("/api/v1/queue/claim", headers=tracer).status_code == 200  # its first call is back

@@ -66,3 +66,24 @@ def test_reporting_role_cannot_log_cases(client, make_user):
     sign_in(client, make_user("reporting"))
     assert client.get("/cases/new").status_code == 403
     assert client.post("/cases/new", data=case_form()).status_code == 403
+
+
+def test_a_tracer_closes_a_case_with_a_reason_and_only_a_supervisor_reopens_it(app, tracer_client, make_user):
+    from tests.conftest import sign_in
+
+    case_url = tracer_client.post("/cases/new", data=case_form(first_name="Clove")).headers["Location"]
+    page = tracer_client.get(case_url + "/close")
+    assert page.status_code == 200 and "Why is it being closed?" in page.get_data(as_text=True)
+    refused = tracer_client.post(case_url + "/close", data={"reason": "other", "notes": ""})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "govuk-error-summary" in html and 'href="#notes"' in html
+    assert "Say why it is being closed" in html
+    closed = tracer_client.post(case_url + "/close", data={"reason": "duplicate"}, follow_redirects=True)
+    html = closed.get_data(as_text=True)
+    assert "closed: duplicate record" in html and 'data-testid="case-status">Closed' in html
+    assert "Reopen" not in html  # a tracer may not
+    assert tracer_client.post(case_url + "/reopen").status_code == 403
+    supervisor = app.test_client()
+    sign_in(supervisor, make_user("supervisor"))
+    reopened = supervisor.post(case_url + "/reopen", follow_redirects=True).get_data(as_text=True)
+    assert "Reopened: now not yet reached" in reopened and 'data-testid="case-status">Not yet reached' in reopened

@@ -38,10 +38,16 @@ PERSON = {"type": "object", "properties": {
 CONTACT = {"type": "object", "properties": {
     "id": {"type": "integer"}, "case_id": {"type": "integer"}, "person_id": {"type": "integer"},
     "relationship": {"type": "string", "enum": ["household", "close", "setting"]},
-    "last_exposure_date": DATE, "quarantine_end_date": DATE, "household_id": {"type": ["integer", "null"]}},
+    "last_exposure_date": DATE, "quarantine_end_date": DATE, "household_id": {"type": ["integer", "null"]},
+    "status": {"type": "string", "enum": ["open", "reached", "completed", "became_case", "closed"]},
+    "closure_reason": {"type": ["string", "null"]}, "closed_at": {"type": ["string", "null"]},
+    "became_case_id": {"type": ["integer", "null"]}},
     "required": ["id", "person_id", "relationship", "quarantine_end_date", "household_id"]}
 CASE = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "reference": {"type": "string"}, "status": {"type": "string"},
+    "id": {"type": "integer"}, "reference": {"type": "string"},
+    "status": {"type": "string", "enum": ["open", "isolating", "completed", "closed"]},
+    "closure_reason": {"type": ["string", "null"]}, "closed_at": {"type": ["string", "null"]},
+    "exposed_by_case_id": {"type": ["integer", "null"]},
     "source": {"type": "string"}, "test_date": DATE, "symptom_onset_date": NULLABLE_DATE,
     "isolation_end_date": DATE, "person": {"$ref": "#/components/schemas/Person"},
     "contacts": {"type": "array", "items": {"$ref": "#/components/schemas/Contact"}}},

@@ -43,6 +43,11 @@ SUPPORT_PATCH = {"type": "object", "properties": {
     "status": {"type": "string", "enum": ["requested", "referred", "fulfilled", "declined"]},
     "referred_to": TEXT, "notes": TEXT, "notify": {"type": "boolean"}}}
 
+CLOSE_IN = {"type": "object", "properties": {
+    "reason": {"type": "string", "enum": ["lost_to_follow_up", "refused", "duplicate", "entered_in_error",
+                                          "moved_away", "other"]},
+    "notes": TEXT}, "required": ["reason"]}
+
 EXPORT_JOB_IN = {"type": "object", "properties": {
     "dataset": {"type": "string", "enum": ["cases", "contacts", "attempts", "escalations", "support_needs"]},
     "format": {"type": "string", "enum": ["xlsx"]}, "from": DATE, "to": DATE, "identifiable": {"type": "boolean"}},
@@ -51,7 +56,7 @@ EXPORT_JOB_IN = {"type": "object", "properties": {
 COMPONENTS = {"PersonIn": PERSON_IN, "CaseIn": CASE_IN, "ContactIn": CONTACT_IN, "AttemptIn": ATTEMPT_IN,
               "CallAttemptIn": CALL_ATTEMPT_IN,
               "ReassignIn": REASSIGN_IN, "VisitIn": VISIT_IN, "SupportIn": SUPPORT_IN, "SupportPatch": SUPPORT_PATCH,
-              "ExportJobIn": EXPORT_JOB_IN}
+              "ExportJobIn": EXPORT_JOB_IN, "CloseIn": CLOSE_IN}
 _REGISTRY_ROOT = {"$defs": COMPONENTS}
 
 

@@ -24,6 +24,11 @@ def person_json(person: Person) -> dict:
     }
 
 
+def _closure(record) -> dict:
+    return {"closure_reason": record.closure_reason, "closure_notes": record.closure_notes,
+            "closed_at": _d(record.closed_at)}
+
+
 def contact_json(contact: Contact, *, with_person: bool = True) -> dict:
     data = {
         "id": contact.id,
@@ -35,6 +40,8 @@ def contact_json(contact: Contact, *, with_person: bool = True) -> dict:
         "household_id": contact.household_id,
         "status": contact.status,
         "created_at": _d(contact.created_at),
+        **_closure(contact),
+        "became_case_id": contact.became_case_id,
     }
     if with_person:
         data["person"] = person_json(contact.person)
@@ -52,6 +59,8 @@ def case_json(case: Case, *, with_contacts: bool = False) -> dict:
         "isolation_end_date": _d(case.isolation_end_date),
         "policy_id": case.policy_id,
         "created_at": _d(case.created_at),
+        **_closure(case),
+        "exposed_by_case_id": case.exposed_by_case_id,
         "person": person_json(case.person),
     }
     if with_contacts:

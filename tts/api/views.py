@@ -9,11 +9,12 @@ from tts.api.idempotency import answer, idempotent
 from tts.api.schemas import check_body
 from tts.api.serializers import case_json, contact_json, person_json
 from tts.audit.services import record_event
+from tts.cases import lifecycle
 from tts.cases.models import CaseSource
 from tts.cases.services import add_contact, create_case, view_case
 from tts.errors import ErrorCollector, ValidationFailed
 from tts.extensions import db
-from tts.people.access import case_or_403, person_or_403
+from tts.people.access import case_or_403, contact_or_403, person_or_403
 from tts.people.validation import PersonData
 from tts.api.openapi import operation, ref
 
@@ -133,3 +134,45 @@ def person_messages_endpoint(person_id: int):
     person = person_or_403(g.api_user, person_id)
     record_event(g.api_user, "person.view", person, {"for": "messages"})
     return jsonify([message_json(m) for m in db.session.scalars(person_messages(person.id).limit(500))])
+
+
+def _close(record):
+    errors = ErrorCollector()
+    body = check_body("CloseIn", request.get_json(silent=True), errors)
+    errors.raise_if_any()
+    return lifecycle.close(g.api_user, record, reason=body.get("reason"), notes=body.get("notes"))
+
+
+@bp.post("/cases/<id:case_id>/close")
+@operation("closeCase", "Close a case with a reason: its waiting calls are cancelled, its open escalations "
+           "resolved", schema=ref("Case"), body="CloseIn")
+@api_require("case.create", record="own_case")
+def close_case_endpoint(case_id: int):
+    case = _close(case_or_403(g.api_user, case_id))
+    return jsonify(case_json(case, with_contacts=True))
+
+
+@bp.post("/cases/<id:case_id>/reopen")
+@operation("reopenCase", "Reopen a closed case (supervisors): a first call is queued again if they were never "
+           "reached", schema=ref("Case"), answers=("409",))
+@api_require("supervise", record="role")
+def reopen_case_endpoint(case_id: int):
+    case = lifecycle.reopen(g.api_user, case_or_403(g.api_user, case_id))
+    return jsonify(case_json(case, with_contacts=True))
+
+
+@bp.post("/contacts/<id:contact_id>/close")
+@operation("closeContact", "Close a contact record with a reason: its waiting calls are cancelled",
+           schema=ref("Contact"), body="CloseIn")
+@api_require("case.create", record="own_contact")
+def close_contact_endpoint(contact_id: int):
+    contact = _close(contact_or_403(g.api_user, contact_id))
+    return jsonify(contact_json(contact))
+
+
+@bp.post("/contacts/<id:contact_id>/reopen")
+@operation("reopenContact", "Reopen a closed contact record (supervisors)", schema=ref("Contact"), answers=("409",))
+@api_require("supervise", record="role")
+def reopen_contact_endpoint(contact_id: int):
+    contact = lifecycle.reopen(g.api_user, contact_or_403(g.api_user, contact_id))
+    return jsonify(contact_json(contact))

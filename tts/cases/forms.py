@@ -1,7 +1,8 @@
 """Forms to log a case and to add a contact."""
-from wtforms import StringField
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
 
-from tts.cases.models import RELATIONSHIP_LABELS
+from tts.cases.models import RELATIONSHIP_LABELS, ClosureReason
 from tts.people.forms import PersonFieldsForm
 from tts.ui import GovDateField
 
@@ -17,3 +18,13 @@ RELATIONSHIP_CHOICES = [(r.value, label) for r, label in RELATIONSHIP_LABELS.ite
 class ContactForm(PersonFieldsForm):
     relationship = StringField("Relationship to the case")
     last_exposure_date = GovDateField("Date of last contact with the case")
+
+
+CLOSURE_CHOICES = [(reason.value, reason.label) for reason in ClosureReason]
+
+
+class CloseForm(FlaskForm):
+    """Close a case or contact: why (the service checks the choice, and notes for "other")."""
+
+    reason = StringField("Why is it being closed?")
+    notes = TextAreaField("Notes (needed for another reason)")

@@ -3,12 +3,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tts.clock import utcnow
 from tts.extensions import db
-from tts.models_base import UTCDateTime
+from tts.models_base import Labelled, UTCDateTime, WithStatus
 
 if TYPE_CHECKING:
     from tts.auth.models import User
@@ -28,6 +28,33 @@ class Relationship(StrEnum):
     SETTING = "setting"
 
 
+class CaseStatus(Labelled):
+    OPEN = "open", "Not yet reached", "grey"
+    ISOLATING = "isolating", "Isolating", "light-blue"
+    COMPLETED = "completed", "Completed", "green"
+    CLOSED = "closed", "Closed", "orange"
+
+
+class ContactStatus(Labelled):
+    OPEN = "open", "Not yet reached", "grey"
+    REACHED = "reached", "Reached", "light-blue"
+    COMPLETED = "completed", "Completed", "green"
+    BECAME_CASE = "became_case", "Became a case", "purple"
+    CLOSED = "closed", "Closed", "orange"
+
+
+class ClosureReason(Labelled):
+    LOST_TO_FOLLOW_UP = "lost_to_follow_up", "Lost to follow-up"
+    REFUSED = "refused", "Refused to take part"
+    DUPLICATE = "duplicate", "Duplicate record"
+    ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
+    MOVED_AWAY = "moved_away", "Moved away"
+    OTHER = "other", "Other reason"
+
+
+# Nothing is left to do for a record in these: its calls are cancelled, and replies are not routed to it.
+FINISHED_STATUSES = (CaseStatus.COMPLETED.value, CaseStatus.CLOSED.value, ContactStatus.BECAME_CASE.value)
+
 RELATIONSHIP_LABELS = {
     Relationship.HOUSEHOLD: "Household: lives with the case",
     Relationship.CLOSE: "Close contact: face to face, or within 2 metres for 15 minutes",
@@ -35,8 +62,31 @@ RELATIONSHIP_LABELS = {
 }
 
 
-class Case(db.Model):
+class Closable:
+    """Closing a case or contact by hand: why, when, by whom (cleared when a supervisor reopens it)."""
+
+    closure_reason: Mapped[str | None] = mapped_column(String(30))  # a ClosureReason
+    closure_notes: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def closure_label(self) -> str:
+        return ClosureReason.label_of(self.closure_reason)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == "closed"
+
+    @property
+    def may_close(self) -> bool:
+        """Still in progress: closing it would cancel work (a finished record has none)."""
+        return self.status not in FINISHED_STATUSES
+
+
+class Case(WithStatus, Closable, db.Model):
     __tablename__ = "cases"
+    STATUS = CaseStatus
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(12), unique=True)
@@ -45,8 +95,10 @@ class Case(db.Model):
     test_date: Mapped[date] = mapped_column(Date)
     symptom_onset_date: Mapped[date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(20), default=CaseSource.LOCAL)
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[str] = mapped_column(String(20), default=CaseStatus.OPEN)
     isolation_end_date: Mapped[date] = mapped_column(Date)
+    # The case they caught it from, when a contact became this case (a link of the transmission chain).
+    exposed_by_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     policy_id: Mapped[int] = mapped_column(ForeignKey("isolation_policies.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -55,11 +107,14 @@ class Case(db.Model):
     person: Mapped["Person"] = relationship("Person", back_populates="cases")
     policy: Mapped["IsolationPolicy"] = relationship("IsolationPolicy")
     created_by: Mapped["User | None"] = relationship("User", foreign_keys=[created_by_id])
-    contacts: Mapped[list["Contact"]] = relationship(back_populates="case", order_by="Contact.id")
+    contacts: Mapped[list["Contact"]] = relationship(back_populates="case", order_by="Contact.id",
+                                                     foreign_keys="Contact.case_id")
+    exposed_by: Mapped["Case | None"] = relationship("Case", remote_side=[id], foreign_keys=[exposed_by_case_id])
 
 
-class Contact(db.Model):
+class Contact(WithStatus, Closable, db.Model):
     __tablename__ = "contacts"
+    STATUS = ContactStatus
     __table_args__ = (UniqueConstraint("case_id", "person_id", name="uq_contacts_case_person"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,12 +125,14 @@ class Contact(db.Model):
     relationship_: Mapped[str] = mapped_column("relationship", String(20))
     last_exposure_date: Mapped[date] = mapped_column(Date)
     quarantine_end_date: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[str] = mapped_column(String(20), default=ContactStatus.OPEN)
     policy_id: Mapped[int] = mapped_column(ForeignKey("isolation_policies.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    became_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))  # they tested positive
 
-    case: Mapped[Case] = relationship(back_populates="contacts")
+    case: Mapped[Case] = relationship(back_populates="contacts", foreign_keys=[case_id])
+    became_case: Mapped["Case | None"] = relationship("Case", foreign_keys=[became_case_id])
     person: Mapped["Person"] = relationship("Person", back_populates="contact_records")
     policy: Mapped["IsolationPolicy"] = relationship("IsolationPolicy")
 

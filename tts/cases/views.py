@@ -5,12 +5,15 @@ from flask_login import current_user
 from tts.audit.services import audited_list_page
 from tts.input_guard import record_id
 from tts.cases import bp
-from tts.cases.forms import RELATIONSHIP_CHOICES, CaseForm, ContactForm
-from tts.cases.models import Case
+from tts.cases import lifecycle
+from tts.cases.forms import CLOSURE_CHOICES, RELATIONSHIP_CHOICES, CaseForm, CloseForm, ContactForm
+from tts.cases.models import Case, Contact
 from tts.cases.services import add_contact, create_case, recent_cases, view_case
-from tts.people.access import case_or_403
+from tts.people.access import case_or_403, contact_or_403
 from tts.permissions import can, require
-from tts.ui import submit
+from tts.errors import ValidationFailed
+from tts.transaction import undo
+from tts.ui import flash_errors, submit
 
 
 def load_case_or_403(case_id: int) -> Case:
@@ -65,3 +68,54 @@ def contact_new(case_id: int):
         return redirect(url_for("cases.show", case_id=case.id))
     return render_template("cases/contact_new.html", form=form, case=case, return_to=return_to,
                            relationship_choices=RELATIONSHIP_CHOICES), (400 if form.errors else 200)
+
+
+def _close_page(record, back: str):
+    form = CloseForm()
+    closed = submit(form, lambda: lifecycle.close(current_user, record, reason=form.reason.data or None,
+                                                   notes=form.notes.data), prefix="")
+    if closed is not None:
+        what = f"Case {record.reference}" if isinstance(record, Case) else f"{record.person.full_name} (contact)"
+        flash(f"{what} closed: {record.closure_label.lower()}. Waiting calls are cancelled.", "success")
+        return redirect(back)
+    return render_template("cases/close.html", form=form, record=record, back=back, is_case=isinstance(record, Case),
+                           closure_choices=CLOSURE_CHOICES), (400 if form.errors else 200)
+
+
+def _reopen(record, back: str):
+    try:
+        lifecycle.reopen(current_user, record)
+    except ValidationFailed as exc:
+        undo()
+        flash_errors("Not reopened", exc)
+    else:
+        flash(f"Reopened: now {record.status_label.lower()}", "success")
+    return redirect(back)
+
+
+@bp.route("/<id:case_id>/close", methods=["GET", "POST"])
+@require("case.create", record="own_case")
+def close(case_id: int):
+    case = load_case_or_403(case_id)
+    return _close_page(case, url_for("cases.show", case_id=case.id))
+
+
+@bp.post("/<id:case_id>/reopen")
+@require("supervise", record="role")
+def reopen(case_id: int):
+    case = load_case_or_403(case_id)
+    return _reopen(case, url_for("cases.show", case_id=case.id))
+
+
+@bp.route("/contacts/<id:contact_id>/close", methods=["GET", "POST"])
+@require("case.create", record="own_contact")
+def contact_close(contact_id: int):
+    contact: Contact = contact_or_403(current_user, contact_id)
+    return _close_page(contact, url_for("cases.show", case_id=contact.case_id))
+
+
+@bp.post("/contacts/<id:contact_id>/reopen")
+@require("supervise", record="role")
+def contact_reopen(contact_id: int):
+    contact: Contact = contact_or_403(current_user, contact_id)
+    return _reopen(contact, url_for("cases.show", case_id=contact.case_id))

@@ -76,6 +76,14 @@ def case_or_403(user, case_id: int):
     return _load_or_403(Case, case_id, lambda case: has_permission(user, "case.view") and may_view_case(user, case))
 
 
+def contact_or_403(user, contact_id: int):
+    """The contact record, if `user` may see its case or its person: else 404 or 403."""
+    from tts.cases.models import Contact
+
+    return _load_or_403(Contact, contact_id, lambda contact: has_permission(user, "case.view") and (
+        may_view_case(user, contact.case) or may_view_person(user, contact.person_id)))
+
+
 def may_record_visit(user, escalation) -> bool:
     """A doorstep visit's outcome: the local team (escalation.view), or the field officer it is assigned to."""
     return has_permission(user, "escalation.view") or (

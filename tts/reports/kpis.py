@@ -240,6 +240,26 @@ def _compute(f: Filters, connection) -> dict:
         for created, reached, relationship in batch:
             add(household if relationship == "household" else other, created, reached)
 
+    lifecycle = {}
+    for name, model in (("cases", Case), ("contacts", Contact)):
+        # The same records as the reach figures (same dates and filters): how many are in each status, and
+        # why those closed by hand were closed.
+        stmt = (select(model.status, model.closure_reason, func.count())
+                .where(model.created_at >= f.start, model.created_at < f.end)
+                .group_by(model.status, model.closure_reason))
+        if f.district:
+            stmt = stmt.join(Person, Person.id == model.person_id).where(in_district)
+        if f.source:
+            stmt = (stmt.where(Case.source == f.source) if model is Case
+                    else stmt.join(Case, Case.id == Contact.case_id).where(Case.source == f.source))
+        counts = connection.execute(stmt).all()
+        statuses: dict[str, int] = {}
+        reasons: dict[str, int] = {}
+        for status, reason, n in counts:
+            statuses[status] = statuses.get(status, 0) + n
+            if reason:
+                reasons[reason] = reasons.get(reason, 0) + n
+        lifecycle[name] = {"by_status": statuses, "closed_by_reason": reasons}
     escalations = {
         "opened": connection.scalar(select(func.count()).select_from(Escalation)
                                     .where(Escalation.created_at >= f.start, Escalation.created_at < f.end)),
@@ -257,6 +277,7 @@ def _compute(f: Filters, connection) -> dict:
     result = {name: group.as_dict() for name, group in groups.items()}
     result.update({
         "escalations": escalations,
+        "lifecycle": lifecycle,
         "support_needs": support,
         "messages": {"sent": sum(messages.get(s, 0) for s in ("sending", "sent", "delivered", "undelivered")),
                      "delivered": messages.get("delivered", 0),

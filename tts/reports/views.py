@@ -16,6 +16,7 @@ from tts.reports.kpis import NATIONAL_REFERENCE, compute_cached, publication_row
 from tts.permissions import require
 from tts.api.openapi import KPIS, operation
 from tts.api.schemas import DATE
+from tts.cases.models import CaseStatus, ClosureReason, ContactStatus
 
 PUBLIC_KEYS = ("total", "reached", "reached_pct", "reached_within_24h_pct", "median_hours_to_reach")
 
@@ -62,7 +63,8 @@ def kpis():
               "hours": {name: bar_chart(data["hours_to_reach"][name], f"Hours to reach: {LABELS[name].lower()}")
                         for name in ("cases", "household_contacts", "non_household_contacts")}}
     return render_template("reports/kpis.html", f=f, data=data, charts=charts, errors=errors.errors,
-                           labels=LABELS, reference=NATIONAL_REFERENCE, args=request.args)
+                           labels=LABELS, reference=NATIONAL_REFERENCE, args=request.args,
+                           case_statuses=CaseStatus, contact_statuses=ContactStatus, closure_reasons=ClosureReason)
 
 
 @bp.route("/publication.csv")

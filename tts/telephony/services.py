@@ -15,7 +15,7 @@ from tts.callqueue import events
 from tts.callqueue.errors import NotClaimHolder
 from tts.callqueue.models import CallAttempt, ItemKind
 from tts.callqueue.services import create_work_item
-from tts.cases.models import Case, Contact
+from tts.cases.models import FINISHED_STATUSES, Case, Contact
 from tts.cache import for_transaction, forget_for_transaction
 from tts.clock import LONDON, utcnow
 from tts.errors import DomainError, ErrorCollector
@@ -413,7 +413,7 @@ def receive_sms(*, sid: str, from_number: str, to_number: str | None, body: str)
     return message
 
 
-CLOSED_STATUSES = ("closed", "completed")  # a record with nothing left to do
+CLOSED_STATUSES = FINISHED_STATUSES  # a record with nothing left to do
 
 
 def reply_recipient(number: str, people: list[Person]) -> Person | None:
