@@ -194,3 +194,25 @@ def test_closing_and_reopening_through_the_api(app, client, api_token, daytime):
     assert reopened.status_code == 200 and reopened.json["status"] == "open" and reopened.json["closure_reason"] is None
     assert client.post(f"/api/v1/cases/{case['id']}/reopen", headers=supervisor).status_code == 422
     assert client.post("/api/v1/queue/claim", headers=tracer).status_code == 200  # its first call is back
+
+
+def test_a_contact_becomes_a_case_through_the_api(app, client, api_token, daytime):
+    tracer, _ = api_token("tracer")
+    case = client.post("/api/v1/cases", headers=tracer, json={
+        "person": {"first_name": "Wren", "last_name": "Halloway", "date_of_birth": "1985-07-08",
+                   "phone": "07700 900561", "address": "6 Api Avenue", "postcode": "S1 2HH"},
+        "test_date": "2026-11-21"}).json
+    contact = client.post(f"/api/v1/cases/{case['id']}/contacts", headers=tracer, json={
+        "person": {"first_name": "Sable", "last_name": "Halloway", "phone": "07700 900562"},
+        "relationship": "close", "last_exposure_date": "2026-11-21"}).json
+    refused = client.post(f"/api/v1/contacts/{contact['id']}/convert", headers=tracer, json={})
+    assert refused.status_code == 422 and "test_date" in refused.json["errors"]
+    assert "person.date_of_birth" in refused.json["errors"]  # a case needs what the contact lacks
+    converted = client.post(f"/api/v1/contacts/{contact['id']}/convert", headers=tracer, json={
+        "test_date": "2026-11-23", "person": {"date_of_birth": "1990-01-02", "address": "7 Api Avenue",
+                                              "postcode": "S1 2HJ"}})
+    assert converted.status_code == 201 and converted.json["exposed_by_case_id"] == case["id"]
+    assert converted.json["person"]["id"] == contact["person_id"]
+    source = client.get(f"/api/v1/cases/{case['id']}", headers=tracer).json
+    shown = next(c for c in source["contacts"] if c["id"] == contact["id"])
+    assert shown["status"] == "became_case" and shown["became_case_id"] == converted.json["id"]

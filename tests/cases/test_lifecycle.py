@@ -162,3 +162,43 @@ def test_the_kpis_count_each_status_and_each_closure_reason(env):
     assert figures["cases"] == {"by_status": {"isolating": 1, "closed": 1, "open": 1},
                                 "closed_by_reason": {"refused": 1}}
     assert figures["contacts"] == {"by_status": {"closed": 1}, "closed_by_reason": {"entered_in_error": 1}}
+
+
+def test_a_contact_who_tests_positive_becomes_a_case_linked_to_the_one_they_caught_it_from(env):
+    from tts.cases.services import convert_contact
+
+    tracer = UserFactory(role="tracer")
+    source = new_case(30)
+    contact = contact_of(source, 31, relationship="household")
+    person = contact.person
+    assert person.date_of_birth is not None  # person_data gives one
+    case = convert_contact(tracer, contact, test_date=today(), symptom_onset_date=None)
+    assert case.person is person and case.exposed_by_case_id == source.id and case.status == "open"
+    assert contact.status == "became_case" and contact.became_case_id == case.id
+    assert [i.status for i in items(contact)] == ["cancelled"]
+    assert [(i.kind, i.status) for i in items(case)] == [("initial_call", "open")]
+    actions = list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.record_id.in_([case.id, contact.id]),
+                                                                      AuditEvent.action.like("%.c%"))))
+    assert "contact.convert" in actions and "case.create" in actions
+    with pytest.raises(ValidationFailed, match="already became a case"):
+        convert_contact(tracer, contact, test_date=today(), symptom_onset_date=None)
+    with pytest.raises(ValidationFailed, match="became a case"):
+        lifecycle.close(tracer, contact, reason="duplicate")
+
+
+def test_converting_asks_for_what_a_case_needs_that_the_contact_lacks(env):
+    from tts.cases.services import convert_contact
+    from tts.people.validation import PersonData
+
+    source = new_case(32)
+    contact = add_contact(None, source, person_data(33, date_of_birth=None, address=None, postcode=None),
+                          relationship="close", last_exposure_date=today())
+    with pytest.raises(ValidationFailed) as refused:
+        convert_contact(None, contact, test_date=None, symptom_onset_date=None)
+    assert set(refused.value.errors) == {"test_date", "person.date_of_birth", "person.address", "person.postcode"}
+    assert contact.status == "open"
+    born = today().replace(year=1980)
+    case = convert_contact(None, contact, test_date=today(), symptom_onset_date=None,
+                           person=PersonData(date_of_birth=born, address="3 New Road", postcode="s2 4su"))
+    assert (case.person.date_of_birth, case.person.postcode, case.person.household_id is not None) == (
+        born, "S2 4SU", True)

@@ -87,3 +87,27 @@ def test_a_tracer_closes_a_case_with_a_reason_and_only_a_supervisor_reopens_it(a
     sign_in(supervisor, make_user("supervisor"))
     reopened = supervisor.post(case_url + "/reopen", follow_redirects=True).get_data(as_text=True)
     assert "Reopened: now not yet reached" in reopened and 'data-testid="case-status">Not yet reached' in reopened
+
+
+def test_a_tracer_logs_a_contact_as_a_positive_case(app, tracer_client):
+    from tts.cases.models import Contact
+
+    case_url = tracer_client.post("/cases/new", data=case_form(first_name="Ottilie")).headers["Location"]
+    tracer_client.post(case_url + "/contacts/new", data={
+        "relationship": "close", "first_name": "Bram", "last_name": "Quenby", "phone": "07700 900471",
+        **date_fields("last_exposure_date", today())})
+    with app.app_context():
+        contact_id = db.session.scalar(select(Contact.id).order_by(Contact.id.desc()))
+    page = tracer_client.get(case_url).get_data(as_text=True)
+    assert f"/cases/contacts/{contact_id}/convert" in page
+    form = tracer_client.get(f"/cases/contacts/{contact_id}/convert").get_data(as_text=True)
+    assert "Details a case needs" in form and "Date of birth" in form
+    refused = tracer_client.post(f"/cases/contacts/{contact_id}/convert", data=date_fields("test_date", today()))
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and 'href="#date_of_birth' in html and "Enter the date of birth" in html
+    done = tracer_client.post(f"/cases/contacts/{contact_id}/convert", data={
+        **date_fields("test_date", today()), **date_fields("date_of_birth", today().replace(year=1970)),
+        "address": "9 Somewhere Lane", "postcode": "s3 7hq"}, follow_redirects=True)
+    html = done.get_data(as_text=True)
+    assert "Bram Quenby, a contact of case" in html and "Caught it from" in html
+    assert "Became a case" in tracer_client.get(case_url).get_data(as_text=True)

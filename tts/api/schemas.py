@@ -48,6 +48,10 @@ CLOSE_IN = {"type": "object", "properties": {
                                           "moved_away", "other"]},
     "notes": TEXT}, "required": ["reason"]}
 
+CONVERT_IN = {"type": "object", "properties": {
+    "test_date": DATE, "symptom_onset_date": NULLABLE_DATE, "person": {"$ref": "#/components/schemas/PersonIn"}},
+    "required": ["test_date"]}
+
 EXPORT_JOB_IN = {"type": "object", "properties": {
     "dataset": {"type": "string", "enum": ["cases", "contacts", "attempts", "escalations", "support_needs"]},
     "format": {"type": "string", "enum": ["xlsx"]}, "from": DATE, "to": DATE, "identifiable": {"type": "boolean"}},
@@ -56,7 +60,8 @@ EXPORT_JOB_IN = {"type": "object", "properties": {
 COMPONENTS = {"PersonIn": PERSON_IN, "CaseIn": CASE_IN, "ContactIn": CONTACT_IN, "AttemptIn": ATTEMPT_IN,
               "CallAttemptIn": CALL_ATTEMPT_IN,
               "ReassignIn": REASSIGN_IN, "VisitIn": VISIT_IN, "SupportIn": SUPPORT_IN, "SupportPatch": SUPPORT_PATCH,
-              "ExportJobIn": EXPORT_JOB_IN, "CloseIn": CLOSE_IN}
+              "ExportJobIn": EXPORT_JOB_IN, "CloseIn": CLOSE_IN,
+              "ConvertIn": CONVERT_IN}
 _REGISTRY_ROOT = {"$defs": COMPONENTS}
 
 

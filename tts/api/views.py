@@ -11,7 +11,7 @@ from tts.api.serializers import case_json, contact_json, person_json
 from tts.audit.services import record_event
 from tts.cases import lifecycle
 from tts.cases.models import CaseSource
-from tts.cases.services import add_contact, create_case, view_case
+from tts.cases.services import add_contact, convert_contact, create_case, view_case
 from tts.errors import ErrorCollector, ValidationFailed
 from tts.extensions import db
 from tts.people.access import case_or_403, contact_or_403, person_or_403
@@ -176,3 +176,23 @@ def close_contact_endpoint(contact_id: int):
 def reopen_contact_endpoint(contact_id: int):
     contact = lifecycle.reopen(g.api_user, contact_or_403(g.api_user, contact_id))
     return jsonify(contact_json(contact))
+
+
+@bp.post("/contacts/<id:contact_id>/convert")
+@operation("convertContact", "A contact who tested positive becomes a case, linked to the case they caught it "
+           "from (exposed_by_case_id); the contact then shows became_case", ok="201", schema=ref("Case"),
+           body="ConvertIn", links={"getCase": {"case_id": "$response.body#/id"}})
+@api_require("case.create", record="own_contact")
+@idempotent
+def convert_contact_endpoint(contact_id: int):
+    contact = contact_or_403(g.api_user, contact_id)
+    errors = ErrorCollector()
+    body = check_body("ConvertIn", request.get_json(silent=True), errors)
+    if "body" in errors:
+        errors.raise_if_any()
+    person = _person(errors, body)
+    test_date = _date(errors, body, "test_date", "test_date")
+    onset = _date(errors, body, "symptom_onset_date", "symptom_onset_date")
+    case = _with_parse_errors(errors, convert_contact, g.api_user, contact, test_date=test_date,
+                              symptom_onset_date=onset, person=person)
+    return answer(case_json(case, with_contacts=True), 201, f"/api/v1/cases/{case.id}")

@@ -4,6 +4,7 @@ from wtforms import StringField, TextAreaField
 
 from tts.cases.models import RELATIONSHIP_LABELS, ClosureReason
 from tts.people.forms import PersonFieldsForm
+from tts.people.validation import PersonData
 from tts.ui import GovDateField
 
 
@@ -28,3 +29,16 @@ class CloseForm(FlaskForm):
 
     reason = StringField("Why is it being closed?")
     notes = TextAreaField("Notes (needed for another reason)")
+
+class ConvertForm(FlaskForm):
+    """A contact tested positive: the test and onset dates, and any detail a case needs that they lack."""
+
+    test_date = GovDateField("Test date")
+    symptom_onset_date = GovDateField("Date symptoms started (leave blank if they have no symptoms)")
+    date_of_birth = GovDateField("Date of birth")
+    address = TextAreaField("Address")
+    postcode = StringField("Postcode")
+
+    def person_data(self) -> PersonData:
+        return PersonData(date_of_birth=self.date_of_birth.data, address=self.address.data,
+                          postcode=self.postcode.data)

@@ -7,8 +7,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from tts.audit.services import record_event
 from tts.callqueue.services import queue_initial_call
 from tts.cases.intake import check_case, check_contact, check_new_contact, lives_with_case, random_reference
-from tts.cases.models import Case, CaseSource, Contact
+from tts.cases.lifecycle import cancel_work
+from tts.cases.models import Case, CaseSource, Contact, ContactStatus
+from tts.errors import ErrorCollector
 from tts.extensions import db
+from tts.people.matching import fill_in
 from tts.people.services import ensure_household, find_or_create_person
 from tts.people.validation import PersonData
 from tts.policies.services import policy_in_force
@@ -83,3 +86,42 @@ def recent_cases(actor, *, see_all: bool, limit: int = 50):
     if not see_all:
         stmt = stmt.where(Case.created_by_id == actor.id)
     return list(db.session.scalars(stmt))
+
+
+def convert_contact(actor, contact: Contact, *, test_date: date | None, symptom_onset_date: date | None,
+                    person: PersonData | None = None) -> Case:
+    """A contact who tested positive becomes a case: the same person (details they lack, such as a date of
+    birth, taken from `person`), linked to the case they caught it from; the contact is marked
+    became_case, their waiting calls cancelled, and the case's first call queued."""
+    errors = ErrorCollector()
+    if contact.status in (ContactStatus.BECAME_CASE, ContactStatus.CLOSED):
+        errors.add("test_date", f"This contact {'already became a case' if contact.became_case_id else 'is closed'}")
+        errors.raise_if_any()
+    subject = contact.person
+    known = PersonData(first_name=subject.first_name, last_name=subject.last_name,
+                       date_of_birth=subject.date_of_birth, phone=subject.phone, email=subject.email,
+                       address=subject.address, postcode=subject.postcode)
+    given = person or PersonData()
+    entered = PersonData(**{name: getattr(known, name) or getattr(given, name)
+                            for name in ("first_name", "last_name", "date_of_birth", "phone", "email", "address",
+                                         "postcode")})
+    clean = check_case(entered, test_date=test_date, symptom_onset_date=symptom_onset_date, source=CaseSource.LOCAL)
+    filled = fill_in(subject, clean)
+    if subject.date_of_birth is None:
+        subject.date_of_birth = clean.date_of_birth
+        filled.append("date_of_birth")
+    ensure_household(subject)
+    policy = policy_in_force()
+    case = Case(reference=new_reference(), person=subject, test_date=test_date, symptom_onset_date=symptom_onset_date,
+                source=CaseSource.LOCAL, isolation_end_date=policy.isolation_end(test_date, symptom_onset_date),
+                policy=policy, created_by_id=getattr(actor, "id", None), exposed_by_case_id=contact.case_id)
+    db.session.add(case)
+    db.session.flush()
+    contact.status, contact.became_case_id = ContactStatus.BECAME_CASE, case.id
+    calls, _ = cancel_work(contact, f"Became a case: {case.reference}")
+    record_event(actor, "case.create", case, {"person_id": subject.id, "source": case.source,
+                                              "exposed_by_case_id": contact.case_id})
+    record_event(actor, "contact.convert", contact, {"person_id": subject.id, "case_id": case.id,
+                                                     "calls_cancelled": calls, "filled": filled})
+    queue_initial_call(actor, case=case)
+    return case

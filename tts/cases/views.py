@@ -6,9 +6,9 @@ from tts.audit.services import audited_list_page
 from tts.input_guard import record_id
 from tts.cases import bp
 from tts.cases import lifecycle
-from tts.cases.forms import CLOSURE_CHOICES, RELATIONSHIP_CHOICES, CaseForm, CloseForm, ContactForm
+from tts.cases.forms import CLOSURE_CHOICES, RELATIONSHIP_CHOICES, CaseForm, CloseForm, ContactForm, ConvertForm
 from tts.cases.models import Case, Contact
-from tts.cases.services import add_contact, create_case, recent_cases, view_case
+from tts.cases.services import add_contact, convert_contact, create_case, recent_cases, view_case
 from tts.people.access import case_or_403, contact_or_403
 from tts.permissions import can, require
 from tts.errors import ValidationFailed
@@ -119,3 +119,19 @@ def contact_close(contact_id: int):
 def contact_reopen(contact_id: int):
     contact: Contact = contact_or_403(current_user, contact_id)
     return _reopen(contact, url_for("cases.show", case_id=contact.case_id))
+
+
+@bp.route("/contacts/<id:contact_id>/convert", methods=["GET", "POST"])
+@require("case.create", record="own_contact")
+def contact_convert(contact_id: int):
+    """"Log as a positive case": the contact becomes a case, linked to the case they caught it from."""
+    contact: Contact = contact_or_403(current_user, contact_id)
+    form = ConvertForm()
+    case = submit(form, lambda: convert_contact(current_user, contact, test_date=form.test_date.data,
+                                                symptom_onset_date=form.symptom_onset_date.data,
+                                                person=form.person_data()))
+    if case is not None:
+        flash(f"Case {case.reference} logged for {case.person.full_name}, a contact of case "
+              f"{contact.case.reference}. Isolation ends {case.isolation_end_date:%-d %B %Y}.", "success")
+        return redirect(url_for("cases.show", case_id=case.id))
+    return render_template("cases/convert.html", form=form, contact=contact), (400 if form.errors else 200)
