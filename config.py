@@ -101,6 +101,9 @@ class Config:
     # Texts and calls (docs/twilio.md). Without TWILIO_ACCOUNT_SID a simulated gateway is used.
     # Test, onset and exposure dates older than this are refused as mistyped (a year of 0026 or 2062).
     TTS_PLAUSIBLE_DAYS = int(os.environ.get("TTS_PLAUSIBLE_DAYS", "90"))
+    # A new case for someone whose last case is still open, or was logged fewer days ago than this, is
+    # most likely the same illness: it is shown and confirmed, never silently made twice.
+    TTS_REINFECTION_DAYS = int(os.environ.get("TTS_REINFECTION_DAYS", "90"))
     TTS_TEAM_PHONE = os.environ.get("TTS_TEAM_PHONE", "0114 496 0000")
     TTS_SMS_MAX_ATTEMPTS = int(os.environ.get("TTS_SMS_MAX_ATTEMPTS", "5"))
     TTS_SMS_GIVE_UP_HOURS = int(os.environ.get("TTS_SMS_GIVE_UP_HOURS", "6"))  # and at least MAX_ATTEMPTS tries

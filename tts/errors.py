@@ -12,6 +12,7 @@ class DomainError(Exception):
     and the API answers `http_status` with the message; a web view that shows it itself calls `undo()`."""
 
     http_status = 409  # the request conflicts with the record as it stands
+    extra: dict = {}  # more for the API's answer (the existing record's id, say)
 
 
 class ValidationFailed(DomainError):
@@ -85,7 +86,7 @@ def _refused(exc: DomainError):
     the API's field errors (422) or message; on the web, the error page with the message."""
     if _wants_json():
         body = {"errors": exc.errors} if isinstance(exc, ValidationFailed) else {"error": str(exc)}
-        return jsonify(body), exc.http_status
+        return jsonify({**body, **exc.extra}), exc.http_status
     return render_template("errors/error.html", code=exc.http_status, title=str(exc)), exc.http_status
 
 

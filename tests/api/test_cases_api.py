@@ -216,3 +216,16 @@ def test_a_contact_becomes_a_case_through_the_api(app, client, api_token, daytim
     source = client.get(f"/api/v1/cases/{case['id']}", headers=tracer).json
     shown = next(c for c in source["contacts"] if c["id"] == contact["id"])
     assert shown["status"] == "became_case" and shown["became_case_id"] == converted.json["id"]
+
+
+def test_a_second_case_for_someone_with_a_current_one_is_409_unless_a_new_episode(app, client, api_token, daytime):
+    tracer, _ = api_token("tracer")
+    body = {"person": {"first_name": "Isolde", "last_name": "Farrant", "date_of_birth": "1979-03-04",
+                       "phone": "07700 900571", "address": "8 Api Avenue", "postcode": "S1 2HH"},
+            "test_date": "2026-11-22"}
+    first = client.post("/api/v1/cases", headers=tracer, json=body)
+    again = client.post("/api/v1/cases", headers=tracer, json=body)
+    assert again.status_code == 409 and again.json["existing_case_id"] == first.json["id"]
+    assert set(again.json["errors"]) == {"new_episode"}
+    new = client.post("/api/v1/cases", headers=tracer, json={**body, "new_episode": True})
+    assert new.status_code == 201 and new.json["person"]["id"] == first.json["person"]["id"]

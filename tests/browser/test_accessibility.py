@@ -21,7 +21,7 @@ from tts.access_policy import PUBLIC, ROUTES
 from tts.auth.models import User
 from tts.auth.services import create_user, issue_api_token
 from tts.callqueue.services import claim_next
-from tts.cases.models import Case
+from tts.cases.models import Case, Contact
 from tts.demo import DEMO_PASSWORD, demo_totp_secret
 from tts.extensions import db
 from tts.imports.services import create_batch, run_import
@@ -71,11 +71,24 @@ def demo(fresh_database_url):
                                    password=DEMO_PASSWORD)
             db.session.commit()
             case = db.session.scalar(select(Case).order_by(Case.id).limit(1))
+            contact_of = lambda case_id: db.session.scalar(  # noqa: E731
+                select(Contact.id).where(Contact.case_id == case_id).order_by(Contact.id).limit(1))
+            field_case_id = field_claim.item.case_id or field_claim.item.contact.case_id
+            if contact_of(field_case_id) is None:  # a contact record the field officer's work shows
+                from tests.factories import person_data
+                from tts.cases.services import add_contact
+
+                add_contact(users["field"], db.session.get(Case, field_case_id),
+                            person_data(77, address=None, postcode=None), relationship="household",
+                            last_exposure_date=DAY_DATE)
+                db.session.commit()
             ids = {"case_id": case.id, "person_id": case.person_id, "item_id": claim.item.id,
+                   "contact_id": contact_of(case.id),
                    "user_id": users["tracer"].id, "batch_id": batch.id, "newcomer": newcomer.email,
                    "template_id": db.session.scalar(select(MessageTemplate.id).limit(1)), "run_id": planned.id,
                    "field": {"item_id": field_claim.item.id, "person_id": field_claim.item.person_id,
-                             "case_id": field_claim.item.case_id or field_claim.item.contact.case_id}}
+                             "case_id": field_case_id,
+                             "contact_id": field_claim.item.contact_id or contact_of(field_case_id)}}
             for role, job in jobs.items():
                 ids[role] = {**ids.get(role, {}), **job}
         server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -95,12 +95,22 @@ def test_exposure_after_isolation_ends_or_in_the_future_is_refused(db_ctx):
     assert exc.value.errors["last_exposure_date"] == ["Date of last contact must be today or in the past"]
 
 
-def test_known_person_is_reused_by_dob_and_phone(db_ctx):
+def test_known_person_is_reused_by_first_name_dob_and_phone(db_ctx):
     first = create_case(None, person_data(1), test_date=today(), symptom_onset_date=None)
-    again = person_data(1, first_name="Adah", address="Elsewhere 2", postcode="S2 4SU", phone="+44 7700 900001")
-    second = create_case(None, again, test_date=today(), symptom_onset_date=None)
+    again = person_data(1, first_name=first.person.first_name.upper(), address="Elsewhere 2", postcode="S2 4SU",
+                        phone="+44 7700 900001")
+    second = create_case(None, again, test_date=today(), symptom_onset_date=None, new_episode=True)
     assert second.person_id == first.person_id
     assert count(Person) == 1
+
+
+def test_twins_on_a_parents_phone_are_two_people(db_ctx):
+    """The same date of birth and phone, different first names: never one person (issue 27)."""
+    first = create_case(None, person_data(1), test_date=today(), symptom_onset_date=None)
+    twin = person_data(1, first_name="Adah")
+    contact = add_contact(None, first, twin, relationship="household", last_exposure_date=today())
+    assert contact.person_id != first.person_id and contact.person.first_name == "Adah"
+    assert count(Person) == 2
 
 
 def test_known_person_is_reused_by_name_dob_and_postcode_ignoring_case(db_ctx):

@@ -111,3 +111,22 @@ def test_a_tracer_logs_a_contact_as_a_positive_case(app, tracer_client):
     html = done.get_data(as_text=True)
     assert "Bram Quenby, a contact of case" in html and "Caught it from" in html
     assert "Became a case" in tracer_client.get(case_url).get_data(as_text=True)
+
+
+def test_logging_the_same_person_again_shows_their_case_and_asks_if_it_is_a_new_illness(app, tracer_client):
+    first = tracer_client.post("/cases/new", data=case_form(first_name="Perrin"))
+    case_url = first.headers["Location"]
+    again = tracer_client.post("/cases/new", data=case_form(first_name="Perrin", address="8 Nowhere Street"))
+    html = again.get_data(as_text=True)
+    assert again.status_code == 400 and 'data-testid="existing-case"' in html and case_url in html
+    assert 'href="#new_episode-0"' in html and "say whether this is the same illness" in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Case)) == 1
+    same = tracer_client.post("/cases/new", data=case_form(first_name="Perrin", new_episode="no",
+                                                            existing_case_id=case_url.rsplit("/", 1)[-1]))
+    assert same.status_code == 302 and same.headers["Location"] == case_url
+    new = tracer_client.post("/cases/new", data=case_form(first_name="Perrin", new_episode="yes"))
+    assert new.status_code == 302 and new.headers["Location"] != case_url
+    with app.app_context():
+        people = {c.person_id for c in db.session.scalars(select(Case))}
+        assert db.session.scalar(select(func.count()).select_from(Case)) == 2 and len(people) == 1

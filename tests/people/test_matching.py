@@ -13,9 +13,10 @@ def entry(**kw) -> PersonData:
     return PersonData(**{**values, **kw})
 
 
-def test_same_date_of_birth_and_phone_or_same_name_date_of_birth_and_postcode():
+def test_same_first_name_birth_and_phone_or_same_name_birth_and_postcode():
     known = entry()
-    assert is_same_person(known, entry(first_name="Someone", last_name="Else"))  # the phone decides
+    assert is_same_person(known, entry(first_name="ZOË", last_name="Else"))  # first name, birth and phone
+    assert not is_same_person(known, entry(first_name="Adah"))  # a twin on the same phone is someone else
     assert is_same_person(known, entry(phone="+447700900999", first_name="ZOË", last_name="ASHWORTH"))
     assert not is_same_person(known, entry(phone="+447700900999", first_name="Zoe"))
     assert not is_same_person(known, entry(phone="+447700900999", postcode="S2 4AA"))

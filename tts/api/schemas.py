@@ -16,7 +16,8 @@ PERSON_IN = {"type": "object", "properties": {
     "email": TEXT, "address": TEXT, "postcode": {"type": ["string", "null"], "example": "S11 8YA"}}}
 CASE_IN = {"type": "object", "properties": {
     "person": {"$ref": "#/components/schemas/PersonIn"}, "test_date": DATE, "symptom_onset_date": NULLABLE_DATE,
-    "source": {"type": "string", "enum": ["api", "national_referral", "local"]}},
+    "source": {"type": "string", "enum": ["api", "national_referral", "local"]},
+    "new_episode": {"type": "boolean", "description": "Log it even though the person has a current case"}},
     "required": ["person", "test_date"]}
 CONTACT_IN = {"type": "object", "properties": {
     "person": {"$ref": "#/components/schemas/PersonIn"},

@@ -11,7 +11,7 @@ from tts.api.serializers import case_json, contact_json, person_json
 from tts.audit.services import record_event
 from tts.cases import lifecycle
 from tts.cases.models import CaseSource
-from tts.cases.services import add_contact, convert_contact, create_case, view_case
+from tts.cases.services import DuplicateCase, add_contact, convert_contact, create_case, view_case
 from tts.errors import ErrorCollector, ValidationFailed
 from tts.extensions import db
 from tts.people.access import case_or_403, contact_or_403, person_or_403
@@ -52,6 +52,9 @@ def _with_parse_errors(errors: ErrorCollector, service, *args, **kwargs):
     """Run the service so its checks report too, and answer every problem in one 422."""
     try:
         result = service(*args, **kwargs)
+    except DuplicateCase:
+        errors.raise_if_any()  # the request's own problems first; else the 409 with the existing case's id
+        raise
     except ValidationFailed as exc:
         for field, messages in exc.errors.items():
             if field not in errors:
@@ -64,7 +67,8 @@ def _with_parse_errors(errors: ErrorCollector, service, *args, **kwargs):
 
 
 @bp.post("/cases")
-@operation("createCase", "Log a case", ok="201", schema=ref("Case"), body="CaseIn", links={
+@operation("createCase", "Log a case (409 with existing_case_id when the person has a current case, unless "
+           "new_episode is true)", ok="201", schema=ref("Case"), body="CaseIn", answers=("409",), links={
     "getCase": {"case_id": "$response.body#/id"}, "createContact": {"case_id": "$response.body#/id"},
     "getPerson": {"person_id": "$response.body#/person/id"},
     "createSupportNeed": {"person_id": "$response.body#/person/id"}})
@@ -80,7 +84,7 @@ def create_case_endpoint():
     onset = _date(errors, body, "symptom_onset_date", "symptom_onset_date")
     source = body.get("source", CaseSource.API)
     case = _with_parse_errors(errors, create_case, g.api_user, person, test_date=test_date,
-                              symptom_onset_date=onset, source=source)
+                              symptom_onset_date=onset, source=source, new_episode=body.get("new_episode") is True)
     return answer(case_json(case, with_contacts=True), 201, f"/api/v1/cases/{case.id}")
 
 
@@ -154,7 +158,7 @@ def close_case_endpoint(case_id: int):
 
 @bp.post("/cases/<id:case_id>/reopen")
 @operation("reopenCase", "Reopen a closed case (supervisors): a first call is queued again if they were never "
-           "reached", schema=ref("Case"), answers=("409",))
+           "reached", schema=ref("Case"), answers=("422",))
 @api_require("supervise", record="role")
 def reopen_case_endpoint(case_id: int):
     case = lifecycle.reopen(g.api_user, case_or_403(g.api_user, case_id))
@@ -171,7 +175,7 @@ def close_contact_endpoint(contact_id: int):
 
 
 @bp.post("/contacts/<id:contact_id>/reopen")
-@operation("reopenContact", "Reopen a closed contact record (supervisors)", schema=ref("Contact"), answers=("409",))
+@operation("reopenContact", "Reopen a closed contact record (supervisors)", schema=ref("Contact"), answers=("422",))
 @api_require("supervise", record="role")
 def reopen_contact_endpoint(contact_id: int):
     contact = lifecycle.reopen(g.api_user, contact_or_403(g.api_user, contact_id))
@@ -181,7 +185,7 @@ def reopen_contact_endpoint(contact_id: int):
 @bp.post("/contacts/<id:contact_id>/convert")
 @operation("convertContact", "A contact who tested positive becomes a case, linked to the case they caught it "
            "from (exposed_by_case_id); the contact then shows became_case", ok="201", schema=ref("Case"),
-           body="ConvertIn", links={"getCase": {"case_id": "$response.body#/id"}})
+           body="ConvertIn", answers=("409",), links={"getCase": {"case_id": "$response.body#/id"}})
 @api_require("case.create", record="own_contact")
 @idempotent
 def convert_contact_endpoint(contact_id: int):

@@ -11,6 +11,11 @@ from tts.ui import GovDateField
 class CaseForm(PersonFieldsForm):
     test_date = GovDateField("Test date")
     symptom_onset_date = GovDateField("Date symptoms started (leave blank if they have no symptoms)")
+    new_episode = StringField("Is this a new illness?")  # asked only when they already have a current case
+
+    @property
+    def is_new_episode(self) -> bool:
+        return self.new_episode.data == "yes"
 
 
 RELATIONSHIP_CHOICES = [(r.value, label) for r, label in RELATIONSHIP_LABELS.items()]
@@ -29,6 +34,9 @@ class CloseForm(FlaskForm):
 
     reason = StringField("Why is it being closed?")
     notes = TextAreaField("Notes (needed for another reason)")
+
+EPISODE_CHOICES = [("yes", "Yes: a new illness, log a new case"), ("no", "No: the same illness")]
+
 
 class ConvertForm(FlaskForm):
     """A contact tested positive: the test and onset dates, and any detail a case needs that they lack."""

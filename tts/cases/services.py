@@ -1,18 +1,21 @@
 """Logging cases and adding their contacts: the isolation, exposure and household rules."""
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from flask import current_app
+
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from tts.audit.services import record_event
 from tts.callqueue.services import queue_initial_call
 from tts.cases.intake import check_case, check_contact, check_new_contact, lives_with_case, random_reference
 from tts.cases.lifecycle import cancel_work
-from tts.cases.models import Case, CaseSource, Contact, ContactStatus
-from tts.errors import ErrorCollector
+from tts.cases.models import Case, CaseSource, CaseStatus, Contact, ContactStatus
+from tts.clock import utcnow
+from tts.errors import ErrorCollector, ValidationFailed
 from tts.extensions import db
 from tts.people.matching import fill_in
-from tts.people.services import ensure_household, find_or_create_person
+from tts.people.services import ensure_household, find_existing_person, find_or_create_person
 from tts.people.validation import PersonData
 from tts.policies.services import policy_in_force
 
@@ -24,13 +27,45 @@ def new_reference() -> str:
             return ref
 
 
+class DuplicateCase(ValidationFailed):
+    """The person already has a case that is open, or was logged within TTS_REINFECTION_DAYS: most likely the
+    same illness. Logged anyway only when the caller says it is a new episode."""
+
+    http_status = 409
+
+    def __init__(self, existing: Case):
+        when = f"{existing.created_at:%-d %B %Y}"
+        super().__init__({"new_episode": [
+            f"{existing.person.full_name} already has case {existing.reference} ({existing.status_label.lower()}, "
+            f"logged {when}): say whether this is the same illness or a new one"]})
+        self.existing = existing
+        self.extra = {"existing_case_id": existing.id, "existing_case_reference": existing.reference}
+
+
+def current_case(person) -> Case | None:
+    """The person's case that a new one would most likely repeat: open, or logged in the last
+    TTS_REINFECTION_DAYS days (the latest)."""
+    if person is None or person.id is None:
+        return None
+    since = utcnow() - timedelta(days=current_app.config["TTS_REINFECTION_DAYS"])
+    return db.session.scalar(select(Case).where(
+        Case.person_id == person.id, or_(Case.status.in_((CaseStatus.OPEN, CaseStatus.ISOLATING)),
+                                         Case.created_at >= since), Case.status != CaseStatus.CLOSED)
+        .order_by(Case.created_at.desc()).limit(1))
+
+
 def create_case(actor, person: PersonData, *, test_date: date | None, symptom_onset_date: date | None,
-                source: str = CaseSource.LOCAL, referral_id: str | None = None) -> Case:
-    """Log a positive case; the person is reused if already known and linked to their household."""
+                source: str = CaseSource.LOCAL, referral_id: str | None = None, new_episode: bool = False) -> Case:
+    """Log a positive case; the person is reused if already known and linked to their household. Someone
+    with a current case (`current_case`) is refused with DuplicateCase unless `new_episode`."""
     clean = check_case(person, test_date=test_date, symptom_onset_date=symptom_onset_date, source=source)
     assert test_date is not None
 
-    subject, _ = find_or_create_person(actor, clean, link_household=True)
+    known = find_existing_person(clean)
+    existing = None if new_episode else current_case(known)
+    if existing is not None:
+        raise DuplicateCase(existing)
+    subject, _ = find_or_create_person(actor, clean, link_household=True, known=known)
     ensure_household(subject)  # a known person without one yet
     policy = policy_in_force()
     case = Case(reference=new_reference(), person=subject, test_date=test_date,
@@ -89,7 +124,7 @@ def recent_cases(actor, *, see_all: bool, limit: int = 50):
 
 
 def convert_contact(actor, contact: Contact, *, test_date: date | None, symptom_onset_date: date | None,
-                    person: PersonData | None = None) -> Case:
+                    person: PersonData | None = None, new_episode: bool = False) -> Case:
     """A contact who tested positive becomes a case: the same person (details they lack, such as a date of
     birth, taken from `person`), linked to the case they caught it from; the contact is marked
     became_case, their waiting calls cancelled, and the case's first call queued."""
@@ -106,6 +141,9 @@ def convert_contact(actor, contact: Contact, *, test_date: date | None, symptom_
                             for name in ("first_name", "last_name", "date_of_birth", "phone", "email", "address",
                                          "postcode")})
     clean = check_case(entered, test_date=test_date, symptom_onset_date=symptom_onset_date, source=CaseSource.LOCAL)
+    existing = None if new_episode else current_case(subject)
+    if existing is not None:
+        raise DuplicateCase(existing)
     filled = fill_in(subject, clean)
     if subject.date_of_birth is None:
         subject.date_of_birth = clean.date_of_birth

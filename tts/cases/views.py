@@ -6,10 +6,11 @@ from tts.audit.services import audited_list_page
 from tts.input_guard import record_id
 from tts.cases import bp
 from tts.cases import lifecycle
-from tts.cases.forms import CLOSURE_CHOICES, RELATIONSHIP_CHOICES, CaseForm, CloseForm, ContactForm, ConvertForm
+from tts.cases.forms import (CLOSURE_CHOICES, EPISODE_CHOICES, RELATIONSHIP_CHOICES, CaseForm, CloseForm, ContactForm,
+                             ConvertForm)
 from tts.cases.models import Case, Contact
-from tts.cases.services import add_contact, convert_contact, create_case, recent_cases, view_case
-from tts.people.access import case_or_403, contact_or_403
+from tts.cases.services import DuplicateCase, add_contact, convert_contact, create_case, recent_cases, view_case
+from tts.people.access import case_or_403, contact_or_403, may_view_case
 from tts.permissions import can, require
 from tts.errors import ValidationFailed
 from tts.transaction import undo
@@ -34,13 +35,30 @@ def index():
 @require("case.create")
 def new():
     form = CaseForm()
-    case = submit(form, lambda: create_case(current_user, form.person_data(), test_date=form.test_date.data,
-                                            symptom_onset_date=form.symptom_onset_date.data))
+    duplicate: dict = {}
+
+    def log():
+        try:
+            return create_case(current_user, form.person_data(), test_date=form.test_date.data,
+                               symptom_onset_date=form.symptom_onset_date.data, new_episode=form.is_new_episode)
+        except DuplicateCase as exc:
+            duplicate["case"] = exc.existing
+            raise
+
+    if form.new_episode.data == "no":  # the same illness: nothing to log, go to the case they have
+        existing = request.form.get("existing_case_id", type=record_id)
+        if existing:
+            flash("Nothing new was logged: this is the case they already have.", "info")
+            return redirect(url_for("cases.show", case_id=existing))
+    case = submit(form, log)
     if case is not None:
         flash(f"Case {case.reference} logged for {case.person.full_name}. "
               f"Isolation ends {case.isolation_end_date:%-d %B %Y}.", "success")
         return redirect(url_for("cases.show", case_id=case.id))
-    return render_template("cases/new.html", form=form), (400 if form.errors else 200)
+    existing = duplicate.get("case")
+    return render_template("cases/new.html", form=form, existing=existing, episode_choices=EPISODE_CHOICES,
+                           may_see_existing=existing is not None and may_view_case(current_user, existing)), \
+        (400 if form.errors else 200)
 
 
 @bp.route("/<id:case_id>")

@@ -133,8 +133,10 @@ class RowByRow:
 
     def case(self, person: PersonData, *, test_date, symptom_onset_date, referral_id):
         with db.session.begin_nested():
+            # A referral for someone with a current case is imported as a case of its own for now, as the
+            # set-based path does (issue "Case management proper": to be reported instead).
             case = create_case(self.actor, person, test_date=test_date, symptom_onset_date=symptom_onset_date,
-                               source=CaseSource.NATIONAL_REFERRAL, referral_id=referral_id)
+                               source=CaseSource.NATIONAL_REFERRAL, referral_id=referral_id, new_episode=True)
             db.session.flush()
         return case
 

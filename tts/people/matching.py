@@ -5,17 +5,21 @@ both apply. Each works on any object with the person's attributes: a row, or the
 FILLABLE = ("phone", "email", "address", "postcode")  # a known person's details that a new entry may fill in
 
 
+def _same(a: str | None, b: str | None) -> bool:
+    return bool(a and b) and a.casefold() == b.casefold()
+
+
 def is_same_person(known, entered) -> bool:
-    """The person entered is someone already known: the same date of birth and phone, or the same name
-    (ignoring case), date of birth and postcode. Without a date of birth, nobody is matched."""
+    """The person entered is someone already known: the same first name, date of birth and phone, or the
+    same first and last name, date of birth and postcode (names ignoring case). Two different first names
+    are never one person, whatever else they share: twins on a parent's phone are two people. Without a
+    date of birth, nobody is matched."""
     born = entered.date_of_birth
-    if born is None or known.date_of_birth != born:
+    if born is None or known.date_of_birth != born or not _same(known.first_name, entered.first_name):
         return False
     if entered.phone and known.phone == entered.phone:
         return True
-    return bool(entered.postcode and entered.first_name and entered.last_name and known.postcode == entered.postcode
-                and known.first_name.lower() == entered.first_name.lower()
-                and known.last_name.lower() == entered.last_name.lower())
+    return bool(entered.postcode and known.postcode == entered.postcode and _same(known.last_name, entered.last_name))
 
 
 def fill_in(known, entered) -> list[str]:

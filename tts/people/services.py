@@ -24,12 +24,16 @@ def find_existing_person(data: PersonData) -> Person | None:
     return next((person for person in candidates if is_same_person(person, data)), None)
 
 
+_SEARCH = object()
+
+
 def find_or_create_person(actor, data: PersonData, *, household: Household | None = None,
-                          link_household: bool = False) -> tuple[Person, bool]:
+                          link_household: bool = False, known=_SEARCH) -> tuple[Person, bool]:
     """Reuse a known person (filling in details they lacked) or create one; `data` is already clean.
     A new person is created in `household` if given, else (with link_household) in the household at their
-    address: one INSERT, instead of an INSERT and an UPDATE by ensure_household afterwards."""
-    person = find_existing_person(data)
+    address: one INSERT, instead of an INSERT and an UPDATE by ensure_household afterwards. `known`: the
+    result of `find_existing_person(data)` when the caller has looked already."""
+    person = find_existing_person(data) if known is _SEARCH else known
     if person is not None:
         filled = fill_in(person, data)
         record_event(actor, "person.match", person, {"filled": filled} if filled else None)

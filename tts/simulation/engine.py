@@ -329,7 +329,8 @@ def _arrive(world: World, at: datetime) -> None:
 
     address, postcode = _address(world)
     data = _person(world, address=address, postcode=postcode)
-    case = create_case(None, data, test_date=to_london(at).date() - timedelta(days=1), symptom_onset_date=None)
+    case = create_case(None, data, test_date=to_london(at).date() - timedelta(days=1), symptom_onset_date=None,
+                       new_episode=True)  # simulated people are new each time
     _hold(world, case.person)
     world.new_work = True
 
