@@ -229,3 +229,30 @@ def test_a_second_case_for_someone_with_a_current_one_is_409_unless_a_new_episod
     assert set(again.json["errors"]) == {"new_episode"}
     new = client.post("/api/v1/cases", headers=tracer, json={**body, "new_episode": True})
     assert new.status_code == 201 and new.json["person"]["id"] == first.json["person"]["id"]
+
+
+def test_correcting_a_case_and_a_contact_through_the_api(app, client, api_token, daytime):
+    tracer, _ = api_token("tracer")
+    other, _ = api_token("tracer")
+    case = client.post("/api/v1/cases", headers=tracer, json={
+        "person": {"first_name": "Bryony", "last_name": "Tallis", "date_of_birth": "1970-05-06",
+                   "phone": "07700 900581", "address": "9 Api Avenue", "postcode": "S1 2HH"},
+        "test_date": "2026-11-22"}).json
+    contact = client.post(f"/api/v1/cases/{case['id']}/contacts", headers=tracer, json={
+        "person": {"first_name": "Cass", "last_name": "Tallis", "phone": "07700 900582"},
+        "relationship": "close", "last_exposure_date": "2026-11-22"}).json
+    missing = client.patch(f"/api/v1/cases/{case['id']}", headers=tracer, json={"symptom_onset_date": "2026-11-20"})
+    assert missing.status_code == 422 and set(missing.json["errors"]) == {"reason"}
+    assert client.patch(f"/api/v1/cases/{case['id']}", headers=other,
+                        json={"symptom_onset_date": "2026-11-20", "reason": "x"}).status_code == 403
+    fixed = client.patch(f"/api/v1/cases/{case['id']}", headers=tracer,
+                         json={"symptom_onset_date": "2026-11-20", "reason": "Told us on the call"})
+    assert fixed.status_code == 200 and fixed.json["symptom_onset_date"] == "2026-11-20"
+    assert fixed.json["isolation_end_date"] != case["isolation_end_date"]
+    bad = client.patch(f"/api/v1/cases/{case['id']}", headers=tracer,
+                       json={"person": {"phone": "12345"}, "reason": "New phone"})
+    assert bad.status_code == 422 and set(bad.json["errors"]) == {"person.phone"}
+    moved = client.patch(f"/api/v1/contacts/{contact['id']}", headers=tracer,
+                         json={"last_exposure_date": "2026-11-23", "reason": "Saw them yesterday too"})
+    assert moved.status_code == 200 and moved.json["last_exposure_date"] == "2026-11-23"
+    assert moved.json["quarantine_end_date"] != contact["quarantine_end_date"]

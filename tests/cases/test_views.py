@@ -130,3 +130,36 @@ def test_logging_the_same_person_again_shows_their_case_and_asks_if_it_is_a_new_
     with app.app_context():
         people = {c.person_id for c in db.session.scalars(select(Case))}
         assert db.session.scalar(select(func.count()).select_from(Case)) == 2 and len(people) == 1
+
+
+def test_a_tracer_corrects_the_onset_date_from_the_call_screen_and_returns_to_the_call(app, client, make_user,
+                                                                                      daytime):
+    from tests.conftest import sign_in
+    from tts.callqueue.models import WorkItem
+
+    user = make_user("tracer")
+    sign_in(client, user)
+    case_url = client.post("/cases/new", data=case_form(first_name="Saoirse")).headers["Location"]
+    case_id = int(case_url.rsplit("/", 1)[-1])
+    with app.app_context():
+        item_id = db.session.scalar(select(WorkItem.id).where(WorkItem.case_id == case_id))
+    client.post(f"/queue/items/{item_id}/claim")
+    call = client.get(f"/queue/items/{item_id}").get_data(as_text=True)
+    assert f"/cases/{case_id}/correct?return_to={item_id}" in call
+    refused = client.post(f"/cases/{case_id}/correct?return_to={item_id}",
+                          data={**date_fields("test_date", today() - D), "reason": ""})
+    summary = refused.get_data(as_text=True).split("govuk-error-summary__list")[1][:800]
+    assert refused.status_code == 400 and 'href="#reason"' in summary, summary
+    done = client.post(f"/cases/{case_id}/correct?return_to={item_id}", data={
+        **date_fields("test_date", today() - D), **date_fields("symptom_onset_date", today() - 4 * D),
+        "reason": "Symptoms began earlier"})
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/queue/items/{item_id}")
+    back = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Corrected: onset date." in back and 'name="claim_token"' in back  # still their call
+    person = client.get(f"/people/{_person_of(app, case_id)}").get_data(as_text=True)
+    assert "Onset date corrected by" in person and "Reason: Symptoms began earlier" in person
+
+
+def _person_of(app, case_id):
+    with app.app_context():
+        return db.session.get(Case, case_id).person_id

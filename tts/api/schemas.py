@@ -53,6 +53,13 @@ CONVERT_IN = {"type": "object", "properties": {
     "test_date": DATE, "symptom_onset_date": NULLABLE_DATE, "person": {"$ref": "#/components/schemas/PersonIn"}},
     "required": ["test_date"]}
 
+CASE_PATCH = {"type": "object", "properties": {
+    "test_date": DATE, "symptom_onset_date": NULLABLE_DATE, "person": {"$ref": "#/components/schemas/PersonIn"},
+    "reason": {"type": "string"}}, "required": ["reason"]}
+CONTACT_PATCH = {"type": "object", "properties": {
+    "relationship": {"type": "string", "enum": ["household", "close", "setting"]}, "last_exposure_date": DATE,
+    "reason": {"type": "string"}}, "required": ["reason"]}
+
 EXPORT_JOB_IN = {"type": "object", "properties": {
     "dataset": {"type": "string", "enum": ["cases", "contacts", "attempts", "escalations", "support_needs"]},
     "format": {"type": "string", "enum": ["xlsx"]}, "from": DATE, "to": DATE, "identifiable": {"type": "boolean"}},
@@ -62,7 +69,7 @@ COMPONENTS = {"PersonIn": PERSON_IN, "CaseIn": CASE_IN, "ContactIn": CONTACT_IN,
               "CallAttemptIn": CALL_ATTEMPT_IN,
               "ReassignIn": REASSIGN_IN, "VisitIn": VISIT_IN, "SupportIn": SUPPORT_IN, "SupportPatch": SUPPORT_PATCH,
               "ExportJobIn": EXPORT_JOB_IN, "CloseIn": CLOSE_IN,
-              "ConvertIn": CONVERT_IN}
+              "ConvertIn": CONVERT_IN, "CasePatch": CASE_PATCH, "ContactPatch": CONTACT_PATCH}
 _REGISTRY_ROOT = {"$defs": COMPONENTS}
 
 

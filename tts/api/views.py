@@ -10,6 +10,7 @@ from tts.api.schemas import check_body
 from tts.api.serializers import case_json, contact_json, person_json
 from tts.audit.services import record_event
 from tts.cases import lifecycle
+from tts.cases.corrections import correct_case, correct_contact
 from tts.cases.models import CaseSource
 from tts.cases.services import DuplicateCase, add_contact, convert_contact, create_case, view_case
 from tts.errors import ErrorCollector, ValidationFailed
@@ -200,3 +201,41 @@ def convert_contact_endpoint(contact_id: int):
     case = _with_parse_errors(errors, convert_contact, g.api_user, contact, test_date=test_date,
                               symptom_onset_date=onset, person=person)
     return answer(case_json(case, with_contacts=True), 201, f"/api/v1/cases/{case.id}")
+
+
+@bp.patch("/cases/<id:case_id>")
+@operation("correctCase", "Correct a case's dates or its person's details, saying why: isolation_end_date is "
+           "worked out again by the policy it was logged under", schema=ref("Case"), body="CasePatch")
+@api_require("case.create", record="own_case")
+def correct_case_endpoint(case_id: int):
+    case = case_or_403(g.api_user, case_id)
+    errors = ErrorCollector()
+    body = check_body("CasePatch", request.get_json(silent=True), errors)
+    if "body" in errors:
+        errors.raise_if_any()
+    changes = {}
+    for key in ("test_date", "symptom_onset_date"):
+        if key in body:
+            changes[key] = _date(errors, body, key, key)
+    person = _person(errors, body) if isinstance(body.get("person"), dict) else None
+    _with_parse_errors(errors, correct_case, g.api_user, case, reason=body.get("reason"), person=person, **changes)
+    return jsonify(case_json(case, with_contacts=True))
+
+
+@bp.patch("/contacts/<id:contact_id>")
+@operation("correctContact", "Correct a contact's relationship or last contact date, saying why: "
+           "quarantine_end_date is worked out again", schema=ref("Contact"), body="ContactPatch")
+@api_require("case.create", record="own_contact")
+def correct_contact_endpoint(contact_id: int):
+    contact = contact_or_403(g.api_user, contact_id)
+    errors = ErrorCollector()
+    body = check_body("ContactPatch", request.get_json(silent=True), errors)
+    if "body" in errors:
+        errors.raise_if_any()
+    changes = {}
+    if "relationship" in body:
+        changes["relationship"] = body.get("relationship")
+    if "last_exposure_date" in body:
+        changes["last_exposure_date"] = _date(errors, body, "last_exposure_date", "last_exposure_date")
+    _with_parse_errors(errors, correct_contact, g.api_user, contact, reason=body.get("reason"), **changes)
+    return jsonify(contact_json(contact))

@@ -34,6 +34,7 @@ class CloseForm(FlaskForm):
 
     reason = StringField("Why is it being closed?")
     notes = TextAreaField("Notes (needed for another reason)")
+    radio_fields = ("reason",)  # the error summary links to the first choice
 
 EPISODE_CHOICES = [("yes", "Yes: a new illness, log a new case"), ("no", "No: the same illness")]
 
@@ -50,3 +51,15 @@ class ConvertForm(FlaskForm):
     def person_data(self) -> PersonData:
         return PersonData(date_of_birth=self.date_of_birth.data, address=self.address.data,
                           postcode=self.postcode.data)
+
+
+class CorrectCaseForm(FlaskForm):
+    test_date = GovDateField("Test date")
+    symptom_onset_date = GovDateField("Date symptoms started (leave blank if they have no symptoms)")
+    reason = TextAreaField("Why are you correcting it?")
+
+
+class CorrectContactForm(FlaskForm):
+    relationship = StringField("Relationship to the case")
+    last_exposure_date = GovDateField("Date of last contact with the case")
+    reason = TextAreaField("Why are you correcting it?")

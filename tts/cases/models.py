@@ -3,7 +3,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tts.clock import utcnow
@@ -139,3 +139,21 @@ class Contact(WithStatus, Closable, db.Model):
     @property
     def household_id(self) -> int | None:
         return self.person.household_id if self.relationship_ == Relationship.HOUSEHOLD else None
+
+
+class Correction(db.Model):
+    """A record corrected after it was logged: which fields (never their values), by whom, and why. The
+    person's timeline shows it ("onset date corrected by Priya, reason: ...")."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    fields: Mapped[list] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    actor: Mapped["User | None"] = relationship("User")

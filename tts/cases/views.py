@@ -6,8 +6,9 @@ from tts.audit.services import audited_list_page
 from tts.input_guard import record_id
 from tts.cases import bp
 from tts.cases import lifecycle
+from tts.cases.corrections import FIELD_LABELS, correct_case, correct_contact
 from tts.cases.forms import (CLOSURE_CHOICES, EPISODE_CHOICES, RELATIONSHIP_CHOICES, CaseForm, CloseForm, ContactForm,
-                             ConvertForm)
+                             ConvertForm, CorrectCaseForm, CorrectContactForm)
 from tts.cases.models import Case, Contact
 from tts.cases.services import DuplicateCase, add_contact, convert_contact, create_case, recent_cases, view_case
 from tts.people.access import case_or_403, contact_or_403, may_view_case
@@ -153,3 +154,49 @@ def contact_convert(contact_id: int):
               f"{contact.case.reference}. Isolation ends {case.isolation_end_date:%-d %B %Y}.", "success")
         return redirect(url_for("cases.show", case_id=case.id))
     return render_template("cases/convert.html", form=form, contact=contact), (400 if form.errors else 200)
+
+
+def _back_to(default: str) -> tuple[str, int | None]:
+    """Where a correction returns: the call screen it was opened from (its claim kept alive), else `default`."""
+    return_to = request.args.get("return_to", type=record_id)
+    return (url_for("callqueue.call", item_id=return_to) if return_to else default), return_to
+
+
+def _corrected_message(corrected) -> str:
+    return "Corrected: " + ", ".join(FIELD_LABELS.get(f, f) for f in corrected.fields) + "."
+
+
+@bp.route("/<id:case_id>/correct", methods=["GET", "POST"])
+@require("case.create", record="own_case")
+def correct(case_id: int):
+    case = load_case_or_403(case_id)
+    back, return_to = _back_to(url_for("cases.show", case_id=case.id))
+    form = CorrectCaseForm(data=None if request.method == "POST" else {
+        "test_date": case.test_date, "symptom_onset_date": case.symptom_onset_date})
+    corrected = submit(form, lambda: correct_case(current_user, case, reason=form.reason.data,
+                                                  test_date=form.test_date.data,
+                                                  symptom_onset_date=form.symptom_onset_date.data), prefix="")
+    if corrected is not None:
+        flash(f"{_corrected_message(corrected)} Isolation now ends {case.isolation_end_date:%-d %B %Y}.", "success")
+        return redirect(back)
+    return render_template("cases/correct.html", form=form, record=case, is_case=True, back=back,
+                           return_to=return_to), (400 if form.errors else 200)
+
+
+@bp.route("/contacts/<id:contact_id>/correct", methods=["GET", "POST"])
+@require("case.create", record="own_contact")
+def contact_correct(contact_id: int):
+    contact: Contact = contact_or_403(current_user, contact_id)
+    back, return_to = _back_to(url_for("cases.show", case_id=contact.case_id))
+    form = CorrectContactForm(data=None if request.method == "POST" else {
+        "relationship": contact.relationship_, "last_exposure_date": contact.last_exposure_date})
+    corrected = submit(form, lambda: correct_contact(current_user, contact, reason=form.reason.data,
+                                                     relationship=form.relationship.data or None,
+                                                     last_exposure_date=form.last_exposure_date.data), prefix="")
+    if corrected is not None:
+        flash(f"{_corrected_message(corrected)} Quarantine now ends {contact.quarantine_end_date:%-d %B %Y}.",
+              "success")
+        return redirect(back)
+    return render_template("cases/correct.html", form=form, record=contact, is_case=False, back=back,
+                           return_to=return_to, relationship_choices=RELATIONSHIP_CHOICES), \
+        (400 if form.errors else 200)

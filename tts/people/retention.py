@@ -17,7 +17,7 @@ from sqlalchemy import exists, or_, select, update
 
 from tts.audit.services import record_event
 from tts.callqueue.models import CallAttempt, WorkItem
-from tts.cases.models import Case, Contact
+from tts.cases.models import Case, Contact, Correction
 from tts.clock import today, utcnow
 from tts.escalation.models import Escalation, Visit
 from tts.extensions import db
@@ -145,6 +145,9 @@ def _note_queries(ids: list[int]):
                                         Escalation.resolution.is_not(None))),
         select(Visit.id).join(Escalation, Escalation.id == Visit.escalation_id)
         .where(Escalation.person_id.in_(ids), Visit.notes.is_not(None)),
+        select(Correction.id).where(Correction.person_id.in_(ids)),
+        select(Case.id).where(Case.person_id.in_(ids), Case.closure_notes.is_not(None)),
+        select(Contact.id).where(Contact.person_id.in_(ids), Contact.closure_notes.is_not(None)),
     )
 
 
@@ -161,6 +164,11 @@ def _scrub_free_text(ids: list[int]) -> None:
                        .values(notes=REMOVED).execution_options(**opts))
     db.session.execute(update(Message).where(Message.person_id.in_(ids))
                        .values(body=REMOVED, to_number=None, from_number=None).execution_options(**opts))
+    db.session.execute(update(Correction).where(Correction.person_id.in_(ids))
+                       .values(reason=REMOVED).execution_options(**opts))
+    for model in (Case, Contact):  # a closure's free-text notes
+        db.session.execute(update(model).where(model.person_id.in_(ids), model.closure_notes.is_not(None))
+                           .values(closure_notes=REMOVED).execution_options(**opts))
     db.session.expire_all()
 
 

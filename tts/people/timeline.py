@@ -47,4 +47,17 @@ def person_timeline(person) -> list[TimelineEntry]:
         title = ("Text received" if message.direction == "inbound" else "Text sent") + f" ({message.status})"
         entries.append(TimelineEntry(message.created_at, title, message.body + (
             f" [{message.error_message}]" if message.error_message else "")))
+    from tts.cases.corrections import FIELD_LABELS
+    from tts.cases.models import Correction
+
+    for correction in db.session.scalars(select(Correction).where(Correction.person_id == person.id)):
+        changed = ", ".join(FIELD_LABELS.get(f, f) for f in correction.fields)
+        who = f" by {correction.actor.name}" if correction.actor else ""
+        entries.append(TimelineEntry(correction.created_at, f"{changed[0].upper()}{changed[1:]} corrected{who}",
+                                     f"Reason: {correction.reason}"))
+    for record in (*person.cases, *person.contact_records):
+        if record.closed_at is not None:
+            what = f"Case {record.reference}" if hasattr(record, "reference") else f"Contact record ({record.case.reference})"
+            entries.append(TimelineEntry(record.closed_at, f"{what} closed: {record.closure_label.lower()}",
+                                         record.closure_notes or ""))
     return sorted(entries, key=lambda e: e.at, reverse=True)
