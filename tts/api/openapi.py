@@ -91,9 +91,14 @@ IMPORT_BATCH = {"type": "object", "properties": {
     "duplicates": {"type": ["integer", "null"]}, "errors": {"type": "array", "items": {"type": "object", "properties": {
         "row": {"type": "integer"}, "column": {"type": "string"}, "message": {"type": "string"}}}}},
     "required": ["batch_id", "status", "errors"]}
+CASE_PAGE = {"type": "object", "properties": {
+    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}}, "total": {"type": "integer"},
+    "page": {"type": "integer"}, "per_page": {"type": "integer"}, "pages": {"type": "integer"},
+    "matched_by": {"type": "array", "items": {"type": "string", "enum": ["reference", "phone", "postcode", "name"]}}},
+    "required": ["items", "total", "page", "per_page"]}
 
 
-RESPONSE_SCHEMAS = {"Person": PERSON, "Contact": CONTACT, "Case": CASE, "WorkItem": WORK_ITEM,
+RESPONSE_SCHEMAS = {"Person": PERSON, "Contact": CONTACT, "Case": CASE, "CasePage": CASE_PAGE, "WorkItem": WORK_ITEM,
                     "Escalation": ESCALATION, "KpiGroup": KPI_GROUP, "ExportJob": EXPORT_JOB, "ImportBatch": IMPORT_BATCH}
 DESCRIPTIONS = {"200": "OK", "201": "Created", "202": "Accepted: the job to poll (Location header)",
                 "204": "Nothing to hand out", "404": "Not found", "409": "Conflict with the record as it stands",

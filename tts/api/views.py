@@ -8,10 +8,11 @@ from tts.api.auth import api_require
 from tts.api.idempotency import answer, idempotent
 from tts.api.schemas import check_body
 from tts.api.serializers import case_json, contact_json, person_json
-from tts.audit.services import record_event
+from tts.audit.services import record_event, record_list_view
 from tts.cases import lifecycle
 from tts.cases.corrections import correct_case, correct_contact
-from tts.cases.models import CaseSource
+from tts.cases.finding import MAX_PER_PAGE, SORTS, find_cases, parse_search
+from tts.cases.models import CaseSource, CaseStatus
 from tts.cases.services import DuplicateCase, add_contact, convert_contact, create_case, view_case
 from tts.errors import ErrorCollector, ValidationFailed
 from tts.extensions import db
@@ -87,6 +88,30 @@ def create_case_endpoint():
     case = _with_parse_errors(errors, create_case, g.api_user, person, test_date=test_date,
                               symptom_onset_date=onset, source=source, new_episode=body.get("new_episode") is True)
     return answer(case_json(case, with_contacts=True), 201, f"/api/v1/cases/{case.id}")
+
+
+@bp.get("/cases")
+@operation("listCases", "Find cases: q is part of a surname (3 letters or more), a case reference, a phone number "
+           "in any UK format, or a postcode; a tracer finds only the cases on their own work (audited as a list "
+           "view)", schema=ref("CasePage"), query={
+               "q": {"type": "string", "maxLength": 100},
+               "status": {"type": "string", "enum": list(CaseStatus.labels())},
+               "source": {"type": "string", "enum": list(CaseSource.labels())},
+               "tracer_id": {"type": "integer", "minimum": 1},
+               "district": {"type": "string"},
+               "date_from": {"type": "string", "format": "date"},
+               "date_to": {"type": "string", "format": "date"},
+               "sort": {"type": "string", "enum": list(SORTS)},
+               "page": {"type": "integer", "minimum": 1},
+               "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}})
+@api_require("case.view", note="a tracer finds only the cases on their own work")
+def list_cases():
+    search = parse_search(request.args)
+    page = find_cases(g.api_user, search)
+    record_list_view(g.api_user, "api.cases", [c.person_id for c in page.items])
+    return jsonify({"items": [case_json(c) | {"contact_count": page.contact_counts.get(c.id, 0)} for c in page.items],
+                    "total": page.total, "page": page.page, "per_page": page.per_page, "pages": page.pages,
+                    "matched_by": page.matched_by})
 
 
 @bp.get("/cases/<id:case_id>")

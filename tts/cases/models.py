@@ -16,10 +16,10 @@ if TYPE_CHECKING:
     from tts.policies.models import IsolationPolicy
 
 
-class CaseSource(StrEnum):
-    LOCAL = "local"
-    NATIONAL_REFERRAL = "national_referral"
-    API = "api"
+class CaseSource(Labelled):
+    LOCAL = "local", "Local"
+    NATIONAL_REFERRAL = "national_referral", "National referral"
+    API = "api", "API"
 
 
 class Relationship(StrEnum):

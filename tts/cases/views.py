@@ -1,16 +1,20 @@
 """Case list, logging a case, the case page and adding contacts."""
-from flask import flash, redirect, render_template, request, url_for
+import secrets
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from tts.audit.services import audited_list_page
-from tts.input_guard import record_id
+from tts.audit.services import audited_list_page, record_list_view
+from tts.input_guard import bounded_int, record_id
 from tts.cases import bp
 from tts.cases import lifecycle
 from tts.cases.corrections import FIELD_LABELS, correct_case, correct_contact
 from tts.cases.forms import (CLOSURE_CHOICES, EPISODE_CHOICES, RELATIONSHIP_CHOICES, CaseForm, CloseForm, ContactForm,
                              ConvertForm, CorrectCaseForm, CorrectContactForm)
-from tts.cases.models import Case, Contact
-from tts.cases.services import DuplicateCase, add_contact, convert_contact, create_case, recent_cases, view_case
+from tts.cases.finding import SEARCH_FIELDS, SORTS, find_cases, parse_search
+from tts.cases.models import Case, CaseSource, CaseStatus, Contact
+from tts.supervision.services import staff_who_call
+from tts.cases.services import DuplicateCase, add_contact, convert_contact, create_case, view_case
 from tts.people.access import case_or_403, contact_or_403, may_view_case
 from tts.permissions import can, require
 from tts.errors import ValidationFailed
@@ -22,14 +26,43 @@ def load_case_or_403(case_id: int) -> Case:
     return case_or_403(current_user, case_id)
 
 
-@bp.route("/")
-@require("case.view")
+SEARCH_KEY = "case_search"  # the Cases list's criteria, kept in the session: names and phones never in URLs
+
+
+@bp.route("/", methods=["GET", "POST"])
+@require("case.view", note="a tracer finds only the cases on their own work")
 def index():
+    """The Cases list: search, filters, sort and pages; supervisors select cases for a bulk action."""
+    errors: dict = {}
+    if request.method == "POST":  # search or filter: checked, kept in the session, then shown (PRG)
+        raw = {k: request.form.get(k, "") for k in SEARCH_FIELDS}
+        try:
+            parse_search(raw)
+        except ValidationFailed as exc:
+            errors = exc.errors
+        else:
+            session[SEARCH_KEY] = {k: v for k, v in raw.items() if v}
+            return redirect(url_for("cases.index"))
+    elif request.args.get("clear"):
+        session.pop(SEARCH_KEY, None)
+        return redirect(url_for("cases.index"))
+    kept = dict(session.get(SEARCH_KEY, {}))  # the last search that was right: its results stay shown
+    kept.update({k: request.args[k] for k in ("page", "sort", "per_page") if k in request.args})
+    try:
+        search = parse_search(kept)
+    except ValidationFailed as exc:  # a stale or hand-edited page or sort: the first page, saying why
+        errors = errors or exc.errors
+        search = parse_search({k: v for k, v in kept.items() if k not in exc.errors})
+    if not errors or request.method != "POST":
+        raw = kept  # else the form shows what was typed, with its errors
     see_all = can("case.view_all")
-    cases = recent_cases(current_user, see_all=see_all)
-    html = render_template("cases/index.html", cases=cases, see_all=see_all)
-    shown = [pid for c in cases for pid in (c.person_id, *(x.person_id for x in c.contacts))]
-    return audited_list_page(html, current_user, "cases", shown)
+    page = find_cases(current_user, search)
+    html = render_template("cases/index.html", page=page, search=search, raw=raw, errors=errors, see_all=see_all,
+                           status_choices=CaseStatus.labels(), source_choices=CaseSource.labels(),
+                           sort_choices={k: label for k, (label, _) in SORTS.items()},
+                           tracers=[(u.id, u.name) for u in staff_who_call()] if see_all else [])
+    return audited_list_page(html, current_user, "cases", [c.person_id for c in page.items]), \
+        (400 if errors and request.method == "POST" else 200)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -200,3 +233,56 @@ def contact_correct(contact_id: int):
     return render_template("cases/correct.html", form=form, record=contact, is_case=False, back=back,
                            return_to=return_to, relationship_choices=RELATIONSHIP_CHOICES), \
         (400 if form.errors else 200)
+
+
+BULK_ACTIONS = {"close": "Close", "assign": "Assign", "text": "Text"}
+BULK_NONCE = "case_bulk_nonce"
+
+
+@bp.post("/bulk")
+@require("supervise", note="supervisors see every case: no record rule narrows it")
+def bulk():
+    """A bulk action on the cases selected in the list: confirm with its details, then a report of what was
+    done and what was skipped, and why. A one-time token stops a refresh doing it twice."""
+    from tts.cases import bulk as actions
+    from tts.telephony.services import list_templates
+
+    action = request.form.get("action", "")
+    ids = [i for i in (bounded_int(v, 1) for v in request.form.getlist("case_ids")) if i is not None]
+    if action not in BULK_ACTIONS:
+        abort(400)
+    errors: dict = {}
+    if not ids:
+        flash("Select at least one case, then choose what to do", "error")
+        return redirect(url_for("cases.index"))
+    if request.form.get("confirm"):
+        nonce = request.form.get("nonce")
+        if not nonce or nonce != session.get(BULK_NONCE):
+            flash("That was done already: here are the cases now", "info")
+            return redirect(url_for("cases.index"))
+        try:
+            if action == "close":
+                report = actions.close_cases(current_user, ids, reason=request.form.get("reason") or None,
+                                             notes=request.form.get("notes"))
+            elif action == "assign":
+                report = actions.assign_cases(current_user, ids, assignee_id=bounded_int(
+                    request.form.get("assignee_id"), 1))
+            else:
+                report = actions.text_cases(current_user, ids, trigger=request.form.get("trigger") or None)
+        except ValidationFailed as exc:
+            undo()
+            errors = exc.errors
+        else:
+            session.pop(BULK_NONCE, None)
+            return render_template("cases/bulk_done.html", report=report)
+    try:
+        cases = actions.selected_cases(ids, lock=False)
+    except ValidationFailed as exc:
+        flash_errors("Nothing was done", exc)
+        return redirect(url_for("cases.index"))
+    session[BULK_NONCE] = secrets.token_urlsafe(16)
+    record_list_view(current_user, "cases.bulk", [c.person_id for c in cases])
+    return render_template("cases/bulk.html", action=action, verb=BULK_ACTIONS[action], cases=cases, errors=errors,
+                           nonce=session[BULK_NONCE], closure_choices=CLOSURE_CHOICES, form=request.form,
+                           tracers=staff_who_call(), templates=[t for t in list_templates() if t.is_enabled]), \
+        (400 if errors else 200)

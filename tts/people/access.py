@@ -15,6 +15,11 @@ def remember_found(people) -> None:
         session[FOUND_KEY] = ids[-500:]
 
 
+def found_ids() -> list[int]:
+    """The people this session's exact searches found (a tracer may open them)."""
+    return list(session.get(FOUND_KEY, ())) if has_request_context() else []
+
+
 def may_view_person(user, person_id: int) -> bool:
     from tts.callqueue.models import CallAttempt, WorkItem
     from tts.cases.models import Case, Contact

@@ -31,6 +31,10 @@ class Person(db.Model):
         Index("ix_people_dob_phone", "date_of_birth", "phone"),
         Index("ix_people_dob_postcode", "date_of_birth", "postcode"),
         Index("ix_people_phone", "phone"),
+        # Partial surname search on the Cases list (tts/cases/finding.py): trigrams on PostgreSQL, where
+        # ILIKE '%smi%' uses them; a plain index elsewhere.
+        Index("ix_people_last_name_trgm", "last_name", postgresql_using="gin",
+              postgresql_ops={"last_name": "gin_trgm_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
