@@ -8,7 +8,7 @@ from tests.reports.test_kpis import scenario  # noqa: F401  (the fixture: a hand
 from tts.callqueue.models import CallAttempt, WorkItem
 from tts.extensions import db
 from tts.people import retention
-from tts.people.models import Household, Person
+from tts.people.models import Household, Note, Person
 from tts.reports.datasets import dataset
 from tts.reports.exporting import rows
 from tts.reports.filters import Filters
@@ -34,6 +34,7 @@ def notes_and_texts(app, scenario):  # noqa: F811
         first = db.session.scalars(select(Person).order_by(Person.id)).first()
         db.session.add(Message(person_id=first.id, direction="outbound", body="Hello Ada, this is the council",
                                to_number=first.phone, status="delivered"))
+        db.session.add(Note(person_id=first.id, text="Ada's daughter Cleo collects her shopping"))
         db.session.commit()
 
 
@@ -61,6 +62,8 @@ def test_retention_anonymises_closed_people_and_keeps_every_figure(app, notes_an
             assert person.first_name != "Anonymised" and person.phone  # still being traced: untouched
         notes = db.session.scalars(select(CallAttempt.notes).where(CallAttempt.person_id.in_(report.people))).all()
         assert notes and all("Ada" not in n for n in notes)
+        texts = db.session.scalars(select(Note.text).where(Note.person_id.in_(report.people))).all()
+        assert texts and all("Ada" not in t for t in texts)
         messages = db.session.scalars(select(Message).where(Message.person_id.in_(report.people))).all()
         assert messages and all("Ada" not in m.body and m.to_number is None for m in messages)
         for household in db.session.scalars(select(Household).where(Household.id.in_(report.households))):

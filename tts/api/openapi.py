@@ -96,9 +96,13 @@ CASE_PAGE = {"type": "object", "properties": {
     "page": {"type": "integer"}, "per_page": {"type": "integer"}, "pages": {"type": "integer"},
     "matched_by": {"type": "array", "items": {"type": "string", "enum": ["reference", "phone", "postcode", "name"]}}},
     "required": ["items", "total", "page", "per_page"]}
+NOTE = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "person_id": {"type": "integer"}, "case_id": {"type": ["integer", "null"]},
+    "text": {"type": "string"}, "author_id": {"type": ["integer", "null"]}, "created_at": DATETIME},
+    "required": ["id", "person_id", "case_id", "text", "created_at"]}
 
 
-RESPONSE_SCHEMAS = {"Person": PERSON, "Contact": CONTACT, "Case": CASE, "CasePage": CASE_PAGE, "WorkItem": WORK_ITEM,
+RESPONSE_SCHEMAS = {"Note": NOTE, "Person": PERSON, "Contact": CONTACT, "Case": CASE, "CasePage": CASE_PAGE, "WorkItem": WORK_ITEM,
                     "Escalation": ESCALATION, "KpiGroup": KPI_GROUP, "ExportJob": EXPORT_JOB, "ImportBatch": IMPORT_BATCH}
 DESCRIPTIONS = {"200": "OK", "201": "Created", "202": "Accepted: the job to poll (Location header)",
                 "204": "Nothing to hand out", "404": "Not found", "409": "Conflict with the record as it stands",

@@ -60,6 +60,10 @@ CONTACT_PATCH = {"type": "object", "properties": {
     "relationship": {"type": "string", "enum": ["household", "close", "setting"]}, "last_exposure_date": DATE,
     "reason": {"type": "string"}}, "required": ["reason"]}
 
+NOTE_IN = {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}
+MERGE_IN = {"type": "object", "properties": {"into": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}},
+            "required": ["into"]}
+
 EXPORT_JOB_IN = {"type": "object", "properties": {
     "dataset": {"type": "string", "enum": ["cases", "contacts", "attempts", "escalations", "support_needs"]},
     "format": {"type": "string", "enum": ["xlsx"]}, "from": DATE, "to": DATE, "identifiable": {"type": "boolean"}},
@@ -69,7 +73,8 @@ COMPONENTS = {"PersonIn": PERSON_IN, "CaseIn": CASE_IN, "ContactIn": CONTACT_IN,
               "CallAttemptIn": CALL_ATTEMPT_IN,
               "ReassignIn": REASSIGN_IN, "VisitIn": VISIT_IN, "SupportIn": SUPPORT_IN, "SupportPatch": SUPPORT_PATCH,
               "ExportJobIn": EXPORT_JOB_IN, "CloseIn": CLOSE_IN,
-              "ConvertIn": CONVERT_IN, "CasePatch": CASE_PATCH, "ContactPatch": CONTACT_PATCH}
+              "ConvertIn": CONVERT_IN, "CasePatch": CASE_PATCH, "ContactPatch": CONTACT_PATCH,
+              "NoteIn": NOTE_IN, "MergeIn": MERGE_IN}
 _REGISTRY_ROOT = {"$defs": COMPONENTS}
 
 

@@ -68,6 +68,11 @@ def case_json(case: Case, *, with_contacts: bool = False) -> dict:
     return data
 
 
+def note_json(note) -> dict:
+    return {"id": note.id, "person_id": note.person_id, "case_id": note.case_id, "text": note.text,
+            "author_id": note.author_id, "created_at": _d(note.created_at)}
+
+
 def work_item_json(item) -> dict:
     return {
         "id": item.id,

@@ -7,7 +7,7 @@ from tts.api import bp
 from tts.api.auth import api_require
 from tts.api.idempotency import answer, idempotent
 from tts.api.schemas import check_body
-from tts.api.serializers import case_json, contact_json, person_json
+from tts.api.serializers import case_json, contact_json, note_json, person_json
 from tts.audit.services import record_event, record_list_view
 from tts.cases import lifecycle
 from tts.cases.corrections import correct_case, correct_contact
@@ -264,3 +264,32 @@ def correct_contact_endpoint(contact_id: int):
         changes["last_exposure_date"] = _date(errors, body, "last_exposure_date", "last_exposure_date")
     _with_parse_errors(errors, correct_contact, g.api_user, contact, reason=body.get("reason"), **changes)
     return jsonify(contact_json(contact))
+
+
+def _note(person, case=None):
+    from tts.people.notes import add_note
+
+    errors = ErrorCollector()
+    body = check_body("NoteIn", request.get_json(silent=True), errors)
+    errors.raise_if_any()
+    note = add_note(g.api_user, person, body.get("text"), case=case)
+    return answer(note_json(note), 201)
+
+
+@bp.post("/people/<id:person_id>/notes")
+@operation("addPersonNote", "A note on a person: on their timeline, audited (the event never holds the words)",
+           ok="201", schema=ref("Note"), body="NoteIn")
+@api_require("person.update", record="own_person")
+@idempotent
+def add_person_note(person_id: int):
+    return _note(person_or_403(g.api_user, person_id))
+
+
+@bp.post("/cases/<id:case_id>/notes")
+@operation("addCaseNote", "A note on a case: on the case page and its person's timeline, audited", ok="201",
+           schema=ref("Note"), body="NoteIn")
+@api_require("case.create", record="own_case")
+@idempotent
+def add_case_note(case_id: int):
+    case = case_or_403(g.api_user, case_id)
+    return _note(case.person, case)

@@ -3,6 +3,7 @@ import secrets
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from tts.audit.services import audited_list_page, record_list_view
 from tts.input_guard import bounded_int, record_id
@@ -15,9 +16,12 @@ from tts.cases.finding import SEARCH_FIELDS, SORTS, find_cases, parse_search
 from tts.cases.models import Case, CaseSource, CaseStatus, Contact
 from tts.supervision.services import staff_who_call
 from tts.cases.services import DuplicateCase, add_contact, convert_contact, create_case, view_case
+from tts.people.models import Note
+from tts.people.views import note_page
 from tts.people.access import case_or_403, contact_or_403, may_view_case
 from tts.permissions import can, require
 from tts.errors import ValidationFailed
+from tts.extensions import db
 from tts.transaction import undo
 from tts.ui import flash_errors, submit
 
@@ -100,7 +104,8 @@ def new():
 def show(case_id: int):
     case = load_case_or_403(case_id)
     view_case(current_user, case)
-    return render_template("cases/show.html", case=case)
+    notes = db.session.scalars(select(Note).where(Note.case_id == case.id).order_by(Note.created_at.desc())).all()
+    return render_template("cases/show.html", case=case, notes=notes)
 
 
 @bp.route("/<id:case_id>/contacts/new", methods=["GET", "POST"])
@@ -286,3 +291,10 @@ def bulk():
                            nonce=session[BULK_NONCE], closure_choices=CLOSURE_CHOICES, form=request.form,
                            tracers=staff_who_call(), templates=[t for t in list_templates() if t.is_enabled]), \
         (400 if errors else 200)
+
+
+@bp.route("/<id:case_id>/notes/new", methods=["GET", "POST"])
+@require("case.create", record="own_case")
+def note_new(case_id: int):
+    case = load_case_or_403(case_id)
+    return note_page(case.person, url_for("cases.show", case_id=case.id) + "#notes", case=case)

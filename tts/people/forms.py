@@ -31,3 +31,7 @@ class SearchForm(FlaskForm):
     phone = TelField("Phone number")
     name = StringField("Full name")
     date_of_birth = GovDateField("Date of birth")
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField("Note")

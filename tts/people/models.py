@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy import Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tts.clock import utcnow
@@ -10,6 +10,7 @@ from tts.extensions import db
 from tts.models_base import UTCDateTime
 
 if TYPE_CHECKING:
+    from tts.auth.models import User
     from tts.cases.models import Case, Contact
 
 
@@ -63,3 +64,19 @@ class Person(db.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+
+class Note(db.Model):
+    """A free-text note on a person, or on one of their cases: on the timeline, audited, scrubbed by the
+    retention job with the rest of their free text, and never in an export."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    author: Mapped["User | None"] = relationship("User")

@@ -21,7 +21,7 @@ from tts.cases.models import Case, Contact, Correction
 from tts.clock import today, utcnow
 from tts.escalation.models import Escalation, Visit
 from tts.extensions import db
-from tts.people.models import Household, Person
+from tts.people.models import Household, Note, Person
 from tts.people.validation import postcode_district
 from tts.support.models import SupportNeed
 from tts.telephony.models import Message
@@ -146,6 +146,7 @@ def _note_queries(ids: list[int]):
         select(Visit.id).join(Escalation, Escalation.id == Visit.escalation_id)
         .where(Escalation.person_id.in_(ids), Visit.notes.is_not(None)),
         select(Correction.id).where(Correction.person_id.in_(ids)),
+        select(Note.id).where(Note.person_id.in_(ids)),
         select(Case.id).where(Case.person_id.in_(ids), Case.closure_notes.is_not(None)),
         select(Contact.id).where(Contact.person_id.in_(ids), Contact.closure_notes.is_not(None)),
     )
@@ -166,6 +167,7 @@ def _scrub_free_text(ids: list[int]) -> None:
                        .values(body=REMOVED, to_number=None, from_number=None).execution_options(**opts))
     db.session.execute(update(Correction).where(Correction.person_id.in_(ids))
                        .values(reason=REMOVED).execution_options(**opts))
+    db.session.execute(update(Note).where(Note.person_id.in_(ids)).values(text=REMOVED).execution_options(**opts))
     for model in (Case, Contact):  # a closure's free-text notes
         db.session.execute(update(model).where(model.person_id.in_(ids), model.closure_notes.is_not(None))
                            .values(closure_notes=REMOVED).execution_options(**opts))

@@ -60,4 +60,10 @@ def person_timeline(person) -> list[TimelineEntry]:
             what = f"Case {record.reference}" if hasattr(record, "reference") else f"Contact record ({record.case.reference})"
             entries.append(TimelineEntry(record.closed_at, f"{what} closed: {record.closure_label.lower()}",
                                          record.closure_notes or ""))
+    from tts.people.models import Note
+
+    for note in db.session.scalars(select(Note).where(Note.person_id == person.id)):
+        where = next((f" on case {c.reference}" for c in person.cases if c.id == note.case_id), "")
+        who = f" by {note.author.name}" if note.author else ""
+        entries.append(TimelineEntry(note.created_at, f"Note{where}{who}", note.text))
     return sorted(entries, key=lambda e: e.at, reverse=True)

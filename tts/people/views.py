@@ -14,9 +14,10 @@ from tts.telephony.client import gateway
 from tts.telephony.services import person_messages
 from tts.extensions import db
 from tts.people import bp
-from tts.people.forms import PersonEditForm, SearchForm
+from tts.people.forms import NoteForm, PersonEditForm, SearchForm
 from tts.people.access import person_or_403, remember_found
 from tts.people.models import Person
+from tts.people.notes import add_note
 from tts.people.services import search_people, update_person
 from tts.people.timeline import person_timeline
 from tts.permissions import require
@@ -70,3 +71,21 @@ def search():
         remember_found(results)  # an exact search is how a tracer may open someone not on their work
         record_list_view(current_user, "search", (p.id for p in results))
     return render_template("people/search.html", form=form, results=results), (400 if form.errors else 200)
+
+
+def note_page(person, back: str, case=None):
+    """Add a note to a person or (case given) to their case: the page, its errors, and back."""
+    form = NoteForm()
+    note = submit(form, lambda: add_note(current_user, person, form.text.data, case=case), prefix="")
+    if note is not None:
+        flash("Note saved", "success")
+        return redirect(back)
+    return render_template("people/note_new.html", form=form, person=person, case=case, back=back), \
+        (400 if form.errors else 200)
+
+
+@bp.route("/people/<id:person_id>/notes/new", methods=["GET", "POST"])
+@require("person.update", record="own_person")
+def note_new(person_id: int):
+    person = load_person_or_403(person_id)
+    return note_page(person, url_for("people.show", person_id=person.id) + "#timeline")
