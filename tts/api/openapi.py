@@ -100,13 +100,18 @@ NOTE = {"type": "object", "properties": {
     "id": {"type": "integer"}, "person_id": {"type": "integer"}, "case_id": {"type": ["integer", "null"]},
     "text": {"type": "string"}, "author_id": {"type": ["integer", "null"]}, "created_at": DATETIME},
     "required": ["id", "person_id", "case_id", "text", "created_at"]}
+DUPLICATE_PAIR = {"type": "object", "properties": {
+    "people": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
+    "reasons": {"type": "array", "items": {"type": "string", "enum": [
+        "same_name_and_date_of_birth", "same_phone_and_date_of_birth", "same_email"]}}},
+    "required": ["people", "reasons"]}
 
 
-RESPONSE_SCHEMAS = {"Note": NOTE, "Person": PERSON, "Contact": CONTACT, "Case": CASE, "CasePage": CASE_PAGE, "WorkItem": WORK_ITEM,
+RESPONSE_SCHEMAS = {"Note": NOTE, "DuplicatePair": DUPLICATE_PAIR, "Person": PERSON, "Contact": CONTACT, "Case": CASE, "CasePage": CASE_PAGE, "WorkItem": WORK_ITEM,
                     "Escalation": ESCALATION, "KpiGroup": KPI_GROUP, "ExportJob": EXPORT_JOB, "ImportBatch": IMPORT_BATCH}
 DESCRIPTIONS = {"200": "OK", "201": "Created", "202": "Accepted: the job to poll (Location header)",
                 "204": "Nothing to hand out", "404": "Not found", "409": "Conflict with the record as it stands",
-                "410": "Gone: the file was deleted", "422": "Field errors, every one at once"}
+                "410": "Gone: the file was deleted, or the person merged into another (merged_into)", "422": "Field errors, every one at once"}
 
 
 def ref(name: str) -> dict:

@@ -17,6 +17,7 @@ from tts.cases.services import DuplicateCase, add_contact, convert_contact, crea
 from tts.errors import ErrorCollector, ValidationFailed
 from tts.extensions import db
 from tts.people.access import case_or_403, contact_or_403, person_or_403
+from tts.people.models import Person
 from tts.people.validation import PersonData
 from tts.api.openapi import operation, ref
 
@@ -145,7 +146,10 @@ def create_contact_endpoint(case_id: int):
 @operation("getPerson", "A person with their cases and contact records (audited)", schema=ref("Person"))
 @api_require("person.view", record="own_person")
 def get_person(person_id: int):
-    person = person_or_403(g.api_user, person_id)
+    return _person_answer(person_or_403(g.api_user, person_id))
+
+
+def _person_answer(person):
     record_event(g.api_user, "person.view", person)
     data = person_json(person)
     data["cases"] = [case_json(c) for c in person.cases]
@@ -293,3 +297,40 @@ def add_person_note(person_id: int):
 def add_case_note(case_id: int):
     case = case_or_403(g.api_user, case_id)
     return _note(case.person, case)
+
+
+@bp.get("/people/duplicates")
+@operation("listPossibleDuplicates", "Pairs of records that may be one person, among people added in the last "
+           "`days` days (default 30): each with why", schema={"type": "array", "items": ref("DuplicatePair")},
+           query={"days": {"type": "integer", "minimum": 1, "maximum": 365}})
+@api_require("supervise", note="supervisors see everyone")
+def possible_duplicates_endpoint():
+    from tts.input_guard import bounded_int
+    from tts.people.duplicates import DEFAULT_DAYS, possible_duplicates
+
+    raw = request.args.get("days")
+    days = bounded_int(raw, 1, 365) if raw is not None else DEFAULT_DAYS
+    if days is None:
+        raise ValidationFailed({"days": ["Enter a whole number of days from 1 to 365"]})
+    pairs = possible_duplicates(days=days)
+    record_list_view(g.api_user, "api.people.duplicates", [p.id for pair in pairs for p in (pair.person, pair.other)])
+    return jsonify([{"people": [pair.person.id, pair.other.id], "reasons": pair.reasons} for pair in pairs])
+
+
+@bp.post("/people/<id:person_id>/merge")
+@operation("mergePerson", "Merge this record into another of the same person: everything moves to `into`, "
+           "which is answered; this id then answers 410 with merged_into", schema=ref("Person"), body="MergeIn",
+           answers=("410",), links={"getPerson": {"person_id": "$response.body#/id"}})
+@api_require("supervise", record="role")
+def merge_person_endpoint(person_id: int):
+    from tts.people.merging import merge_person
+
+    person = person_or_403(g.api_user, person_id)
+    errors = ErrorCollector()
+    body = check_body("MergeIn", request.get_json(silent=True), errors)
+    errors.raise_if_any()
+    into = db.session.get(Person, body["into"])
+    if into is None:
+        raise ValidationFailed({"into": [f"There is no person {body['into']}"]})
+    into = person_or_403(g.api_user, into.id)
+    return _person_answer(merge_person(g.api_user, person, into))

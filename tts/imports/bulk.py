@@ -240,7 +240,8 @@ class SetBased:
         for condition in conditions:
             for row in db.session.execute(select(Person.id, Person.household_id, Person.is_vulnerable,
                                                  Person.has_sms_opt_out, introduced.label("introduced"),
-                                                 *(getattr(Person, c) for c in _PERSON_COLUMNS)).where(condition)):
+                                                 *(getattr(Person, c) for c in _PERSON_COLUMNS))
+                                          .where(condition, Person.merged_into_id.is_(None))):
                 if row.id in self.people:
                     continue
                 loaded = {c: getattr(row, c) for c in _PERSON_COLUMNS} | {"household_id": row.household_id}

@@ -67,11 +67,18 @@ def _load_or_403(model, record_id: int, allowed):
 
 
 def person_or_403(user, person_id: int):
-    """The person, if `user` may see them: else 404 (no such person) or 403."""
+    """The person, if `user` may see them: else 404 (no such person) or 403. A record merged into another
+    raises PersonMerged (410, naming the kept record) to those who may see the kept one."""
+    from tts.people.merging import PersonMerged
     from tts.people.models import Person
 
-    return _load_or_403(Person, person_id, lambda person: has_permission(user, "person.view")
-                        and may_view_person(user, person.id))
+    def allowed(person) -> bool:
+        return has_permission(user, "person.view") and may_view_person(user, person.merged_into_id or person.id)
+
+    person = _load_or_403(Person, person_id, allowed)
+    if person.merged_into_id is not None:
+        raise PersonMerged(person)
+    return person
 
 
 def case_or_403(user, case_id: int):

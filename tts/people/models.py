@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tts.clock import utcnow
@@ -54,16 +54,34 @@ class Person(db.Model):
     # Set by the retention job (tts/people/retention.py): identifying fields are gone, the age band stays.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     age_band: Mapped[str | None] = mapped_column(String(8))
+    # Set when a supervisor merged this record into another (tts/people/merging.py): everything of theirs
+    # moved there, and this id answers "merged into N".
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     household: Mapped[Household | None] = relationship(back_populates="members")
+    merged_into: Mapped["Person | None"] = relationship("Person", remote_side=[id])
     cases: Mapped[list["Case"]] = relationship("Case", back_populates="person", order_by="Case.id")
     contact_records: Mapped[list["Contact"]] = relationship("Contact", back_populates="person", order_by="Contact.id")
 
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+
+class NotDuplicate(db.Model):
+    """Two people a supervisor said are not the same person: never listed as possible duplicates again."""
+
+    __tablename__ = "not_duplicates"
+    __table_args__ = (UniqueConstraint("person_id", "other_id", name="uq_not_duplicates_pair"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))  # the lower id of the two
+    other_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Note(db.Model):

@@ -20,6 +20,7 @@ def find_existing_person(data: PersonData) -> Person | None:
     if not conditions:
         return None
     candidates = db.session.scalars(select(Person).where(Person.date_of_birth == data.date_of_birth,
+                                                         Person.merged_into_id.is_(None),
                                                          or_(*conditions)).order_by(Person.id))
     return next((person for person in candidates if is_same_person(person, data)), None)
 
@@ -133,6 +134,6 @@ def search_people(actor, *, reference: str | None = None, phone: str | None = No
         errors.add("reference", "Enter a case reference, a phone number, or a name and date of birth")
     errors.raise_if_any()
     assert stmt is not None
-    people = list(db.session.scalars(stmt.order_by(Person.id).limit(50)))
+    people = list(db.session.scalars(stmt.where(Person.merged_into_id.is_(None)).order_by(Person.id).limit(50)))
     record_event(actor, "person.search", None, {"by": kind, "result_ids": [p.id for p in people]})
     return people

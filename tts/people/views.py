@@ -1,8 +1,8 @@
 """The person page (audited), editing details, and exact-match search."""
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from tts.audit.services import record_list_view
+from tts.audit.services import audited_list_page, record_list_view
 from tts.audit.services import record_event
 from sqlalchemy import select
 
@@ -17,16 +17,26 @@ from tts.people import bp
 from tts.people.forms import NoteForm, PersonEditForm, SearchForm
 from tts.people.access import person_or_403, remember_found
 from tts.people.models import Person
+from tts.people.duplicates import REASON_LABELS, dismiss, possible_duplicates, reasons_for
+from tts.people.merging import PersonMerged, merge_person
 from tts.people.notes import add_note
 from tts.people.services import search_people, update_person
 from tts.people.timeline import person_timeline
 from tts.permissions import require
+from tts.errors import ValidationFailed
+from tts.input_guard import record_id
+from tts.transaction import undo
 from tts.ui import submit
 
 
 # Status is always in words too: colour is never the only signal.
 def load_person_or_403(person_id: int) -> Person:
-    return person_or_403(current_user, person_id)
+    """The person, or the record they were merged into (with a notice saying so)."""
+    try:
+        return person_or_403(current_user, person_id)
+    except PersonMerged as merged:
+        flash(f"That record was merged into this one (person {merged.merged_into_id}).", "info")
+        abort(redirect(url_for("people.show", person_id=merged.merged_into_id)))
 
 
 @bp.route("/people/<id:person_id>")
@@ -89,3 +99,60 @@ def note_page(person, back: str, case=None):
 def note_new(person_id: int):
     person = load_person_or_403(person_id)
     return note_page(person, url_for("people.show", person_id=person.id) + "#timeline")
+
+
+@bp.route("/people/duplicates")
+@require("supervise", note="supervisors see everyone")
+def duplicates():
+    """Possible duplicates among the people added in the last 30 days, to compare and merge or dismiss."""
+    pairs = possible_duplicates()
+    html = render_template("people/duplicates.html", pairs=pairs, reason_labels=REASON_LABELS)
+    return audited_list_page(html, current_user, "people.duplicates",
+                             [p.id for pair in pairs for p in (pair.person, pair.other)])
+
+
+def _pair(person_id: int) -> tuple[Person, Person]:
+    person = load_person_or_403(person_id)
+    other_id = request.values.get("with", type=record_id)
+    if other_id is None:
+        abort(404)
+    other = load_person_or_403(other_id)
+    if other.id == person.id:
+        abort(404)
+    return person, other
+
+
+@bp.route("/people/<id:person_id>/merge", methods=["GET", "POST"])
+@require("supervise", record="role")
+def merge(person_id: int):
+    """Two records side by side; the supervisor chooses the one to keep and the other is merged into it."""
+    person, other = _pair(person_id)
+    errors: dict = {}
+    if request.method == "POST":
+        keep = request.form.get("keep", type=record_id)
+        if keep not in (person.id, other.id):
+            errors = {"keep": ["Choose the record to keep"]}
+        else:
+            kept, gone = (person, other) if keep == person.id else (other, person)
+            try:
+                merge_person(current_user, gone, kept)
+            except ValidationFailed as exc:
+                undo()
+                errors = {"keep": [m for ms in exc.errors.values() for m in ms]}
+            else:
+                flash(f"Merged: record {gone.id} is now part of this one. Everything of theirs is here.", "success")
+                return redirect(url_for("people.show", person_id=kept.id))
+    for shown in (person, other):
+        record_event(current_user, "person.view", shown, {"for": "merge"})
+    return render_template("people/merge.html", person=person, other=other, errors=errors,
+                           reasons=[REASON_LABELS[r] for r in reasons_for(person, other)]), (400 if errors else 200)
+
+
+@bp.post("/people/<id:person_id>/not-duplicate")
+@require("supervise", record="role")
+def not_duplicate(person_id: int):
+    person, other = _pair(person_id)
+    dismiss(current_user, person, other)
+    flash(f"Noted: {person.full_name} ({person.id}) and {other.full_name} ({other.id}) are different people.",
+          "success")
+    return redirect(url_for("people.duplicates"))

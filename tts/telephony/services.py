@@ -368,7 +368,7 @@ def apply_message_status(sid: str, status: str, error_code: int | None = None) -
 
 
 def _people_with_number(number: str) -> list[Person]:
-    return list(db.session.scalars(select(Person).where(Person.phone == number).order_by(Person.id.desc())))
+    return list(db.session.scalars(select(Person).where(Person.phone == number, Person.merged_into_id.is_(None)).order_by(Person.id.desc())))
 
 
 def _opt_out_number(number: str | None, via: str, opt_out: bool = True) -> list[Person]:
@@ -460,7 +460,7 @@ def people_on_numbers(numbers: set[str]) -> dict[str, list[tuple[Person, str | N
     latest = (select(Case.reference).where(Case.person_id == Person.id).order_by(Case.id.desc()).limit(1)
               .scalar_subquery())
     found: dict[str, list[tuple[Person, str | None]]] = {}
-    for person, reference in db.session.execute(select(Person, latest).where(Person.phone.in_(numbers))
+    for person, reference in db.session.execute(select(Person, latest).where(Person.phone.in_(numbers), Person.merged_into_id.is_(None))
                                                 .order_by(Person.last_name, Person.first_name)):
         found.setdefault(person.phone, []).append((person, reference))
     return found
