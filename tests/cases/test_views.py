@@ -163,3 +163,43 @@ def test_a_tracer_corrects_the_onset_date_from_the_call_screen_and_returns_to_th
 def _person_of(app, case_id):
     with app.app_context():
         return db.session.get(Case, case_id).person_id
+
+
+def test_the_line_list_saves_nothing_until_every_row_is_right(app, tracer_client, daytime):
+    case_url = tracer_client.post("/cases/new", data=case_form()).headers["Location"]
+    case_id = int(case_url.rstrip("/").rsplit("/", 1)[-1])
+    page = tracer_client.get(f"/cases/{case_id}/contacts/list").get_data(as_text=True)
+    assert page.count("<legend class=\"govuk-fieldset__legend govuk-fieldset__legend--m\">Contact") == 5
+    rows = {
+        "c0-first_name": "Jory", "c0-last_name": "Rookwood", "c0-relationship": "household",
+        **date_fields("c0-last_exposure_date", today()),
+        "c1-first_name": "Perrin", "c1-last_name": "Ashdown", "c1-relationship": "close", "c1-phone": "07700 900777",
+        **date_fields("c1-last_exposure_date", today() - 30 * D),  # before the case was infectious
+        "c3-first_name": "", "c3-last_name": "Vell", "c3-relationship": "", "c3-phone": "0114 496",
+        **{"c3-last_exposure_date-day": "31", "c3-last_exposure_date-month": "2", "c3-last_exposure_date-year": "2026"},
+    }
+    bad = tracer_client.post(f"/cases/{case_id}/contacts/list", data={"rows": "5", **rows})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 400
+    links = [h.split('"')[0] for h in html.split('<a href="#')[1:]]
+    summary = [link for link in links if link.startswith("c")]
+    assert summary[:5] == ["c1-last_exposure_date-day", "c3-first_name", "c3-relationship",
+                           "c3-last_exposure_date-day", "c3-phone"]
+    assert "Contact 2: date of last contact must be on or after" in html
+    assert 'value="Perrin"' in html  # what was typed stays
+    with app.app_context():
+        from tts.cases.models import Contact
+
+        assert db.session.scalar(select(func.count()).select_from(Contact)) == 0  # not even the right row
+    rows.update({**date_fields("c1-last_exposure_date", today()), "c3-first_name": "Ilsa", "c3-relationship": "close",
+                 "c3-phone": "0114 496 0555", **date_fields("c3-last_exposure_date", today() - D)})
+    more = tracer_client.post(f"/cases/{case_id}/contacts/list", data={"rows": "5", "more": "1", **rows})
+    assert more.get_data(as_text=True).count("legend--m\">Contact") == 10 and 'value="Ilsa"' in more.get_data(as_text=True)
+    good = tracer_client.post(f"/cases/{case_id}/contacts/list", data={"rows": "10", **rows}, follow_redirects=True)
+    text = good.get_data(as_text=True)
+    assert "3 contacts added: Jory Rookwood, Perrin Ashdown, Ilsa Vell" in text
+    with app.app_context():
+        from tts.cases.models import Contact
+
+        jory = db.session.scalars(select(Contact).where(Contact.relationship_ == "household")).one()
+        assert jory.person.address == "8 Nowhere Street, Sheffield" and jory.person.postcode == "S2 4SU"

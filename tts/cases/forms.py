@@ -1,6 +1,6 @@
 """Forms to log a case and to add a contact."""
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from wtforms import Form, StringField, TelField, TextAreaField
 
 from tts.cases.models import RELATIONSHIP_LABELS, ClosureReason
 from tts.people.forms import PersonFieldsForm
@@ -63,3 +63,24 @@ class CorrectContactForm(FlaskForm):
     relationship = StringField("Relationship to the case")
     last_exposure_date = GovDateField("Date of last contact with the case")
     reason = TextAreaField("Why are you correcting it?")
+
+
+class ContactRowForm(Form):
+    """One line of the contacts line list (prefix `c<n>`): what a tracer hears first about each contact."""
+
+    first_name = StringField("First name")
+    last_name = StringField("Last name")
+    relationship = StringField("Relationship")
+    last_exposure_date = GovDateField("Last contact")
+    phone = TelField("Phone number")
+    date_of_birth = GovDateField("Date of birth (optional)")
+
+    def is_blank(self) -> bool:
+        return not any((self.first_name.data or "").strip() or (self.last_name.data or "").strip()
+                       or (self.phone.data or "").strip() or self.relationship.data
+                       or any(f.raw.values()) for f in (self.last_exposure_date, self.date_of_birth))
+
+    def person_data(self) -> PersonData:
+        """(Household members get the case's address: the service's rule, `intake.check_contact`.)"""
+        return PersonData(first_name=self.first_name.data, last_name=self.last_name.data,
+                          date_of_birth=self.date_of_birth.data, phone=self.phone.data)

@@ -109,6 +109,26 @@ def add_contact(actor, case: Case, person: PersonData, *, relationship: str | No
     return contact
 
 
+def add_contacts(actor, case: Case, rows: list[tuple[str, dict]]) -> list[Contact]:
+    """Several contacts of a case at once (the line list): each row `(key, add_contact's arguments)`. Every
+    row is checked; if any is wrong, ValidationFailed names each problem as `<key>-<field>` (in row order)
+    and the caller rolls everything back: nothing is saved until every row is right."""
+    errors = ErrorCollector()
+    if not rows:
+        errors.add("rows", "Enter at least one contact")
+    added = []
+    for key, row in rows:
+        try:
+            added.append(add_contact(actor, case, row["person"], relationship=row.get("relationship"),
+                                     last_exposure_date=row.get("last_exposure_date")))
+        except ValidationFailed as exc:
+            for field, messages in exc.errors.items():
+                for message in messages:
+                    errors.add(f"{key}-{field.removeprefix('person.')}", message)
+    errors.raise_if_any()
+    return added
+
+
 def view_case(actor, case: Case) -> Case:
     """Record that `actor` looked at this case (and so at its people)."""
     record_event(actor, "case.view", case, {"person_id": case.person_id})

@@ -11,11 +11,12 @@ from tts.cases import bp
 from tts.cases import lifecycle
 from tts.cases.corrections import FIELD_LABELS, correct_case, correct_contact
 from tts.cases.forms import (CLOSURE_CHOICES, EPISODE_CHOICES, RELATIONSHIP_CHOICES, CaseForm, CloseForm, ContactForm,
+                             ContactRowForm,
                              ConvertForm, CorrectCaseForm, CorrectContactForm)
 from tts.cases.finding import SEARCH_FIELDS, SORTS, find_cases, parse_search
 from tts.cases.models import Case, CaseSource, CaseStatus, Contact
 from tts.supervision.services import staff_who_call
-from tts.cases.services import DuplicateCase, add_contact, convert_contact, create_case, view_case
+from tts.cases.services import DuplicateCase, add_contact, add_contacts, convert_contact, create_case, view_case
 from tts.people.models import Note
 from tts.people.views import note_page
 from tts.people.access import case_or_403, contact_or_403, may_view_case
@@ -298,3 +299,66 @@ def bulk():
 def note_new(case_id: int):
     case = load_case_or_403(case_id)
     return note_page(case.person, url_for("cases.show", case_id=case.id) + "#notes", case=case)
+
+
+LINE_LIST_ROWS, LINE_LIST_MAX = 5, 50
+
+
+@bp.route("/<id:case_id>/contacts/list", methods=["GET", "POST"])
+@require("case.create", record="own_case")
+def contact_list(case_id: int):
+    """Several contacts on one screen (a line list): every row checked, every problem shown at once, and
+    nothing saved until all rows are right."""
+    case = load_case_or_403(case_id)
+    count = min(LINE_LIST_MAX, max(LINE_LIST_ROWS, request.form.get("rows", LINE_LIST_ROWS, type=int)))
+    if request.method == "POST" and request.form.get("more"):
+        count = min(LINE_LIST_MAX, count + LINE_LIST_ROWS)
+    rows = [ContactRowForm(request.form if request.method == "POST" else None, prefix=f"c{i}") for i in range(count)]
+    errors: dict = {}
+    if request.method == "POST" and not request.form.get("more"):
+        filled = [(i, row) for i, row in enumerate(rows) if not row.is_blank()]
+        for i, row in filled:  # dates that are not real dates: the row's own problem, first
+            row.validate()
+            for field in (row.last_exposure_date, row.date_of_birth):
+                if field.errors:
+                    errors.setdefault(f"c{i}-{field.short_name}", []).extend(field.errors)
+        try:
+            added = add_contacts(current_user, case, [
+                (f"c{i}", {"person": row.person_data(), "relationship": row.relationship.data or None,
+                           "last_exposure_date": row.last_exposure_date.data}) for i, row in filled])
+        except ValidationFailed as exc:
+            undo()
+            for key, messages in exc.errors.items():
+                if key not in errors:
+                    errors[key] = messages
+        else:
+            if errors:
+                undo()
+            else:
+                flash(f"{len(added)} contact{'' if len(added) == 1 else 's'} added: "
+                      + ", ".join(c.person.full_name for c in added) + ".", "success")
+                return redirect(url_for("cases.show", case_id=case.id) + "#contacts")
+    ordered = _in_page_order(errors, count)
+    summary = {(f"{key}-day" if key.endswith("_date") or key.endswith("date_of_birth") else key): messages
+               for key, messages in ordered.items()}  # a date's link goes to its day box
+    return render_template("cases/contact_list.html", case=case, rows=rows, errors=ordered, summary=summary,
+                           relationship_choices=RELATIONSHIP_CHOICES), (400 if errors else 200)
+
+
+_ROW_FIELDS = ("first_name", "last_name", "relationship", "last_exposure_date", "phone", "date_of_birth")
+
+
+def _in_page_order(errors: dict, count: int) -> dict:
+    """The error summary follows the page: row by row, field by field; each key is the field's id."""
+    ordered = {}
+    if "rows" in errors:
+        ordered["c0-first_name"] = list(errors["rows"])
+    for i in range(count):
+        for name in _ROW_FIELDS:
+            key = f"c{i}-{name}"
+            if key in errors:
+                ordered[key] = [f"Contact {i + 1}: {m[0].lower() + m[1:]}" for m in errors[key]]
+        rest = [k for k in errors if k.startswith(f"c{i}-") and k.split("-", 1)[1] not in _ROW_FIELDS]
+        for key in rest:  # a rule about the row as a whole (already a contact...)
+            ordered.setdefault(f"c{i}-first_name", []).extend(f"Contact {i + 1}: {m}" for m in errors[key])
+    return ordered
