@@ -50,7 +50,8 @@ def _good_rows() -> list[str]:
         f"NC-5,case,Saffron,Quayle,04/03/1980,+44 7700 900701,Saffron.Q@Example.org,9 Heron Rise,S10 5GG,{yesterday},,,,",
         f"NC-6,case,IDRIS,penhallow,1975-06-07,07700 900799,,4 Lantern Lane,s7 1ab,{yesterday},,,,",
         f"NC-7,case,Marigold,Thistle,1950-01-01,07700 900703,,2 Mill Yard,S6 4PL,{yesterday},,,,",
-        # The file's own new person again (a second case): matched, and no second introduction.
+        # The file's own new person again (a second case): they have a current case (the one this file
+        # made), so it is reported as matched to that case, not logged twice.
         f"NC-8,case,Juniper,Oakes,1985-05-05,07700 900720,,7 Bramble Way,S2 3DA,{two_ago},,,,",
         # A known person who opted out of texts (the introduction is written as skipped).
         f"NC-9,contact,Otto,Brack,1990-10-10,07700 900704,,,,,,NC-5,close,{yesterday}",
@@ -156,6 +157,9 @@ def _dump() -> dict:
                 if row["details"]:
                     row["details"] = {k: position[_FOREIGN[k]][v] if k in _FOREIGN and v is not None else v
                                       for k, v in row["details"].items()}
+            if name == "import_batches" and row["matched"]:
+                row["matched"] = [m | {"case_id": position["cases"][m["case_id"]],
+                                       "case_reference": relabel(m["case_reference"])} for m in row["matched"]]
             out[name].append({k: relabel(v) for k, v in row.items()})
     return out
 
@@ -168,7 +172,8 @@ def _import_twice(app, actor, content: str) -> tuple:
         try:
             batch = create_batch(actor, "referrals.csv", content)
             run_import(actor, batch)
-            report = (batch.status, batch.rows_total, batch.rows_imported, batch.duplicates, batch.errors)
+            report = (batch.status, batch.rows_total, batch.rows_imported, batch.duplicates, batch.errors,
+                      batch.matched)
             results.append((report, _dump()))
         finally:
             savepoint.rollback()
@@ -187,8 +192,10 @@ def seeded(app, daytime, make_user):
 
 def test_a_good_file_is_written_exactly_as_row_by_row(app, seeded):
     (by_row_report, by_row), (set_report, set_based) = _import_twice(app, seeded, _csv(*_good_rows()))
-    assert by_row_report == set_report
-    assert set_report == ("completed", 17, 16, 1, None), set_report[4]
+    assert by_row_report[:5] == set_report[:5]  # (matched: compared below, as the new case's position)
+    assert set_report[:5] == ("completed", 17, 15, 1, None), set_report[4]
+    [matched] = set_report[5]
+    assert matched["row"] == 9 and matched["referral_id"] == "NC-8" and matched["case_reference"].startswith("TTS-")
     for table in _TABLES:
         assert set_based[table] == by_row[table], table
     # The file touched what it was built to touch (so the comparison above compared something).
@@ -335,3 +342,22 @@ def test_two_workers_importing_the_same_referrals_at_once_never_write_them_twice
         assert verify(db.session).ok
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_referral_for_someone_with_a_current_case_joins_it_instead_of_logging_a_second(app, seeded):
+    """Perpetua Vane has case OLD-1, open: a new referral for her is reported as matched, and the file's
+    contact of that referral is added to OLD-1. Both backends alike."""
+    yesterday = D() - timedelta(days=1)
+    content = _csv(f"NEW-1,case,Perpetua,Vane,1968-04-04,07700 900710,,3 Gorse Hill,S11 8YY,{yesterday},,,,",
+                   f"NEW-2,contact,Linnet,Ames,,07700 900750,,,,,,NEW-1,close,{yesterday}")
+    (by_row_report, by_row), (set_report, set_based) = _import_twice(app, seeded, content)
+    for table in _TABLES:
+        assert set_based[table] == by_row[table], table
+    old = db.session.scalar(select(Case).where(Case.referral_id == "OLD-1"))
+    for report in (by_row_report, set_report):
+        assert report[:5] == ("completed", 2, 1, 0, None)
+        assert report[5] == [{"row": 2, "referral_id": "NEW-1", "case_id": old.id, "case_reference": old.reference}]
+    cases = set_based["cases"]
+    assert len(cases) == 1  # OLD-1 only: no second case for her
+    linnet = next(p for p in set_based["people"] if p["first_name"] == "Linnet")
+    assert [c["case_id"] for c in set_based["contacts"] if c["person_id"] == set_based["people"].index(linnet)] == [0]

@@ -88,7 +88,11 @@ IMPORT_BATCH = {"type": "object", "properties": {
     "batch_id": {"type": "integer"}, "status": {"type": "string", "enum": [
         "pending", "running", "completed", "rejected", "failed"]},
     "rows_total": {"type": ["integer", "null"]}, "rows_imported": {"type": ["integer", "null"]},
-    "duplicates": {"type": ["integer", "null"]}, "errors": {"type": "array", "items": {"type": "object", "properties": {
+    "duplicates": {"type": ["integer", "null"]}, "matched_existing_cases": {"type": "array", "items": {
+        "type": "object", "properties": {"row": {"type": "integer"}, "referral_id": {"type": "string"},
+                                         "case_id": {"type": ["integer", "null"]},
+                                         "case_reference": {"type": ["string", "null"]}}}},
+    "errors": {"type": "array", "items": {"type": "object", "properties": {
         "row": {"type": "integer"}, "column": {"type": "string"}, "message": {"type": "string"}}}}},
     "required": ["batch_id", "status", "errors"]}
 CASE_PAGE = {"type": "object", "properties": {

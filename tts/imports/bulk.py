@@ -28,11 +28,13 @@ from tts.bulk_insert import insert_rows
 from tts.callqueue.models import ItemKind, ItemStatus, WorkItem
 from tts.callqueue.bands import compute_band
 from tts.cases.models import Case, CaseSource, Contact, Relationship
+from tts.cases.services import current_case
 from tts.cases.intake import check_case, check_contact, check_new_contact, lives_with_case, random_reference
 from tts.clock import utcnow
 from tts.escalation.models import Escalation, EscalationReason
 from tts.extensions import db
 from tts.imports.dates import date_or_none as _date_or_none
+from tts.imports.errors import AlreadyCase
 from tts.people.models import Household, Person
 from tts.people.matching import FILLABLE, fill_in, household_key, is_same_person
 from tts.people.validation import PersonData, normalise_postcode
@@ -155,6 +157,8 @@ class SetBased:
     households_at: dict[str, dict[str, _Household]] = field(default_factory=dict)  # postcode -> address key ->
     loaded_keys: set = field(default_factory=set)  # ("phone" | "postcode", (date of birth, value)) read
     db_cases: dict[str, _Case | None] = field(default_factory=dict)
+    case_of: dict[int, _Case] = field(default_factory=dict)  # id(person) -> the case this file made for them
+    current_cases: dict[int, _Case | None] = field(default_factory=dict)  # person id -> their current case
     pairs: set = field(default_factory=set)  # (case key, person key) of every contact
     new_households: list[_Household] = field(default_factory=list)
     new_people: list[_Person] = field(default_factory=list)
@@ -345,15 +349,40 @@ class SetBased:
     def case(self, person: PersonData, *, test_date, symptom_onset_date, referral_id):
         source = CaseSource.NATIONAL_REFERRAL
         clean = check_case(person, test_date=test_date, symptom_onset_date=symptom_onset_date, source=source)
-        subject = self._known_or_new(clean, self._match(clean), None, link_household=True)
+        match = self._match(clean)
+        existing = self._current_case(match) if match is not None else None
+        if existing is not None:
+            raise AlreadyCase(existing)
+        subject = self._known_or_new(clean, match, None, link_household=True)
         self._ensure_household(subject)
         case = _Case(id=None, person=subject, test_date=test_date, symptom_onset_date=symptom_onset_date,
                      isolation_end_date=self.policy.isolation_end(test_date, symptom_onset_date), policy=self.policy,
                      referral_id=referral_id)
         self.cases.append(case)
+        self.case_of[id(subject)] = case
         self.events.append(_Event("case.create", case, {"person_id": subject, "source": source}))
         self._queue_first_call(case=case)
         return case
+
+    def _current_case(self, person: _Person) -> _Case | None:
+        """As `cases.services.current_case`: a case made for them earlier in this file, else their current
+        case in the database (read once a person)."""
+        if id(person) in self.case_of:
+            return self.case_of[id(person)]
+        if person.id is None:
+            return None
+        if person.id not in self.current_cases:
+            found = current_case(person)
+            self.current_cases[person.id] = None if found is None else self._known_case(found)
+        return self.current_cases[person.id]
+
+    def _known_case(self, case: Case) -> _Case:
+        known = _Case(id=case.id, person=self.people[case.person_id], test_date=case.test_date,
+                      symptom_onset_date=case.symptom_onset_date, isolation_end_date=case.isolation_end_date,
+                      policy=case.policy, referral_id=case.referral_id, reference=case.reference, known=True)
+        self.pairs.update((("db", case.id), ("db", p)) for p in db.session.scalars(
+            select(Contact.person_id).where(Contact.case_id == case.id)))
+        return known
 
     def case_by_referral(self, referral_id: str):
         if referral_id not in self.db_cases:

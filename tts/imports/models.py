@@ -34,6 +34,9 @@ class ImportBatch(WithStatus, db.Model):
     rows_imported: Mapped[int] = mapped_column(default=0)
     duplicates: Mapped[int] = mapped_column(default=0)
     errors: Mapped[list | None] = mapped_column(JSON)  # [{"row", "column", "message"}]
+    # Case rows for someone who already has a current case: not logged again; their contacts join that case.
+    # [{"row", "referral_id", "case_id", "case_reference"}] (a case made earlier in the same file: no id yet)
+    matched: Mapped[list | None] = mapped_column(JSON)
     payload: Mapped[str | None] = mapped_column(Text)  # the file, until a background import has run
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -10,7 +10,8 @@ from sqlalchemy import select, text
 from tts.jobs import job, run_pending
 from tts.audit.services import record_event
 from tts.cases.models import Case, CaseSource, Contact
-from tts.cases.services import add_contact, create_case
+from tts.cases.services import DuplicateCase, add_contact, create_case
+from tts.imports.errors import AlreadyCase
 from tts.clock import utcnow
 from tts.errors import ValidationFailed
 from tts.extensions import db
@@ -103,15 +104,17 @@ def run_import(actor, batch: ImportBatch, progress: Progress | None = None) -> I
     total = len(rows)
     duplicates = 0
     imported = 0
+    matched: list[dict] = []
     if not errors:
         with db.session.begin_nested() as rows_written:  # released when every row is good
-            errors, duplicates, imported = _import_rows(actor, rows, progress)
+            errors, duplicates, imported, matched = _import_rows(actor, rows, progress)
             if errors:
                 rows_written.rollback()  # any bad row: none of them stands
-                imported = 0
+                imported, matched = 0, []
     batch.rows_total = total
     batch.errors = errors[:MAX_ERRORS] or None
     batch.duplicates = duplicates
+    batch.matched = matched or None
     batch.rows_imported = imported
     batch.rows_processed = total
     batch.status = "rejected" if errors else "completed"
@@ -120,6 +123,7 @@ def run_import(actor, batch: ImportBatch, progress: Progress | None = None) -> I
     db.session.flush()
     record_event(actor, "import.finish", batch, {"status": batch.status, "rows": batch.rows_total,
                                                  "imported": imported, "duplicates": duplicates,
+                                                 "matched_existing_cases": len(matched),
                                                  "errors": len(errors)})
     return batch
 
@@ -132,12 +136,13 @@ class RowByRow:
         self.actor = actor
 
     def case(self, person: PersonData, *, test_date, symptom_onset_date, referral_id):
-        with db.session.begin_nested():
-            # A referral for someone with a current case is imported as a case of its own for now, as the
-            # set-based path does (issue "Case management proper": to be reported instead).
-            case = create_case(self.actor, person, test_date=test_date, symptom_onset_date=symptom_onset_date,
-                               source=CaseSource.NATIONAL_REFERRAL, referral_id=referral_id, new_episode=True)
-            db.session.flush()
+        try:
+            with db.session.begin_nested():
+                case = create_case(self.actor, person, test_date=test_date, symptom_onset_date=symptom_onset_date,
+                                   source=CaseSource.NATIONAL_REFERRAL, referral_id=referral_id)
+                db.session.flush()
+        except DuplicateCase as exc:
+            raise AlreadyCase(exc.existing) from None
         return case
 
     def case_by_referral(self, referral_id: str):
@@ -156,25 +161,27 @@ class RowByRow:
         """Nothing to stop."""
 
 
-def _import_rows(actor, rows: list[Row], progress: Progress | None) -> tuple[list[dict], int, int]:
+def _import_rows(actor, rows: list[Row], progress: Progress | None) -> tuple[list[dict], int, int, list[dict]]:
     from tts.imports.bulk import SetBased
 
     set_based = current_app.config.get("TTS_IMPORT_SET_BASED", True)
     backend = SetBased(actor, rows) if set_based else RowByRow(actor)
     try:
-        errors, duplicates, imported = import_with(backend, rows, progress)
+        errors, duplicates, imported, matched = import_with(backend, rows, progress)
         if not errors:
-            backend.write()
+            backend.write()  # a case made by this file has its id and reference from here
     finally:
         backend.close()
-    return errors, duplicates, imported
+    return errors, duplicates, imported, [{"row": m["row"], "referral_id": m["referral_id"], "case_id": m["case"].id,
+                                           "case_reference": m["case"].reference} for m in matched]
 
 
-def import_with(backend, rows: list[Row], progress: Progress | None) -> tuple[list[dict], int, int]:
+def import_with(backend, rows: list[Row], progress: Progress | None) -> tuple[list[dict], int, int, list[dict]]:
     """The import's rules, row by row in file order (cases first), whichever backend applies them."""
     errors: list[dict] = []
     seen: dict[str, int] = {}
     duplicates = imported = 0
+    matched: list[dict] = []
     cases_here: dict[str, object] = {}
     imported_before = _imported_before(rows)
     # Cases first, so contacts can name a case from further down the same file.
@@ -200,8 +207,15 @@ def import_with(backend, rows: list[Row], progress: Progress | None) -> tuple[li
                             email=row.email or None, address=row.address or None, postcode=row.postcode or None)
         try:
             if row.record_type == "case":
-                case = backend.case(person, test_date=dates["test_date"], symptom_onset_date=dates["symptom_onset_date"],
-                                    referral_id=None if problems else ref)
+                try:
+                    case = backend.case(person, test_date=dates["test_date"],
+                                        symptom_onset_date=dates["symptom_onset_date"],
+                                        referral_id=None if problems else ref)
+                except AlreadyCase as already:
+                    if not problems:
+                        cases_here[ref] = already.case
+                        matched.append({"row": line, "referral_id": ref, "case": already.case})
+                    continue
                 if not problems:
                     cases_here[ref] = case
             else:
@@ -224,7 +238,7 @@ def import_with(backend, rows: list[Row], progress: Progress | None) -> tuple[li
     if progress and len(ordered) >= PROGRESS_EVERY:
         progress(len(ordered))  # every row checked: what is left is saving them
     errors.sort(key=lambda e: (e["row"], e["column"]))
-    return errors, duplicates, imported
+    return errors, duplicates, imported, matched
 
 
 def _imported_before(rows: list[Row], chunk: int = 500) -> set[tuple[str, str]]:

@@ -71,7 +71,8 @@ def template():
 
 def batch_json(batch: ImportBatch) -> dict:
     return {"batch_id": batch.id, "status": batch.status, "rows_total": batch.rows_total,
-            "rows_imported": batch.rows_imported, "duplicates": batch.duplicates, "errors": batch.errors or []}
+            "rows_imported": batch.rows_imported, "duplicates": batch.duplicates, "errors": batch.errors or [],
+            "matched_existing_cases": batch.matched or []}
 
 
 @api_bp.post("/imports")
