@@ -5,7 +5,8 @@
 Each page is requested many times in-process (the Flask app against PostgreSQL, no network or browser),
 signed in as the role that uses it; reported are p50, p95 and p99 in milliseconds, and the number of SQL
 statements one request runs. Pages: the call screen, My work, the person page, the supervisor's
-dashboard (and its refreshing panel, and the queue list), the KPI page and the audit log.
+dashboard (and its refreshing panel, and the queue list), the KPI page, the audit log, and the Cases list
+(a supervisor's, one searched by part of a surname, and a tracer's own).
 """
 import argparse
 import json
@@ -94,9 +95,13 @@ def main() -> None:
 
     gc.collect()
     gc.freeze()  # as wsgi.py does for the deployed app
-    tracer_client, supervisor_client, analyst_client, admin_client = (app.test_client() for _ in range(4))
+    tracer_client, supervisor_client, analyst_client, admin_client, search_client = (
+        app.test_client() for _ in range(5))
     sign_in(tracer_client, tracer_email)
     sign_in(supervisor_client, "bench.supervisor@bench.example")
+    sign_in(search_client, "bench.supervisor@bench.example")
+    # The Cases list keeps a search in the session (names never in URLs): search once, then read the list.
+    assert search_client.post("/cases/", data={"q": "kestr"}).status_code == 302
     sign_in(analyst_client, "bench.reporting@bench.example")
     sign_in(admin_client, "bench.admin@bench.example")
     pages = [
@@ -108,6 +113,10 @@ def main() -> None:
         ("supervisor queue list", supervisor_client, "/supervise/queue"),
         ("KPI page", analyst_client, "/reports/"),
         ("audit log", admin_client, "/admin/audit/"),
+        ("Cases list (supervisor)", supervisor_client, "/cases/"),
+        ("Cases list, part of a surname", search_client, "/cases/"),
+        ("Cases list, last page of a search", search_client, "/cases/?page=40"),
+        ("Cases list (tracer's own)", tracer_client, "/cases/"),
     ]
     results = {"data": sizes, "pages": {}}
     for label, client, url in pages:

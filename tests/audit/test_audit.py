@@ -42,7 +42,7 @@ def test_editing_a_person_is_audited_with_field_names_only(app, tracer_client, c
     tracer_client.post("/search", data={"reference": case_ids["reference"]})
     response = tracer_client.post(f"/people/{pid}/edit", data={
         "first_name": "Bram", "last_name": "Kestrel", "phone": "0114 496 0777", "address": "2 Imaginary Road, Sheffield",
-        "postcode": "s1 2hh", "is_vulnerable": "y"})
+        "postcode": "s1 2hh", "is_vulnerable": "y", "reason": "New number"})
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
         event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "person.update")).one()

@@ -222,3 +222,17 @@ def test_the_bulk_pages_confirm_then_report_and_a_refresh_does_nothing_twice(app
 
 def test_tracers_may_not_use_bulk_actions(tracer_client):
     assert tracer_client.post("/cases/bulk", data={"action": "close", "case_ids": [1]}).status_code == 403
+
+
+def test_counts_stop_at_the_cap_and_say_so(env, monkeypatch):
+    from tts.cases import finding
+
+    monkeypatch.setattr(finding, "COUNT_CAP", 3)
+    boss = UserFactory(role="supervisor")
+    for n in range(1, 6):
+        log(n)
+    page = find_cases(boss, parse_search({"per_page": "2"}))
+    assert (page.total, page.more, page.pages) == (3, True, 2)
+    assert find_cases(boss, parse_search({"per_page": "2", "page": "3"})).items == []  # past the cap
+    exact = find_cases(boss, parse_search({"per_page": "2", "status": "open", "q": log(7).reference}))
+    assert (exact.total, exact.more) == (1, False)

@@ -52,9 +52,13 @@ def test_edit_person_validates_and_moves_household(app, tracer_client, family):
     bad = tracer_client.post(f"/people/{pid}/edit", data={"first_name": "Ember", "last_name": "Quillon",
                                                           "postcode": "XX"})
     assert bad.status_code == 400 and "Enter a real postcode" in bad.get_data(as_text=True)
-    ok = tracer_client.post(f"/people/{pid}/edit", data={"first_name": "Ember", "last_name": "Quillon",
-                                                         "address": "99 Moved Road", "postcode": "S10 2TN"})
+    moved = {"first_name": "Ember", "last_name": "Quillon", "address": "99 Moved Road", "postcode": "S10 2TN"}
+    why = tracer_client.post(f"/people/{pid}/edit", data=moved)
+    assert why.status_code == 400 and 'href="#reason"' in why.get_data(as_text=True)  # a correction says why
+    ok = tracer_client.post(f"/people/{pid}/edit", data={**moved, "reason": "Moved to her sister's"})
     assert ok.status_code == 302
+    timeline = tracer_client.get(f"/people/{pid}").get_data(as_text=True)
+    assert "Address, postcode corrected by" in timeline and "Moved to her sister&#39;s" in timeline
     from tts.people.models import Person
 
     with app.app_context():

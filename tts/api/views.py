@@ -111,7 +111,8 @@ def list_cases():
     page = find_cases(g.api_user, search)
     record_list_view(g.api_user, "api.cases", [c.person_id for c in page.items])
     return jsonify({"items": [case_json(c) | {"contact_count": page.contact_counts.get(c.id, 0)} for c in page.items],
-                    "total": page.total, "page": page.page, "per_page": page.per_page, "pages": page.pages,
+                    "total": page.total, "total_is_capped": page.more, "page": page.page,
+                    "per_page": page.per_page, "pages": page.pages,
                     "matched_by": page.matched_by})
 
 

@@ -158,3 +158,33 @@ def _move_planned_texts(person_id: int, *, case: Case | None = None, contact: Co
             message.error_message = "Not sent: the corrected dates end before its day"
         else:
             message.next_attempt_at = datetime.combine(day, datetime.min.time().replace(hour=10), tzinfo=LONDON)
+
+
+DETAILS = ("first_name", "last_name", "date_of_birth", "phone", "email", "address", "postcode")
+
+
+def correct_person(actor, person, data: PersonData, *, reason: str | None, is_vulnerable: bool | None = None,
+                   has_sms_opt_out: bool | None = None) -> list[str]:
+    """Correct a person's details (the person page's "Change details"): a change to who they are or how to
+    reach them needs a reason, and the timeline shows it; flags (vulnerable, no texts) need none. Returns
+    the fields changed."""
+    before = _person_values(person)
+    errors = ErrorCollector()
+    why = (reason or "").strip()
+    if len(why) > REASON_MAX:
+        errors.add("reason", f"The reason must be {REASON_MAX:,} characters or fewer")
+    try:
+        update_person(actor, person, data, is_vulnerable=is_vulnerable, has_sms_opt_out=has_sms_opt_out)
+    except ValidationFailed as exc:
+        for key, messages in exc.errors.items():
+            for message in messages:
+                errors.add(key, message)
+    changed = [name for name in DETAILS if before[name] != getattr(person, name)]
+    if changed and not why and "reason" not in errors:
+        errors.add("reason", "Say why their details are being corrected")
+    errors.raise_if_any()
+    if changed:
+        db.session.add(Correction(person_id=person.id, actor_id=getattr(actor, "id", None), fields=changed,
+                                  reason=why))
+        db.session.flush()
+    return changed

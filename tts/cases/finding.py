@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import Integer, any_, bindparam, func, or_, select, union
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import contains_eager
 
 from tts.cases.models import Case, CaseSource, CaseStatus, Contact
@@ -27,6 +28,7 @@ SEARCH_FIELDS = ("q", "status", "tracer_id", "source", "district", "date_from", 
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 100
 MIN_NAME_LETTERS = 3
+COUNT_CAP = 1000
 
 SORTS = {
     "newest": ("Newest logged first", (Case.created_at.desc(), Case.id.desc())),
@@ -76,6 +78,7 @@ class CasePage:
     per_page: int
     matched_by: list[str] = field(default_factory=list)  # how q was read: reference, phone, postcode, name
     contact_counts: dict[int, int] = field(default_factory=dict)
+    more: bool = False  # more than COUNT_CAP match: `total` is COUNT_CAP
 
     @property
     def pages(self) -> int:
@@ -175,27 +178,37 @@ def _readings(q: str, errors: ErrorCollector | None = None) -> list[tuple[str, o
 
 
 def visible_to(actor):
-    """The condition on Case for the cases `actor` may find: all for supervisors; else those on their work."""
+    """The condition on Case for the cases `actor` may find: all for supervisors; else those on their work
+    (people.access.may_view_person's rule, as a set: logged, given, held or called by them, or found by an
+    exact search this session)."""
     from tts.callqueue.models import CallAttempt, WorkItem
+    from tts.people.access import found_ids
 
     if has_permission(actor, "case.view_all"):
         return None
-    from tts.people.access import found_ids
+    me = actor.id
+    # Read first (index-only scans), then matched as one array: each arm of the OR then has an index.
+    people = set(db.session.scalars(union(
+        select(WorkItem.person_id).where(WorkItem.claimed_by_id == me),
+        select(WorkItem.person_id).where(WorkItem.assignee_id == me, WorkItem.assignee_id.is_not(None)),
+        select(CallAttempt.person_id).where(CallAttempt.tracer_id == me)))) | set(found_ids())
+    return or_(Case.created_by_id == me, Case.assigned_to_id == me, *([_one_of(Case.person_id, people)] if people else []))
 
-    me, found = actor.id, found_ids()
-    return or_(Case.created_by_id == me, Case.assigned_to_id == me,
-               *([Case.person_id.in_(found)] if found else []),
-               exists().where(WorkItem.person_id == Case.person_id,
-                              or_(WorkItem.claimed_by_id == me, WorkItem.assignee_id == me)),
-               exists().where(CallAttempt.person_id == Case.person_id, CallAttempt.tracer_id == me))
+
+def _one_of(column, ids: set[int]):
+    """`column IN ids`, as one array parameter on PostgreSQL (a tracer's work can be thousands of people)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, sorted(ids), type_=ARRAY(Integer)))
+    return column.in_(sorted(ids))
 
 
 def handled_by(tracer_id: int):
     """Cases a tracer logged, was assigned, or called."""
     from tts.callqueue.models import CallAttempt
 
+    called = set(db.session.scalars(select(CallAttempt.person_id).where(CallAttempt.tracer_id == tracer_id)))
     return or_(Case.created_by_id == tracer_id, Case.assigned_to_id == tracer_id,
-               exists().where(CallAttempt.person_id == Case.person_id, CallAttempt.tracer_id == tracer_id))
+               *([_one_of(Case.person_id, called)] if called else []))
 
 
 def find_cases(actor, search: CaseSearch) -> CasePage:
@@ -219,16 +232,21 @@ def find_cases(actor, search: CaseSearch) -> CasePage:
     if search.date_to:
         conditions.append(Case.test_date <= search.date_to)
     needs_person = bool(readings) or bool(search.district)
-    count = select(func.count(Case.id))
+    matching = select(Case.id)
     if needs_person:
-        count = count.join(Person, Person.id == Case.person_id)
-    total = db.session.scalar(count.where(*conditions)) or 0
+        matching = matching.join(Person, Person.id == Case.person_id)
+    # Counted up to COUNT_CAP: past that, "more than 1,000" says what a person needs (narrow the search),
+    # and counting every one of a common surname's cases would cost more than the page itself.
+    counted = db.session.scalar(select(func.count()).select_from(
+        matching.where(*conditions).limit(COUNT_CAP + 1).subquery())) or 0
     stmt = (select(Case).join(Person, Person.id == Case.person_id).options(contains_eager(Case.person))
             .where(*conditions).order_by(*SORTS[search.sort][1])
             .offset((search.page - 1) * search.per_page).limit(search.per_page))
-    items = list(db.session.scalars(stmt))
+    beyond = (search.page - 1) * search.per_page >= COUNT_CAP  # pages stop at the first COUNT_CAP matches
+    items = [] if beyond else list(db.session.scalars(stmt))
     counts = {}
     if items:
         counts = dict(db.session.execute(select(Contact.case_id, func.count()).where(
             Contact.case_id.in_([c.id for c in items])).group_by(Contact.case_id)).all())
-    return CasePage(items, total, search.page, search.per_page, [kind for kind, _ in readings], counts)
+    return CasePage(items, min(counted, COUNT_CAP), search.page, search.per_page, [kind for kind, _ in readings],
+                    counts, more=counted > COUNT_CAP)

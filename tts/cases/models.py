@@ -3,7 +3,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tts.clock import utcnow
@@ -86,6 +86,7 @@ class Closable:
 
 class Case(WithStatus, Closable, db.Model):
     __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_status_created", "status", "created_at"),)  # the Cases list by status
     STATUS = CaseStatus
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,7 +102,7 @@ class Case(WithStatus, Closable, db.Model):
     exposed_by_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     policy_id: Mapped[int] = mapped_column(ForeignKey("isolation_policies.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     person: Mapped["Person"] = relationship("Person", back_populates="cases")

@@ -24,6 +24,7 @@ class PersonFieldsForm(FlaskForm):
 class PersonEditForm(PersonFieldsForm):
     is_vulnerable = BooleanField("Clinically or socially vulnerable (raised in the call queue)")
     has_sms_opt_out = BooleanField("Does not want text messages")
+    reason = TextAreaField("Why are you changing their details?")
 
 
 class SearchForm(FlaskForm):

@@ -36,6 +36,11 @@ class Person(db.Model):
         # ILIKE '%smi%' uses them; a plain index elsewhere.
         Index("ix_people_last_name_trgm", "last_name", postgresql_using="gin",
               postgresql_ops={"last_name": "gin_trgm_ops"}),
+        Index("ix_people_first_name_trgm", "first_name", postgresql_using="gin",
+              postgresql_ops={"first_name": "gin_trgm_ops"}),
+        Index("ix_people_name", "last_name", "first_name", "id"),  # the list sorted by surname
+        # A postcode district ("S11": LIKE 'S11 %'): a prefix search needs the pattern operators on PostgreSQL.
+        Index("ix_people_postcode_prefix", "postcode", postgresql_ops={"postcode": "text_pattern_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

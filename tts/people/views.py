@@ -20,7 +20,8 @@ from tts.people.models import Person
 from tts.people.duplicates import REASON_LABELS, dismiss, possible_duplicates, reasons_for
 from tts.people.merging import PersonMerged, merge_person
 from tts.people.notes import add_note
-from tts.people.services import search_people, update_person
+from tts.cases.corrections import correct_person
+from tts.people.services import search_people
 from tts.people.timeline import person_timeline
 from tts.permissions import require
 from tts.errors import ValidationFailed
@@ -58,9 +59,9 @@ def show(person_id: int):
 def edit(person_id: int):
     person = load_person_or_403(person_id)
     form = PersonEditForm(obj=person)
-    saved = submit(form, lambda: update_person(current_user, person, form.person_data(),
-                                               is_vulnerable=form.is_vulnerable.data,
-                                               has_sms_opt_out=form.has_sms_opt_out.data), prefix="")
+    saved = submit(form, lambda: correct_person(current_user, person, form.person_data(), reason=form.reason.data,
+                                                is_vulnerable=form.is_vulnerable.data,
+                                                has_sms_opt_out=form.has_sms_opt_out.data), prefix="")
     if saved is not None:
         flash(f"Details for {person.full_name} saved", "success")
         return redirect(url_for("people.show", person_id=person.id))
