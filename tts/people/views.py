@@ -115,8 +115,8 @@ def duplicates():
 def _pair(person_id: int) -> tuple[Person, Person]:
     person = load_person_or_403(person_id)
     other_id = request.values.get("with", type=record_id)
-    if other_id is None:
-        abort(404)
+    if other_id is None:  # which pair? the list says
+        abort(redirect(url_for("people.duplicates")))
     other = load_person_or_403(other_id)
     if other.id == person.id:
         abort(404)
