@@ -64,16 +64,19 @@ def merge_person(actor, person: Person, into: Person) -> Person:
     errors = ErrorCollector()
     if person.id == into.id:
         errors.add("into", "Choose a different record to merge into")
+        errors.raise_if_any()
+    # Lock both, lower id first, and read them again: of two merges of the same pair at once (A into B,
+    # B into A), the second waits, then finds its record already merged.
+    for row_id in sorted((person.id, into.id)):
+        db.session.execute(select(Person.id).where(Person.id == row_id).with_for_update())
+    db.session.refresh(person)
+    db.session.refresh(into)
     for label, record in (("into", into), ("person", person)):
         if record.merged_into_id is not None:
             errors.add(label, f"Person {record.id} was already merged into person {record.merged_into_id}")
         elif record.anonymised_at is not None:
             errors.add(label, f"Person {record.id} is anonymised: there is nothing left to merge")
     errors.raise_if_any()
-    # Lock both, lower id first, so two merges of the same pair cannot interleave.
-    for row_id in sorted((person.id, into.id)):
-        db.session.execute(select(Person.id).where(Person.id == row_id).with_for_update())
-    db.session.flush()
 
     moved: dict[str, int] = {}
     # A contact record that would repeat one the kept person has (same case), or name them as a contact of
