@@ -1,7 +1,6 @@
 """Notes on a person or a case: web pages and API, audited without the words, on the timeline."""
 from sqlalchemy import select
 
-from tests.conftest import sign_in
 from tests.factories import person_data
 from tts.audit.models import AuditEvent
 from tts.cases.services import create_case
