@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 
-from sqlalchemy import Integer, any_, bindparam, func, or_, select, union
+from sqlalchemy import Integer, any_, bindparam, cast, false, func, or_, select, union
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import contains_eager
 
@@ -177,38 +177,54 @@ def _readings(q: str, errors: ErrorCollector | None = None) -> list[tuple[str, o
     return readings
 
 
-def visible_to(actor):
-    """The condition on Case for the cases `actor` may find: all for supervisors; else those on their work
+def visible_to(actor) -> list[int] | None:
+    """The ids of the cases `actor` may find: None (every case) for supervisors; else those on their work
     (people.access.may_view_person's rule, as a set: logged, given, held or called by them, or found by an
     exact search this session)."""
-    from tts.callqueue.models import CallAttempt, WorkItem
     from tts.people.access import found_ids
 
     if has_permission(actor, "case.view_all"):
         return None
-    me = actor.id
-    # Read first (index-only scans), then matched as one array: each arm of the OR then has an index.
-    people = set(db.session.scalars(union(
-        select(WorkItem.person_id).where(WorkItem.claimed_by_id == me),
-        select(WorkItem.person_id).where(WorkItem.assignee_id == me, WorkItem.assignee_id.is_not(None)),
-        select(CallAttempt.person_id).where(CallAttempt.tracer_id == me)))) | set(found_ids())
-    return or_(Case.created_by_id == me, Case.assigned_to_id == me, *([_one_of(Case.person_id, people)] if people else []))
+    return _cases_of(actor.id, with_queue=True, found=found_ids())
+
+
+def handled_by(tracer_id: int) -> list[int]:
+    """The ids of the cases a tracer logged, was given, or called."""
+    return _cases_of(tracer_id, with_queue=False)
+
+
+def _cases_of(user_id: int, *, with_queue: bool, found=()) -> list[int]:
+    """The cases a user logged or was given, and those of the people they called (and, `with_queue`, those
+    whose calls they hold or were assigned), and of `found` people.
+
+    One statement, each part by its own index: the people (from the call log's and the queue's indexes
+    alone), then the cases of those people, of those they logged and of those they were given, as a UNION
+    (an OR of the parts would read every case). On PostgreSQL the people go to the cases as one array, and
+    the answer comes back as one array value, not thousands of rows."""
+    from tts.callqueue.models import CallAttempt, WorkItem
+
+    parts = [select(CallAttempt.person_id).where(CallAttempt.tracer_id == user_id)]
+    if with_queue:
+        parts += [select(WorkItem.person_id).where(WorkItem.claimed_by_id == user_id),
+                  select(WorkItem.person_id).where(WorkItem.assignee_id == user_id, WorkItem.assignee_id.is_not(None))]
+    people = union(*parts).subquery()
+    arms = [select(Case.id).where(Case.created_by_id == user_id), select(Case.id).where(Case.assigned_to_id == user_id)]
+    if found:
+        arms.append(select(Case.id).where(Case.person_id.in_(list(found))))
+    if db.session.get_bind().dialect.name != "postgresql":
+        arms.append(select(Case.id).where(Case.person_id.in_(select(people.c.person_id))))
+        return sorted(set(db.session.scalars(union(*arms))))
+    arms.append(select(Case.id).where(Case.person_id == any_(cast(  # the array, not "any row of the query"
+        select(func.array_agg(people.c.person_id)).scalar_subquery(), ARRAY(Integer)))))
+    ids = union(*arms).subquery()
+    return sorted(db.session.scalar(select(func.array_agg(ids.c.id))) or [])
 
 
 def _one_of(column, ids: set[int]):
-    """`column IN ids`, as one array parameter on PostgreSQL (a tracer's work can be thousands of people)."""
+    """`column IN ids`, as one array parameter on PostgreSQL (a tracer's work can be thousands of cases)."""
     if db.session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, sorted(ids), type_=ARRAY(Integer)))
     return column.in_(sorted(ids))
-
-
-def handled_by(tracer_id: int):
-    """Cases a tracer logged, was assigned, or called."""
-    from tts.callqueue.models import CallAttempt
-
-    called = set(db.session.scalars(select(CallAttempt.person_id).where(CallAttempt.tracer_id == tracer_id)))
-    return or_(Case.created_by_id == tracer_id, Case.assigned_to_id == tracer_id,
-               *([_one_of(Case.person_id, called)] if called else []))
 
 
 def find_cases(actor, search: CaseSearch) -> CasePage:
@@ -217,14 +233,17 @@ def find_cases(actor, search: CaseSearch) -> CasePage:
     readings = _readings(search.q) if search.q else []
     if readings:
         conditions.append(or_(*(condition for _, condition in readings)))
-    if (visible := visible_to(actor)) is not None:
-        conditions.append(visible)
+    # The sets of cases a rule allows (a tracer's own; those a chosen tracer handled), intersected here.
+    visible = visible_to(actor)
+    if search.tracer_id:
+        chosen = set(handled_by(search.tracer_id))
+        visible = sorted(chosen if visible is None else chosen & set(visible))
+    if visible is not None:
+        conditions.append(_one_of(Case.id, set(visible)) if visible else false())
     if search.status:
         conditions.append(Case.status == search.status)
     if search.source:
         conditions.append(Case.source == search.source)
-    if search.tracer_id:
-        conditions.append(handled_by(search.tracer_id))
     if search.district:
         conditions.append(Person.postcode.like(search.district + " %"))
     if search.date_from:
@@ -232,18 +251,35 @@ def find_cases(actor, search: CaseSearch) -> CasePage:
     if search.date_to:
         conditions.append(Case.test_date <= search.date_to)
     needs_person = bool(readings) or bool(search.district)
-    matching = select(Case.id)
-    if needs_person:
-        matching = matching.join(Person, Person.id == Case.person_id)
-    # Counted up to COUNT_CAP: past that, "more than 1,000" says what a person needs (narrow the search),
-    # and counting every one of a common surname's cases would cost more than the page itself.
-    counted = db.session.scalar(select(func.count()).select_from(
-        matching.where(*conditions).limit(COUNT_CAP + 1).subquery())) or 0
-    stmt = (select(Case).join(Person, Person.id == Case.person_id).options(contains_eager(Case.person))
-            .where(*conditions).order_by(*SORTS[search.sort][1])
-            .offset((search.page - 1) * search.per_page).limit(search.per_page))
-    beyond = (search.page - 1) * search.per_page >= COUNT_CAP  # pages stop at the first COUNT_CAP matches
-    items = [] if beyond else list(db.session.scalars(stmt))
+    order = SORTS[search.sort][1]
+    offset = (search.page - 1) * search.per_page
+    beyond = offset >= COUNT_CAP  # pages stop at the first COUNT_CAP matches
+    joined = select(Case).join(Person, Person.id == Case.person_id).options(contains_eager(Case.person))
+    items: list[Case] = []
+    counted = None
+    if visible is not None and len(conditions) == 1:
+        counted = len(visible)  # a tracer's own list, unfiltered: counted already
+    elif visible is not None and not beyond:
+        # A search among one tracer's cases (a few thousand at most): read once, counted as they are paged.
+        rows = db.session.execute(joined.add_columns(func.count().over()).where(*conditions).order_by(*order)
+                                  .offset(offset).limit(search.per_page)).all()
+        items = [case for case, _ in rows]
+        counted = rows[0][1] if rows else (0 if offset == 0 else None)
+    if counted is None:
+        # Counted up to COUNT_CAP: past that, "more than 1,000" says what a person needs (narrow the search),
+        # and counting every one of a common surname's cases would cost more than the page itself.
+        matching = select(Case.id)
+        if needs_person:
+            matching = matching.join(Person, Person.id == Case.person_id)
+        counted = db.session.scalar(select(func.count()).select_from(
+            matching.where(*conditions).limit(COUNT_CAP + 1).subquery())) or 0
+    if not items and not beyond:
+        if needs_person or search.sort == "name":
+            stmt = joined.where(*conditions).order_by(*order).offset(offset).limit(search.per_page)
+        else:  # the page's cases first, then their people: only the page's rows are joined
+            page_ids = select(Case.id).where(*conditions).order_by(*order).offset(offset).limit(search.per_page)
+            stmt = joined.where(Case.id.in_(page_ids)).order_by(*order)
+        items = list(db.session.scalars(stmt))
     counts = {}
     if items:
         counts = dict(db.session.execute(select(Contact.case_id, func.count()).where(
