@@ -98,7 +98,7 @@ IMPORT_BATCH = {"type": "object", "properties": {
 CASE_PAGE = {"type": "object", "properties": {
     "items": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}}, "total": {"type": "integer"},
     "page": {"type": "integer"}, "per_page": {"type": "integer"}, "pages": {"type": "integer"},
-    "total_is_capped": {"type": "boolean", "description": "More than 1,000 match: total is 1,000, and pages "
+    "total_is_capped": {"type": "boolean", "description": "More than 500 match: total is 500, and pages "
                         "stop there (narrow the search, or export)"},
     "matched_by": {"type": "array", "items": {"type": "string", "enum": ["reference", "phone", "postcode", "name"]}}},
     "required": ["items", "total", "page", "per_page"]}

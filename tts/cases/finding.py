@@ -28,7 +28,7 @@ SEARCH_FIELDS = ("q", "status", "tracer_id", "source", "district", "date_from", 
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 100
 MIN_NAME_LETTERS = 3
-COUNT_CAP = 1000
+COUNT_CAP = 500
 
 SORTS = {
     "newest": ("Newest logged first", (Case.created_at.desc(), Case.id.desc())),
@@ -266,7 +266,7 @@ def find_cases(actor, search: CaseSearch) -> CasePage:
         items = [case for case, _ in rows]
         counted = rows[0][1] if rows else (0 if offset == 0 else None)
     if counted is None:
-        # Counted up to COUNT_CAP: past that, "more than 1,000" says what a person needs (narrow the search),
+        # Counted up to COUNT_CAP: past that, "more than 500" says what a person needs (narrow the search),
         # and counting every one of a common surname's cases would cost more than the page itself.
         matching = select(Case.id)
         if needs_person:
