@@ -126,6 +126,13 @@ def init_app(app: Flask) -> None:
                 "nav": _navigation(), "support_kinds": KIND_LABELS, "support_urgencies": URGENCY_LABELS,
                 "recovery_left": recovery_codes_left}
 
+    @app.route("/favicon.ico")
+    @public
+    def favicon():
+        # The service's own mark (the GOV.UK crown is for central government services only); browsers ask
+        # for this path whatever the page says.
+        return app.send_static_file("favicon.ico")
+
     @app.route("/assets/<path:filename>")
     @public
     def govuk_assets(filename: str):

@@ -1,5 +1,5 @@
-import pytest
 """Signing in and out, user administration, CSRF, and the users CLI."""
+import pytest
 from sqlalchemy import select
 
 from tests.conftest import PASSWORD, sign_in, totp_code
@@ -44,7 +44,7 @@ def test_next_redirect_stays_on_the_site(app, client, make_user):
         for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
             client.post("/login?next=" + evil, data={"email": user["email"], "password": PASSWORD})
             response = client.post("/login/code", data={"code": totp_code(user["totp_secret"])})
-            assert response.headers["Location"] == "/", evil
+            assert response.headers["Location"] == "/queue/", evil  # their own work, never elsewhere
             client.post("/logout")
     finally:
         app.config["TTS_MFA_REPLAY_GUARD"] = True
@@ -247,3 +247,23 @@ def test_wrong_confirmations_count_as_failed_sign_ins_and_lock(app, tracer_clien
     locked = tracer_client.post("/account/recovery-codes",
                                 data={"codes-confirmation": tracer_client.user["password"]})
     assert locked.status_code == 429 and "Too many wrong passwords" in locked.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role, field_officer, lands_on", [
+    ("tracer", False, "/queue/"), ("tracer", True, "/escalations/visits"), ("supervisor", False, "/supervise/"),
+    ("reporting", False, "/reports/"), ("admin", False, "/admin/users")])
+def test_each_role_lands_on_its_own_work(client, make_user, role, field_officer, lands_on):
+    user = make_user(role, is_field_officer=field_officer)
+    client.post("/login", data={"email": user["email"], "password": PASSWORD})
+    response = client.post("/login/code", data={"code": totp_code(user["totp_secret"])})
+    assert response.status_code == 302 and response.headers["Location"] == lands_on
+    assert client.get(lands_on).status_code == 200
+    assert client.get("/").status_code == 200  # the home page is still there
+
+
+def test_the_favicon_is_served_to_anyone(client):
+    """Browsers ask every page for /favicon.ico: it answers (no 404 on every page), without signing in."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    page = client.get("/login").get_data(as_text=True)
+    assert 'rel="icon" href="/favicon.ico"' in page and "favicon.svg" in page

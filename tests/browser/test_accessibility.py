@@ -33,7 +33,7 @@ DAY_DATE = date(2026, 11, 23)
 LOGINS = {"tracer": "tracer@tts.example", "field": "field@tts.example", "supervisor": "supervisor@tts.example",
           "reporting": "reporting@tts.example", "admin": "admin@tts.example"}
 # Routes that answer with something other than a page (files, fragments htmx swaps in, JSON).
-NOT_PAGES = {"static", "govuk_assets", "auth.session_status", "simulation.progress", "reports.download", "reports.publication",
+NOT_PAGES = {"static", "govuk_assets", "favicon", "auth.session_status", "simulation.progress", "reports.download", "reports.publication",
              "imports.template", "imports.progress", "supervision.panel", "api.openapi",
              "reports.export_job_progress", "reports.export_job_file"}
 

@@ -65,3 +65,11 @@ def test_edit_person_validates_and_moves_household(app, tracer_client, family):
         person = db.session.get(Person, pid)
         case_person = db.session.get(Person, family["case_person"])
         assert person.household_id != case_person.household_id and person.postcode == "S10 2TN"
+
+
+def test_the_search_page_says_what_it_matches_and_a_failed_search_what_to_try(tracer_client):
+    page = tracer_client.get("/search").get_data(as_text=True)
+    assert "Each must match exactly" in page and "part of a surname or by postcode" in page
+    missed = tracer_client.post("/search", data={"reference": "TTS-ZZZZ9"}).get_data(as_text=True)
+    assert "0 people found" in missed and 'data-testid="search-suggestions"' in missed
+    assert "check the reference" in missed and "by part of the surname" in missed

@@ -20,7 +20,7 @@ from tts.auth.models import User
 from tts.clock import utcnow
 from tts.auth.services import authenticate, create_user, update_profile, update_user
 from tts.extensions import db, login_manager
-from tts.permissions import public, require
+from tts.permissions import has_permission, public, require
 from tts.ui import submit
 from tts.transaction import undo
 
@@ -102,6 +102,18 @@ def _pending_user() -> User | None:
     return user if user is not None and user.is_active else None
 
 
+def landing_for(user: User) -> str:
+    """Where a role's day starts: a tracer's own calls, a field officer's visits, a supervisor's dashboard,
+    the figures for council staff, the staff accounts for an administrator."""
+    if getattr(user, "is_field_officer", False):
+        return url_for("escalation.visits")
+    for permission, endpoint in (("supervise", "supervision.dashboard"), ("queue.work", "callqueue.my_work"),
+                                 ("user.manage", "auth.users"), ("reports.view", "reports.kpis")):
+        if has_permission(user, permission):
+            return url_for(endpoint)
+    return url_for("auth.home")
+
+
 def _finish_sign_in(user: User, method: str):
     next_url = (session.get(PENDING) or {}).get("next")
     sessions.start_session(user)  # clears the pending step and anything else from before
@@ -109,7 +121,8 @@ def _finish_sign_in(user: User, method: str):
     user.last_login_at = utcnow()
     throttle().succeeded(user.email)
     record_event(user, "auth.login", user, {"second_factor": method})
-    return redirect(_safe_next(next_url) or url_for("auth.home"))
+    wanted = _safe_next(next_url)
+    return redirect(wanted if wanted and wanted != url_for("auth.home") else landing_for(user))
 
 
 @bp.route("/login", methods=["GET", "POST"])
