@@ -270,7 +270,7 @@ def test_the_table_is_built_from_each_routes_own_declaration_and_printed(app):
     routes, rules = build(app)
     assert routes == ROUTES and rules == RECORD_RULES
     assert declared(app.view_functions["cases.show"]).permissions == ("case.view",)
-    assert RECORD_RULES["cases.show"] == "own_case" and ROUTES["escalation.visits"] == frozenset({"field"})
+    assert RECORD_RULES["cases.show"] == "own_case" and ROUTES["escalation.visits"] == frozenset({"field", "supervisor"})
     output = app.test_cli_runner().invoke(args=["access-policy"]).output
     lines = {line.split()[0]: line for line in output.splitlines()[1:]}
     assert set(lines) == set(ROUTES)

@@ -63,7 +63,7 @@ def audience(access: Access) -> frozenset[str] | str:
     if access.kind in (PUBLIC, TWILIO):
         return access.kind
     if access.kind == "field":
-        return FIELD_OFFICERS
+        return FIELD_OFFICERS | (holders(access.also) if access.also else frozenset())
     allowed = set(STAFF)
     for permission in access.permissions:
         allowed &= holders(permission)

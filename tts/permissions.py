@@ -63,6 +63,7 @@ class Access:
     permissions: tuple[str, ...] = ()  # staff: every one of these is needed (none: any signed-in staff)
     record: str | None = None  # the record-level rule for a route taking a record's id (access_policy.RECORD_RULES)
     note: str = ""  # what else the view checks, for the printed table
+    also: str | None = None  # field: holders of this permission may use it too
 
 
 def declare(view: Callable, access: Access) -> Callable:
@@ -79,10 +80,11 @@ def public(view: Callable) -> Callable:
     return declare(view, Access("public"))
 
 
-def require(*perms: str, record: str | None = None, field_officer: bool = False, note: str = "") -> Callable:
+def require(*perms: str, record: str | None = None, field_officer: bool = False, or_permission: str | None = None,
+            note: str = "") -> Callable:
     """Route decorator: signed in, and holding every permission named (none = any signed-in user);
-    `field_officer`: only staff marked as field officers. `record` names the record-level rule the view
-    applies to the record in its path (tts/access_policy.py)."""
+    `field_officer`: only staff marked as field officers (or, `or_permission`, those holding it). `record`
+    names the record-level rule the view applies to the record in its path (tts/access_policy.py)."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -90,10 +92,12 @@ def require(*perms: str, record: str | None = None, field_officer: bool = False,
         def wrapped(*args, **kwargs):
             if not all(has_permission(current_user, p) for p in perms):
                 abort(403)
-            if field_officer and not getattr(current_user, "is_field_officer", False):
+            if field_officer and not getattr(current_user, "is_field_officer", False) and not (
+                    or_permission and has_permission(current_user, or_permission)):
                 abort(403)
             return view(*args, **kwargs)
 
-        return declare(wrapped, Access("field" if field_officer else "staff", perms, record, note))
+        return declare(wrapped, Access("field" if field_officer else "staff", perms, record, note,
+                                       or_permission if field_officer else None))
 
     return decorator

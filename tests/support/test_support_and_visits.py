@@ -102,6 +102,10 @@ def test_field_officer_pages(app, client, make_user, ctx, daytime):
     page = client.get("/escalations/").get_data(as_text=True)
     assert "No phone number" in page
     client.post(f"/escalations/{escalation_id}/assign", data={"officer_id": officer["id"]})
+    team = client.get("/escalations/visits")  # the supervisor sees every officer's round
+    assert team.status_code == 200 and "1 Knock Lane" in team.get_data(as_text=True)
+    assert "Doorstep visits" in team.get_data(as_text=True)
+    assert "1 Knock Lane" not in client.get("/escalations/visits?officer=2000000").get_data(as_text=True)
     client.post("/logout")
     sign_in(client, officer)
     visits = client.get("/escalations/visits").get_data(as_text=True)

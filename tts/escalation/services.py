@@ -97,13 +97,16 @@ def close_escalation(actor, escalation: Escalation, reason: str | None, now: dat
     return escalation
 
 
-def visit_list(officer_id: int) -> Select:
-    """A field officer's visits, ordered by postcode district so a round can be walked in order."""
+def visit_list(officer_id: int | None) -> Select:
+    """A field officer's visits (None: every officer's, officer by officer), ordered by postcode district so
+    a round can be walked in order."""
     district = func.substr(Person.postcode, 1, func.instr(Person.postcode, " ") - 1) \
         if db.session.get_bind().dialect.name == "sqlite" else func.split_part(Person.postcode, " ", 1)
-    return (select(Escalation).join(Person, Person.id == Escalation.person_id)
-            .where(Escalation.assignee_id == officer_id, Escalation.status == "assigned")
-            .order_by(district, Person.postcode, Person.address, Escalation.id))
+    stmt = select(Escalation).join(Person, Person.id == Escalation.person_id).where(Escalation.status == "assigned")
+    if officer_id is not None:
+        return stmt.where(Escalation.assignee_id == officer_id).order_by(
+            district, Person.postcode, Person.address, Escalation.id)
+    return stmt.order_by(Escalation.assignee_id, district, Person.postcode, Person.address, Escalation.id)
 
 
 def filtered_escalations(*, status: str | None = None, reason: str | None = None, assignee_id: int | None = None,

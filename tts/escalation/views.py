@@ -13,7 +13,7 @@ from tts.escalation.models import REASON_LABELS, VISIT_OUTCOMES, Escalation
 from tts.escalation.services import assign_visit, close_escalation, filtered_escalations, record_visit, visit_list
 from tts.extensions import db
 from tts.people.access import may_record_visit
-from tts.permissions import require
+from tts.permissions import can, require
 from tts.ui import flash_errors
 from tts.transaction import undo
 
@@ -72,11 +72,18 @@ def close(escalation_id: int):
 
 
 @bp.route("/visits")
-@require(field_officer=True)
+@require(field_officer=True, or_permission="escalation.view",
+         note="a field officer sees their own visits; the local team every officer's")
 def visits():
-    items = db.session.scalars(visit_list(current_user.id)).all()
+    """A field officer's round; the local team (supervisors) see every officer's, and may narrow to one."""
+    team = can("escalation.view")
+    officer = request.args.get("officer", type=record_id) if team else current_user.id
+    if team and officer is None and current_user.is_field_officer and "officer" not in request.args:
+        officer = current_user.id  # a supervisor who also visits starts on their own round
+    items = db.session.scalars(visit_list(officer)).all()
     html = render_template("escalation/visits.html", items=items, reason_labels=REASON_LABELS,
-                           visit_outcomes=VISIT_OUTCOMES)
+                           visit_outcomes=VISIT_OUTCOMES, team=team, officer=officer,
+                           officers=field_officers() if team else [])
     return audited_list_page(html, current_user, "visits", (e.person_id for e in items))
 
 
@@ -86,6 +93,7 @@ def visit(escalation_id: int):
     escalation = _load(escalation_id)
     outcome = request.form.get("outcome")
     label = VISIT_OUTCOMES.get(outcome or "", "")
-    back = url_for("escalation.visits") if current_user.is_field_officer else url_for("escalation.index")
+    back = url_for("escalation.visits") if current_user.is_field_officer or request.form.get("from") == "visits" \
+        else url_for("escalation.index")
     return _apply(lambda: record_visit(current_user, escalation, outcome=outcome, notes=request.form.get("notes")),
                   f"Visit to {escalation.person.full_name} recorded: {label.lower()}", back)
