@@ -361,3 +361,12 @@ def test_a_referral_for_someone_with_a_current_case_joins_it_instead_of_logging_
     assert len(cases) == 1  # OLD-1 only: no second case for her
     linnet = next(p for p in set_based["people"] if p["first_name"] == "Linnet")
     assert [c["case_id"] for c in set_based["contacts"] if c["person_id"] == set_based["people"].index(linnet)] == [0]
+
+
+def test_a_row_naming_an_unknown_case_reports_its_other_problems_in_the_same_pass(app, seeded):
+    content = _csv("NX-1,contact,,Zed,,12345,,,,,,NO-SUCH-CASE,cousin,")
+    (by_row_report, _), (set_report, _) = _import_twice(app, seeded, content)
+    assert by_row_report[:5] == set_report[:5]
+    found = {(e["row"], e["column"]) for e in set_report[4]}
+    assert {(2, "case_referral_id"), (2, "first_name"), (2, "phone"), (2, "relationship"),
+            (2, "last_exposure_date")} <= found, found

@@ -43,20 +43,12 @@ def check_contact(case, person: PersonData, *, relationship: str | None, last_ex
     """A new contact's rules on what was entered (the exposure must fall in the case's infectious period):
     the cleaned person, or ValidationFailed with every problem. `case` needs person, policy and its dates."""
     errors = ErrorCollector()
-    if relationship not in _RELATIONSHIPS:
-        errors.add("relationship", "Choose household, close or setting")
     if relationship == Relationship.HOUSEHOLD:
         # They live with the case: the address is the case's unless told otherwise.
         person = replace(person, address=person.address or case.person.address,
                          postcode=person.postcode or case.person.postcode)
-    clean = clean_person(person, errors)
-    recent = ErrorCollector()
-    check_recent(recent, "last_exposure_date", last_exposure_date, "Date of last contact")
-    if last_exposure_date is None:
-        errors.add("last_exposure_date", "Enter the date of last contact with the case")
-    elif recent.errors:
-        errors.add("last_exposure_date", recent.errors["last_exposure_date"][0])
-    else:
+    clean, date_ok = _contact_checks(errors, person, relationship, last_exposure_date)
+    if date_ok:
         start = case.policy.infectious_from(case.test_date, case.symptom_onset_date)
         if last_exposure_date < start:
             basis = "symptoms started" if case.symptom_onset_date else "the test (no symptoms)"
@@ -69,6 +61,30 @@ def check_contact(case, person: PersonData, *, relationship: str | None, last_ex
                        "when the case's isolation ends")
     errors.raise_if_any()
     return clean
+
+
+def _contact_checks(errors: ErrorCollector, person: PersonData, relationship: str | None,
+                    last_exposure_date: date | None) -> tuple[PersonData, bool]:
+    """A contact's rules that need no case: the relationship, the person's details, a recent date. Returns
+    the cleaned person, and whether the date can be checked against the case's infectious period."""
+    if relationship not in _RELATIONSHIPS:
+        errors.add("relationship", "Choose household, close or setting")
+    clean = clean_person(person, errors)
+    recent = ErrorCollector()
+    check_recent(recent, "last_exposure_date", last_exposure_date, "Date of last contact")
+    if last_exposure_date is None:
+        errors.add("last_exposure_date", "Enter the date of last contact with the case")
+    elif recent.errors:
+        errors.add("last_exposure_date", recent.errors["last_exposure_date"][0])
+    return clean, last_exposure_date is not None and not recent.errors
+
+
+def check_contact_alone(person: PersonData, *, relationship: str | None, last_exposure_date: date | None) -> None:
+    """What can be checked of a contact whose case is not known (an import row naming an unknown case), so
+    its other problems are reported with that one, in the same pass. ValidationFailed with every problem."""
+    errors = ErrorCollector()
+    _contact_checks(errors, person, relationship, last_exposure_date)
+    errors.raise_if_any()
 
 
 def check_new_contact(*, is_case_themselves: bool, already_contact: bool, name: str) -> None:

@@ -11,6 +11,7 @@ from tts.jobs import job, run_pending
 from tts.audit.services import record_event
 from tts.cases.models import Case, CaseSource, Contact
 from tts.cases.services import DuplicateCase, add_contact, create_case
+from tts.cases.intake import check_contact_alone
 from tts.imports.errors import AlreadyCase
 from tts.clock import utcnow
 from tts.errors import ValidationFailed
@@ -224,6 +225,9 @@ def import_with(backend, rows: list[Row], progress: Progress | None) -> tuple[li
                     if "case_referral_id" not in reported:
                         errors.append({"row": line, "column": "case_referral_id", "message":
                                        "No case with this referral id, in this file or imported before"})
+                    # The row's other problems are reported now too, not after the file is fixed and sent again.
+                    check_contact_alone(person, relationship=row.relationship or None,
+                                        last_exposure_date=dates["last_exposure_date"])
                     continue
                 backend.contact(case, person, relationship=row.relationship or None,
                                 last_exposure_date=dates["last_exposure_date"], referral_id=None if problems else ref)
