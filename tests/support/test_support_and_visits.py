@@ -110,6 +110,7 @@ def test_field_officer_pages(app, client, make_user, ctx, daytime):
     sign_in(client, officer)
     visits = client.get("/escalations/visits").get_data(as_text=True)
     assert "1 Knock Lane" in visits and "My visits" in visits
+    assert 'href="geo:0,0?q=S10%202TN"' in visits  # on a phone, the postcode opens in its maps (the postcode only)
     done = client.post(f"/escalations/{escalation_id}/visits", data={"outcome": "reached"}, follow_redirects=True)
     assert "recorded: reached on the doorstep" in done.get_data(as_text=True)
 
