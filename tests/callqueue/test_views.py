@@ -182,3 +182,22 @@ def test_adding_a_contact_from_the_call_returns_to_it(tracer_client, household):
         "relationship": "close", "first_name": "Gale", "last_name": "Thimble", "phone": "0114 496 0321",
         "last_exposure_date-day": "22", "last_exposure_date-month": "11", "last_exposure_date-year": "2026"})
     assert response.headers["Location"] == f"/queue/items/{item_id}"
+
+
+def test_the_call_screen_shows_earlier_calls_and_the_contacts_named_and_the_contact_form_keeps_the_script(
+        app, tracer_client, household):
+    item_id = household["case_item"]
+    tracer_client.post("/queue/next")
+    first = tracer_client.get(f"/queue/items/{item_id}").get_data(as_text=True)
+    assert "This is the first call" in first
+    assert 'data-testid="named-contacts"' in first and "Sam Taylor: household" in first
+    tracer_client.post(f"/queue/items/{item_id}/attempts", data=outcome(item_id, "no_answer", notes="Rang out twice"))
+    with app.app_context():
+        later = db.session.scalar(select(WorkItem).where(WorkItem.case_id == household["case_id"],
+                                                         WorkItem.id != item_id))
+        later_id = later.id if later is not None else item_id
+    tracer_client.post(f"/queue/items/{later_id}/claim")
+    again = tracer_client.get(f"/queue/items/{later_id}").get_data(as_text=True)
+    assert 'data-testid="earlier-calls"' in again and "no answer. <span class=\"tts-prewrap\">Rang out twice" in again
+    form = tracer_client.get(f"/cases/{household['case_id']}/contacts/new?return_to={later_id}").get_data(as_text=True)
+    assert "The call's script" in form and "Ask who they live with" in form and "Named so far: Sam Taylor" in form

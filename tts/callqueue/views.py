@@ -3,12 +3,13 @@ from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from tts.audit.services import record_event
 from tts.callqueue import bp
 from tts.callqueue.forms import CALL_OUTCOME_CHOICES, OUTCOME_CHOICES, CallOutcomeForm, OutcomeForm
-from tts.callqueue.models import KIND_LABELS, OUTCOME_LABELS, ItemStatus, Outcome, WorkItem
+from tts.callqueue.models import KIND_LABELS, OUTCOME_LABELS, CallAttempt, ItemStatus, Outcome, WorkItem
 from tts.callqueue.queries import (
     household_items,
     my_assigned_items,
@@ -20,6 +21,7 @@ from tts.callqueue.errors import ClaimConflict, NotClaimHolder
 from tts.callqueue.outcomes import AttemptResult, record_attempt, record_call
 from tts.callqueue.services import calling_resumes_at, claim_item, claim_next, extend_claims, held_items, release_item
 from tts.cache import cached
+from tts.cases.models import Contact
 from tts.clock import to_london, utcnow
 from tts.escalation.models import REASON_LABELS
 from tts.extensions import db
@@ -116,7 +118,15 @@ def _render_call(item: WorkItem, posted: OutcomeForm | None = None, call_form: C
     on_call = [i for i in [item, *companions] if i.is_claimed_by(current_user, now)]
     if call_form is None and len(on_call) > 1:
         call_form = CallOutcomeForm(formdata=None, items=[i.id for i in on_call])
+    earlier_calls = db.session.scalars(select(CallAttempt).where(CallAttempt.person_id == item.person_id)
+                                       .options(joinedload(CallAttempt.tracer))
+                                       .order_by(CallAttempt.created_at.desc()).limit(10)).all()
+    named = []
+    if item.case_id:
+        named = db.session.scalars(select(Contact).where(Contact.case_id == item.case_id)
+                                   .options(joinedload(Contact.person)).order_by(Contact.id)).all()
     return render_template("callqueue/call.html", item=item, holding=holding, companions=companions,
+                           earlier_calls=earlier_calls, named_contacts=named,
                            failed_form=posted, call_form=call_form if len(on_call) > 1 else None,
                            on_call=on_call, call_outcome_choices=CALL_OUTCOME_CHOICES,
                            others=others, forms=forms, now=now, outcome_choices=OUTCOME_CHOICES,
