@@ -201,3 +201,27 @@ def test_the_call_screen_shows_earlier_calls_and_the_contacts_named_and_the_cont
     assert 'data-testid="earlier-calls"' in again and "no answer. <span class=\"tts-prewrap\">Rang out twice" in again
     form = tracer_client.get(f"/cases/{household['case_id']}/contacts/new?return_to={later_id}").get_data(as_text=True)
     assert "The call's script" in form and "Ask who they live with" in form and "Named so far: Sam Taylor" in form
+
+
+def test_call_next_resumes_what_the_tracer_holds_before_claiming_anyone_new(app, tracer_client, household, ctx):
+    with ctx():
+        create_case(None, person_data(7, first_name="Nell", last_name="Orrin", address="7 Other Way"),
+                    test_date=today(), symptom_onset_date=None)
+    first = tracer_client.post("/queue/next")
+    again = tracer_client.post("/queue/next", follow_redirects=False)
+    assert again.headers["Location"] == first.headers["Location"]  # back to the call they hold
+    page = tracer_client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "You still hold the call with Bram Kestrel" in page
+    with app.app_context():
+        held = db.session.scalar(select(db.func.count()).select_from(WorkItem).where(WorkItem.status == "claimed"))
+        assert held == 2  # the case and their household: nobody new was claimed
+
+
+def test_my_work_counts_only_the_calls_this_tracer_could_take(app, tracer_client, household, make_user, ctx):
+    other = make_user("tracer")
+    with ctx():
+        db.session.execute(db.update(WorkItem).values(assignee_id=other["id"]))
+    page = tracer_client.get("/queue/").get_data(as_text=True)
+    assert re.search(r'data-testid="waiting"><strong>0</strong>', page)  # all given to someone else
+    response = tracer_client.post("/queue/next", follow_redirects=True).get_data(as_text=True)
+    assert "Nobody is waiting to be called right now" in response

@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from tts.callqueue.models import QUEUE_STATUSES, CallAttempt, ItemKind, WorkItem
+from tts.callqueue.statements import mine_filter, pool_filter
 from tts.clock import london_midnight, to_london
 from tts.people.models import Person
 
@@ -30,10 +31,15 @@ def my_attempts_today(user_id: int, now: datetime):
             .order_by(CallAttempt.created_at.desc()))
 
 
-def waiting_count(now: datetime):
-    return select(func.count()).select_from(WorkItem).where(
+def waiting_count(now: datetime, for_user_id: int | None = None):
+    """Calls due and not being made. `for_user_id`: only those this tracer could take (the shared pool and
+    their own), as "Call next person" counts them, so the two never disagree."""
+    stmt = select(func.count()).select_from(WorkItem).where(
         WorkItem.status.in_(QUEUE_STATUSES), WorkItem.due_at <= now,
         (WorkItem.claimed_until.is_(None)) | (WorkItem.claimed_until < now))
+    if for_user_id is not None:
+        stmt = stmt.where(pool_filter(now) | mine_filter(for_user_id, now))
+    return stmt
 
 
 def household_items(person: Person):

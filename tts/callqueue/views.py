@@ -57,8 +57,8 @@ def my_work():
         attempts=db.session.scalars(my_attempts_today(current_user.id, now)).all(),
         # A count over the whole queue: at national-peak volumes it is the slowest part of the page, so it
         # shares the dashboard's short cache (TTS_DASHBOARD_CACHE_SECONDS; "about N" is all a tracer needs).
-        waiting=cached(("queue-waiting",), "TTS_DASHBOARD_CACHE_SECONDS",
-                       lambda: db.session.scalar(waiting_count(now)))[0],
+        waiting=cached(("queue-waiting", current_user.id), "TTS_DASHBOARD_CACHE_SECONDS",
+                       lambda: db.session.scalar(waiting_count(now, current_user.id)))[0],
         resumes_at=calling_resumes_at(now),
         kind_labels=KIND_LABELS, outcome_labels=OUTCOME_LABELS,
     )
@@ -76,9 +76,19 @@ def _claim_next_and_go():
     if resumes is not None:
         flash(f"Calls are only made between {_hours_text()}. Calling resumes at {_when(resumes)}.", "info")
         return redirect(url_for("callqueue.my_work"))
+    held = held_items(current_user, now)
+    if held:  # what they hold comes first: a new claim would only pile up behind it
+        flash(f"You still hold the call with {held[0].person.full_name}: record what happened, or give it back, "
+              "before you take another.", "info")
+        return redirect(url_for("callqueue.call", item_id=held[0].id))
     claim = claim_next(current_user, now)
     if claim is None:
-        flash("Nobody is waiting to be called right now. Try again in a few minutes.", "info")
+        waiting = db.session.scalar(waiting_count(now, current_user.id)) or 0
+        if waiting:
+            flash(f"{waiting} {'person is' if waiting == 1 else 'people are'} waiting, but each is in a household "
+                  "or on a phone that another tracer is calling right now. Try again in a few minutes.", "info")
+        else:
+            flash("Nobody is waiting to be called right now. Try again in a few minutes.", "info")
         return redirect(url_for("callqueue.my_work"))
     return redirect(url_for("callqueue.call", item_id=claim.item.id))
 
@@ -190,6 +200,7 @@ def _after_outcome():
     """People claimed with this one for the same call come first; then, if asked, the next in the queue."""
     remaining = held_items(current_user)
     if remaining:
+        flash(f"You still hold the call with {remaining[0].person.full_name}: here it is.", "info")
         return redirect(url_for("callqueue.call", item_id=remaining[0].id))
     if request.form.get("then") == "next":
         commit_step("the outcome stands whatever happens to the next claim")
