@@ -40,5 +40,20 @@ def test_a_run_goes_through_the_worker_and_shows_its_figures(app, client, make_u
     page = client.get(f"/planner/{run_id}").get_data(as_text=True)
     assert "Reach over time" in page and page.count("<svg") >= 2 and "national cases 78%" in page
     assert 'data-testid="staffing"' in page
+    assert 'data-testid="recommendation"' in page and "household contacts within 24 hours" in page
     progress = client.get(f"/planner/{run_id}/progress")
     assert progress.headers.get("HX-Refresh") == "true"
+
+
+def test_the_planner_recommends_a_number_of_tracers_in_plain_english():
+    from tts.simulation.services import recommendation
+
+    staffing = [{"tracers": 5, "cases_within_24h": 0.6, "household_contacts_within_24h": 0.7},
+                {"tracers": 10, "cases_within_24h": 0.8, "household_contacts_within_24h": 0.88},
+                {"tracers": 14, "cases_within_24h": 0.85, "household_contacts_within_24h": 0.91}]
+    assert recommendation(staffing, 10) == ("With 14 tracers you would reach 90% of household contacts within 24 "
+                                            "hours (and 85% of cases). That is 4 more than the 10 planned.")
+    assert recommendation(staffing, 14).endswith("The 14 planned are enough.")
+    short = recommendation(staffing[:2], 10)
+    assert short.startswith("None of the staffing levels tried reaches 90%") and "88%, with 10 tracers" in short
+    assert "no household contacts" in recommendation([], 3)

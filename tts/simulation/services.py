@@ -100,3 +100,30 @@ def _failed(run_id: int, error: Exception) -> None:
     log.exception("simulation run %s failed", run_id)
     run = db.session.get(SimulationRun, run_id)
     run.status, run.error, run.finished_at = "failed", type(error).__name__, utcnow()
+
+
+TARGET_SHARE = 0.9  # the recommendation's aim: household contacts reached within 24 hours
+
+
+def recommendation(staffing: list[dict], planned: int, target: float = TARGET_SHARE) -> str:
+    """The planner's answer in one plain sentence: the fewest tracers (of the levels simulated) that reach
+    `target` of household contacts within 24 hours, against the number planned; or, when none does, the
+    best reached and why more tracers alone may not close the gap."""
+    levels = sorted((s for s in staffing if s.get("household_contacts_within_24h") is not None),
+                    key=lambda s: s["tracers"])
+    if not levels:
+        return "There were no household contacts in this run, so it cannot say how many tracers they need."
+    goal = f"{target:.0%} of household contacts within 24 hours"
+    enough = next((s for s in levels if s["household_contacts_within_24h"] >= target), None)
+    if enough is None:
+        best = max(levels, key=lambda s: s["household_contacts_within_24h"])
+        return (f"None of the staffing levels tried reaches {goal}: the most is "
+                f"{best['household_contacts_within_24h']:.0%}, with {best['tracers']} tracers. Beyond a point more "
+                "tracers do not help, because some people never answer a call from an unknown number: texts and "
+                "doorstep visits reach them.")
+    n = enough["tracers"]
+    cases = f" (and {enough['cases_within_24h']:.0%} of cases)" if enough.get("cases_within_24h") is not None else ""
+    sentence = f"With {n} tracer{'' if n == 1 else 's'} you would reach {goal}{cases}."
+    if planned >= n:
+        return sentence + f" The {planned} planned are enough."
+    return sentence + f" That is {n - planned} more than the {planned} planned."

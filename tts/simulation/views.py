@@ -9,7 +9,7 @@ from tts.reports.kpis import NATIONAL_REFERENCE
 from tts.simulation import bp
 from tts.simulation.charts import LABELS, line_chart
 from tts.simulation.models import SimulationRun
-from tts.simulation.services import create_run, progress_of
+from tts.simulation.services import create_run, progress_of, recommendation
 from tts.transaction import undo
 
 GROUPS = ("cases", "household_contacts", "other_contacts")
@@ -55,8 +55,9 @@ def show(run_id: int):
                                            for s in run.results["staffing"]]}
         charts["staffing"] = line_chart(staffing, title="Reached within 24 hours, by tracers on shift",
                                         x_label="tracers on shift", chart_id="staffing", references=REFERENCES)
+    advice = recommendation(run.results["staffing"], run.inputs["tracers"]) if run.status == "done" else None
     return render_template("simulation/show.html", run=run, charts=charts, labels=LABELS, groups=GROUPS,
-                           progress_of=progress_of)
+                           progress_of=progress_of, advice=advice)
 
 
 @bp.route("/planner/<id:run_id>/progress")
