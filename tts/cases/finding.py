@@ -9,7 +9,7 @@ Least privilege: a tracer finds only the cases on their own work (docs/security.
 """
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import Integer, any_, bindparam, cast, false, func, or_, select, union
@@ -61,13 +61,6 @@ class CaseSearch:
     @property
     def is_filtered(self) -> bool:
         return any((self.q, self.status, self.tracer_id, self.source, self.district, self.date_from, self.date_to))
-
-    def as_args(self, **changes) -> dict:
-        """The search as query-string values (for links to other pages and sorts)."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)} | changes
-        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()
-                if v not in (None, "") and not (k == "page" and v == 1)
-                and not (k == "per_page" and v == DEFAULT_PER_PAGE) and not (k == "sort" and v == "newest")}
 
 
 @dataclass
