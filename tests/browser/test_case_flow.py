@@ -20,7 +20,8 @@ def fill_date(page, field_id: str, value) -> None:
 
 def test_tracer_logs_a_case_with_a_household_contact(page):
     sign_in(page, "tracer")
-    page.snap("home")
+    page.snap("lands-on-my-work")
+    page.get_by_role("link", name="Cases").click()
     page.get_by_role("button", name="Log a new case").click()
     page.get_by_label("First name").fill("Wren")
     page.get_by_label("Last name").fill("Tallowby")
@@ -76,6 +77,6 @@ def test_keyboard_only_sign_in(page, live_server):
     page.get_by_label("Code from your authenticator app").focus()
     page.keyboard.type(pyotp.TOTP(BROWSER_TOTP_SECRET).now())
     page.keyboard.press("Enter")
-    page.wait_for_url(live_server + "/")
-    expect(page.get_by_role("link", name="Staff accounts")).to_be_visible()
-    page.snap("admin-home")
+    page.wait_for_url(live_server + "/admin/users")  # an administrator's day starts with the accounts
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.snap("admin-lands-on-users")
