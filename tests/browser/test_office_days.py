@@ -109,7 +109,7 @@ def test_a_supervisor_works_the_escalations(page, live_app):
     with time_machine.travel(DAY, tick=True):
         fresh_queue(live_app, [(22, "Quentin", "Hartley", None, "S3 7AA")])  # no phone: escalated at once
         sign_in(page, "supervisor")
-        page.get_by_role("link", name="Escalations").click()
+        page.get_by_role("navigation", name="Menu").get_by_role("link", name="Escalations").click()
         expect(page.get_by_role("link", name="Quentin Hartley")).to_be_visible()
         page.snap("escalations")
         page.get_by_label("Visit by").select_option(label="Browser Field")

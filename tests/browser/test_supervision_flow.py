@@ -88,7 +88,7 @@ def test_tracer_logs_support_that_a_supervisor_refers(page, live_app):
         expect(page.get_by_role("heading", level=1)).to_have_text("Call Mika Eldridge")  # still on the call
         page.get_by_role("button", name="Sign out").click()
         sign_in(page, "supervisor")
-        page.get_by_role("link", name="Support needs").click()
+        page.get_by_role("navigation", name="Menu").get_by_role("link", name="Support needs").click()
         row = page.locator("tr", has_text="Mika Eldridge")
         row.get_by_label("Status").select_option(label="Referred")
         row.get_by_label("Referred to").select_option(label="Food bank")
