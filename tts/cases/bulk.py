@@ -6,6 +6,7 @@ Each checks what it is given once, then acts on every selected case it can, and 
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from tts.audit.services import record_event
 from tts.callqueue.models import QUEUE_STATUSES, WorkItem
@@ -34,7 +35,7 @@ def selected_cases(case_ids, errors: ErrorCollector | None = None, *, lock: bool
     elif len(ids) > MAX_SELECTED:
         errors.add("case_ids", f"Select {MAX_SELECTED} cases or fewer at a time")
     errors.raise_if_any()
-    stmt = select(Case).where(Case.id.in_(ids)).order_by(Case.id)
+    stmt = select(Case).where(Case.id.in_(ids)).options(selectinload(Case.person)).order_by(Case.id)
     cases = list(db.session.scalars(stmt.with_for_update() if lock else stmt))
     if not cases:
         errors.add("case_ids", "None of the selected cases exist any more")
