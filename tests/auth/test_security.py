@@ -267,21 +267,6 @@ def test_oversized_request_bodies_are_refused(client, tracer_client, app, api_to
     assert page.status_code == 413 and "too large" in page.get_data(as_text=True)
 
 
-def test_demo_accounts_are_enrolled_and_their_keys_printed(app, client, make_user):
-    from tts.demo import DEMO_PASSWORD, demo_totp_secret
-
-    runner = app.test_cli_runner()
-    result = runner.invoke(args=["demo", "load"])
-    assert result.exit_code == 0 and demo_totp_secret("tracer@tts.example") in result.output
-    code = runner.invoke(args=["demo", "code", "tracer@tts.example"])
-    assert code.exit_code == 0 and code.output.strip() == pyotp.TOTP(demo_totp_secret("tracer@tts.example")).now()
-    client.post("/login", data={"email": "tracer@tts.example", "password": DEMO_PASSWORD})
-    assert client.post("/login/code", data={"code": code.output.strip()}).status_code == 302
-    real = make_user("tracer")
-    refused = runner.invoke(args=["demo", "code", real["email"]])
-    assert refused.exit_code == 1 and real["totp_secret"] not in refused.output
-
-
 @pytest.mark.no_rollback
 def test_throttling_counts_are_shared_by_every_process_through_the_database(fresh_database_url):
     """Two web processes (two apps: they share nothing in memory) on one database, with no extra set-up: the

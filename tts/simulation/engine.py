@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import event, func, select
 
-from tts.clock import LONDON, simulated_clock, to_london
+from tts.clock import LONDON, SimulatedClock, simulated_clock, to_london
 from tts.simulation.params import Params, Scenario
 
 START_DAY = date(2026, 1, 12)  # a Monday; a fixed date keeps runs identical whenever they are made
@@ -71,6 +71,13 @@ class World:
     mobile_next: int = 0
     landline_next: int = 0
     calls: int = 0
+    # Hooks for `flask demo load`, which plays a fortnight on the demo database: who arrives and what they
+    # are called (the planner's people have numbered surnames, so no two are ever taken for one person).
+    arrive: Callable[["World", datetime], None] | None = None
+    name: Callable[["World"], tuple[str, str]] | None = None
+    address: Callable[["World"], tuple[str, str]] | None = None
+    slow_jobs: bool = True  # the worker's pass includes its long jobs (the demo runs them once, at the end)
+    commit_every: timedelta = COMMIT_EVERY
 
 
 def run(scenario: Scenario, *, database_url: str | None = None, live_database_url: str | None = None,
@@ -183,87 +190,106 @@ def _simulate(scenario: Scenario, progress: Callable[[float], None] | None) -> d
                                role="tracer", password=SIM_PASSWORD)
             tracers.append(user)
         db.session.commit()
-        staff = [Tracer(user_id=u.id) for u in tracers]
-
-        events: list[tuple[datetime, int, str, int]] = []
-        seq = 0
-
-        def schedule(at: datetime, kind: str, index: int) -> None:
-            nonlocal seq
-            seq += 1
-            heapq.heappush(events, (at, seq, kind, index))
-
+        arrivals = []
         for d in range(scenario.days):
             day = START_DAY + timedelta(days=d)
-            times = sorted(rng.uniform(params.arrivals_from_hour, params.arrivals_to_hour)
-                           for _ in range(scenario.cases_per_day))
-            for hour in times:
-                schedule(_london(day, hour), "arrival", d)
-        for index in range(len(staff)):
-            schedule(_london(START_DAY, params.shift_start_hour) + timedelta(seconds=index), "tracer", (index, 0))
-        schedule(start, "sweep", 0)
-        idle: dict[int, int] = {}  # tracer -> the version of its pending wake-up (older ones are ignored)
-        versions = [0] * len(staff)
-        worker_due = False
-
-        def wake_idle(at: datetime) -> None:
-            for i in sorted(idle):
-                versions[i] += 1
-                schedule(at, "tracer", (i, versions[i]))
-            idle.clear()
-
-        total = (end - start).total_seconds()
-        last_report = -1.0
-        last_commit = start
-        while events:
-            at, _, kind, payload = heapq.heappop(events)
-            if at >= end:
-                break
-            if at - last_commit >= COMMIT_EVERY:
-                db.session.commit()  # with the clock still at the last event's time
-                last_commit = at
-            clock.set(at)
-            if kind == "arrival":
-                _arrive(world, at)
-            elif kind == "sweep":  # the worker's regular pass (the escalation sweep among it)
-                _worker_pass()
-                schedule(at + timedelta(minutes=params.worker_every_minutes), "sweep", 0)
-            elif kind == "worker":  # new texts are picked up within seconds of being queued
-                worker_due = False
-                _deliver_texts()
-            elif kind == "beat":
-                _heartbeat(tracers[payload])
-            elif kind == "tracer":
-                index, version = payload
-                if version != versions[index]:
-                    continue  # woken earlier by new work
-                idle.pop(index, None)
-                nxt, when = _start_turn(world, staff[index], tracers[index], at)
-                if nxt == "idle":
-                    idle[index] = versions[index]
-                    schedule(when, "tracer", (index, versions[index]))
-                else:
-                    _schedule_call(schedule, nxt, when, at, index, versions)
-            else:
-                nxt, when = _end_call(world, staff[index := payload], tracers[payload], at, scenario)
-                _schedule_call(schedule, nxt, when, at, index, versions)
-            if world.new_work:
-                world.new_work = False
-                if not worker_due:
-                    worker_due = True
-                    schedule(at + WORKER_LAG, "worker", 0)
-                wake_idle(at + WORKER_LAG + timedelta(seconds=1))
-            if progress is not None:
-                done = (at - start).total_seconds() / total
-                if done - last_report >= 0.01:
-                    last_report = done
-                    progress(done)
-        clock.set(end)
-        db.session.commit()
+            arrivals += [_london(day, hour) for hour in sorted(
+                rng.uniform(params.arrivals_from_hour, params.arrivals_to_hour) for _ in range(scenario.cases_per_day))]
+        staff = play(world, clock, tracers, arrivals, start, end, scenario.contacts_per_case, progress)
         figures = _figures(scenario, world, staff, start)
     if progress is not None:
         progress(1.0)
     return figures
+
+
+def play(world: World, clock: SimulatedClock, tracers: list, arrivals: list[datetime], start: datetime,
+         end: datetime, contacts_per_case: float, progress: Callable[[float], None] | None = None,
+         first_day: date = START_DAY, hooks: list[tuple[datetime, Callable[[], None]]] = ()) -> list[Tracer]:
+    """Play the people and the clock from `start` to `end`: cases arrive at `arrivals`, `tracers` (users)
+    work the calling hours through the app's services, and the worker runs its passes. Returns each tracer's
+    time on calls. `hooks` are called at their times (the demo's other staff at work). Used by the planner
+    (on a scratch database) and by `flask demo load` (the demo fortnight)."""
+    from tts.extensions import db
+
+    params = world.params
+    staff = [Tracer(user_id=u.id) for u in tracers]
+    events: list[tuple[datetime, int, str, int]] = []
+    seq = 0
+
+    def schedule(at: datetime, kind: str, index) -> None:
+        nonlocal seq
+        seq += 1
+        heapq.heappush(events, (at, seq, kind, index))
+
+    for at in arrivals:
+        schedule(at, "arrival", 0)
+    for at, hook in hooks:
+        schedule(at, "hook", hook)
+    for index in range(len(staff)):
+        schedule(_london(first_day, params.shift_start_hour) + timedelta(seconds=index), "tracer", (index, 0))
+    schedule(start, "sweep", 0)
+    idle: dict[int, int] = {}  # tracer -> the version of its pending wake-up (older ones are ignored)
+    versions = [0] * len(staff)
+    worker_due = False
+
+    def wake_idle(at: datetime) -> None:
+        for i in sorted(idle):
+            versions[i] += 1
+            schedule(at, "tracer", (i, versions[i]))
+        idle.clear()
+
+    total = (end - start).total_seconds()
+    last_report = -1.0
+    last_commit = start
+    while events:
+        at, _, kind, payload = heapq.heappop(events)
+        if at >= end:
+            break
+        if at - last_commit >= world.commit_every:
+            db.session.commit()  # with the clock still at the last event's time
+            last_commit = at
+        clock.set(at)
+        if kind == "arrival":
+            (world.arrive or _arrive)(world, at)
+        elif kind == "hook":
+            payload()
+        elif kind == "sweep":  # the worker's regular pass (the escalation sweep among it)
+            _worker_pass(world.slow_jobs)
+            schedule(at + timedelta(minutes=params.worker_every_minutes), "sweep", 0)
+        elif kind == "worker":  # new texts are picked up within seconds of being queued
+            worker_due = False
+            _deliver_texts()
+        elif kind == "beat":
+            _heartbeat(tracers[payload])
+        elif kind == "tracer":
+            index, version = payload
+            if version != versions[index]:
+                continue  # woken earlier by new work
+            idle.pop(index, None)
+            nxt, when = _start_turn(world, staff[index], tracers[index], at)
+            if nxt == "idle":
+                idle[index] = versions[index]
+                schedule(when, "tracer", (index, versions[index]))
+            else:
+                _schedule_call(schedule, nxt, when, at, index, versions)
+        else:
+            nxt, when = _end_call(world, staff[index := payload], tracers[payload], at, contacts_per_case,
+                                  first_day)
+            _schedule_call(schedule, nxt, when, at, index, versions)
+        if world.new_work:
+            world.new_work = False
+            if not worker_due:
+                worker_due = True
+                schedule(at + WORKER_LAG, "worker", 0)
+            wake_idle(at + WORKER_LAG + timedelta(seconds=1))
+        if progress is not None:
+            done = (at - start).total_seconds() / total
+            if done - last_report >= 0.01:
+                last_report = done
+                progress(done)
+    clock.set(end)
+    db.session.commit()
+    return staff
 
 
 # --- The people ---------------------------------------------------------------------------------------------
@@ -300,11 +326,15 @@ def _person(world: World, *, address: str | None, postcode: str | None, adult: b
     world.people += 1
     age = rng.randint(18, 85) if adult else rng.randint(1, 17)
     born = date(START_DAY.year - age, rng.randint(1, 12), rng.randint(1, 28))
-    return PersonData(first_name=rng.choice(FIRST_NAMES), last_name=f"{rng.choice(LAST_NAMES)}-{world.people}",
+    first, last = world.name(world) if world.name else (rng.choice(FIRST_NAMES),
+                                                        f"{rng.choice(LAST_NAMES)}-{world.people}")
+    return PersonData(first_name=first, last_name=last,
                       date_of_birth=born, phone=_phone(world), address=address, postcode=postcode)
 
 
 def _address(world: World) -> tuple[str, str]:
+    if world.address:
+        return world.address(world)
     rng = world.rng
     district = rng.randint(1, 20)
     return (f"{rng.randint(1, 200)} Simulation Road, Sheffield",
@@ -335,7 +365,7 @@ def _arrive(world: World, at: datetime) -> None:
     world.new_work = True
 
 
-def _elicit_contacts(world: World, tracer_user, case, scenario: Scenario) -> None:
+def _elicit_contacts(world: World, tracer_user, case, contacts_per_case: float) -> None:
     """The case was reached: the interview names their household and other close contacts."""
     from tts.cases.services import add_contact
 
@@ -343,7 +373,7 @@ def _elicit_contacts(world: World, tracer_user, case, scenario: Scenario) -> Non
     size = rng.choices(range(1, len(p.household_size_shares) + 1), weights=p.household_size_shares)[0]
     household = size - 1
     expected_household = sum((i) * w for i, w in enumerate(p.household_size_shares))
-    others_mean = max(scenario.contacts_per_case - expected_household, 0.0)
+    others_mean = max(contacts_per_case - expected_household, 0.0)
     others = min(_poisson(rng, others_mean), p.max_other_contacts)
     exposed = to_london(case.created_at).date() - timedelta(days=1)
     world.new_work = world.new_work or household + others > 0
@@ -441,6 +471,8 @@ def _dial(world: World, tracer: Tracer, at: datetime) -> datetime:
         draw = rng.random()
         outcome = ("callback_requested" if draw < p.callback_share else
                    "refused" if draw < p.callback_share + p.refused_share else "reached")
+        if outcome == "reached" and p.language_barrier_share and rng.random() < p.language_barrier_share:
+            outcome = "language_barrier"
         is_case = item.case_id is not None and item.kind == ItemKind.INITIAL_CALL
         minutes = _minutes(rng, p.minutes_reached_case if is_case and outcome == "reached"
                            else p.minutes_reached_contact)
@@ -453,7 +485,8 @@ def _dial(world: World, tracer: Tracer, at: datetime) -> datetime:
     return at + timedelta(minutes=minutes + p.minutes_wrap_up)
 
 
-def _end_call(world: World, tracer: Tracer, user, at: datetime, scenario: Scenario) -> tuple[str, datetime]:
+def _end_call(world: World, tracer: Tracer, user, at: datetime, contacts_per_case: float,
+              first_day: date = START_DAY) -> tuple[str, datetime]:
     """The call ends: record it through the app, then dial the next person on the same claim, if any."""
     from tts.callqueue.models import ItemKind, ItemStatus, WorkItem
     from tts.callqueue.outcomes import record_attempt
@@ -465,14 +498,16 @@ def _end_call(world: World, tracer: Tracer, user, at: datetime, scenario: Scenar
     outcome = tracer.outcome
     extend_claims(user)  # the call screen's heartbeat kept the claim alive during the call
     callback_at = at + timedelta(hours=p.callback_after_hours) if outcome == "callback_requested" else None
-    result = record_attempt(user, item, outcome=outcome, callback_at=callback_at, claim_token=item.claim_token)
+    language = world.rng.choice(("Polish", "Urdu", "Arabic", "Slovak")) if outcome == "language_barrier" else None
+    result = record_attempt(user, item, outcome=outcome, callback_at=callback_at, language=language,
+                            claim_token=item.claim_token)
     world.calls += 1
     if outcome == "reached":
         if item.person.household_id is not None:
             world.reached_households.add(item.person.household_id)
             tracer.handed_household = item.person.household_id
         if item.case_id is not None and item.kind == ItemKind.INITIAL_CALL:
-            _elicit_contacts(world, user, item.case, scenario)
+            _elicit_contacts(world, user, item.case, contacts_per_case)
     if result.new_item is not None:
         world.new_work = True
     if result.item.status in (ItemStatus.DONE, ItemStatus.ESCALATED) and outcome != "callback_requested":
@@ -484,7 +519,7 @@ def _end_call(world: World, tracer: Tracer, user, at: datetime, scenario: Scenar
     shift_end = _london(day, p.shift_end_hour)
     spent = max((min(at, shift_end) - tracer.call_started).total_seconds() / 60, 0.0)
     tracer.busy_minutes += spent
-    day_index = (day - START_DAY).days
+    day_index = (day - first_day).days
     tracer.busy_by_day[day_index] = tracer.busy_by_day.get(day_index, 0.0) + spent
     return "free", at
 
@@ -495,10 +530,10 @@ def _heartbeat(user) -> None:
     extend_claims(user)
 
 
-def _worker_pass() -> None:
+def _worker_pass(slow: bool = True) -> None:
     from tts.worker import run_once
 
-    run_once()  # the outbox worker's own pass: texts out, overdue first calls to the local team
+    run_once(slow)  # the outbox worker's own pass: texts out, overdue first calls to the local team
 
 
 def _deliver_texts() -> None:

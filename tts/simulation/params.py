@@ -21,6 +21,9 @@ class Params:
     callback_share: float = 0.05
     callback_after_hours: float = 2.0
     refused_share: float = 0.03
+    # Of answered calls that would reach the person: they need an interpreter (0 in the planner: an interpreter
+    # call is still a reach for its figures; the demo data sets it so the outcome appears).
+    language_barrier_share: float = 0.0
     voicemail_share: float = 0.4
     busy_share: float = 0.1
     wrong_number_share: float = 0.03  # of all dialled calls

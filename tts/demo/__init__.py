@@ -1,4 +1,4 @@
-"""`flask demo load`: fictional staff, cases and contacts for trying the app."""
+"""`flask demo load`: fictional staff and a fortnight of fictional tracing work for trying the app."""
 import base64
 import hashlib
 from datetime import date, timedelta
@@ -14,6 +14,7 @@ from tts.cases.services import add_contact, create_case
 from tts.clock import today, utcnow
 from tts.extensions import db
 from tts.people.validation import PersonData
+from tts.simulation.services import create_run
 from tts.transaction import command_boundary, commit_step
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -40,9 +41,14 @@ def demo_cli():
 @with_appcontext
 @command_boundary
 def load_command():
-    """Create demo staff (one per role) and a few fictional cases; safe to run twice."""
+    """Create demo staff (one per role) and a fortnight of fictional work; safe to run twice."""
+    import time
+
+    from tts.demo import fortnight
+
+    started = time.perf_counter()
     users = {}
-    for email, name, role in DEMO_USERS:
+    for email, name, role in DEMO_USERS + [(e, n, "tracer") for e, n in fortnight.staff_tracers()]:
         user = db.session.scalar(select(User).where(User.email == email))
         users[email] = user = user or create_user(None, email=email, name=name, role=role, password=DEMO_PASSWORD)
         user.is_field_officer = email.startswith("field@")
@@ -50,10 +56,17 @@ def load_command():
         if not user.mfa_enrolled:
             user.totp_secret = demo_totp_secret(email)
             user.totp_enrolled_at = utcnow()
+    commit_step("the demo staff are saved before their fortnight is played")
     if db.session.scalar(select(Case.id).limit(1)) is None:
-        _demo_cases(users["tracer@tts.example"])
-        _demo_follow_up(users["supervisor@tts.example"], users["field@tts.example"])
-    commit_step("the demo staff and cases are saved before their logins are printed")
+        tracers = [users["tracer@tts.example"]] + [users[e] for e, _n in fortnight.staff_tracers()]
+        made = fortnight.load(tracers, users["supervisor@tts.example"], users["field@tts.example"])
+        _demo_cases(users["tracer@tts.example"], users["supervisor@tts.example"])
+        # A capacity planner run at this council's peak, for the worker to simulate (`make run` runs it).
+        create_run(users["supervisor@tts.example"], cases_per_day=max(fortnight.WAVE),
+                   contacts_per_case=fortnight.CONTACTS_PER_CASE, tracers=len(tracers))
+        commit_step("the demo fortnight is saved before the logins are printed")
+        click.echo(f"Demo data: a fortnight of {made['cases']} cases, {made['people']} people and "
+                   f"{made['calls']} calls, in {time.perf_counter() - started:.0f} seconds.")
     click.echo("\nDemo logins (password for all: %s). Sign-in also asks for a code from an authenticator" % DEMO_PASSWORD)
     click.echo("app: add the key shown to any TOTP app, or print the current code with")
     click.echo("`.venv/bin/flask --app wsgi demo code EMAIL`.")
@@ -76,24 +89,11 @@ def code_command(email: str):
     click.echo(pyotp.TOTP(user.totp_secret).now())
 
 
-def _demo_follow_up(supervisor: User, field_officer: User) -> None:
-    """Something on every list: the contact with no phone number is visited, the case needs food, and a text
-    arrived from a number nobody recognises."""
-    from tts.escalation.models import Escalation
-    from tts.escalation.services import assign_visit
+def _demo_cases(tracer: User, supervisor: User) -> None:
+    """Today's cases the README's tour starts from: a household, a close contact with a landline only, and a
+    case who needs food delivered."""
     from tts.support.services import create_support_need
-    from tts.telephony.services import receive_sms
 
-    for escalation in db.session.scalars(select(Escalation).where(Escalation.status == "open")):
-        assign_visit(supervisor, escalation, field_officer)
-    case = db.session.scalar(select(Case).order_by(Case.id).limit(1))
-    create_support_need(supervisor, case.person, kind="food", urgency="today",
-                        notes="Lives alone with two children; no one to shop for them")
-    receive_sms(sid="SMdemo0000000000000000000000000001", from_number="+447700900999", to_number=None,
-                body="Hi, I got a text asking me to isolate but I don't know who this is")
-
-
-def _demo_cases(tracer: User) -> None:
     d = today()
     # Fictional people; phone numbers from Ofcom's drama ranges.
     case = create_case(tracer, PersonData("Morgan", "Ashdown", date(d.year - 34, 5, 17), "07700 900101", None,
@@ -106,6 +106,8 @@ def _demo_cases(tracer: User) -> None:
     add_contact(tracer, case, PersonData("Kit", "Bramall", None, "0114 496 0456", None,
                                          "3 Example Lane, Sheffield", "S10 2TN"),
                 relationship="close", last_exposure_date=d - timedelta(days=2))
+    create_support_need(supervisor, case.person, kind="food", urgency="today",
+                        notes="Lives alone with two children; no one to shop for them")
     create_case(tracer, PersonData("Avery", "Hallam", date(d.year - 52, 5, 17), "07700 900201", None,
                                    "7 Sample Street, Sheffield", "S11 8YA"),
                 test_date=d, symptom_onset_date=None)
