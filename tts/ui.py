@@ -95,11 +95,34 @@ def flash_errors(lead: str, exc: ValidationFailed) -> None:
     flash(lead + ": " + "; ".join(m for messages in exc.errors.values() for m in messages), "error")
 
 
-def _datetime(value, fmt: str = "%-d %b %Y %H:%M") -> str:
+def percent(share: float | None, places: int = 0) -> str:
+    """A share (0.0 to 1.0) as the service writes percentages everywhere: "45%", no space, whole numbers unless
+    asked (GOV.UK style); "" for no figure."""
+    if share is None:
+        return ""
+    return f"{share * 100:.{places}f}%"
+
+
+def duration(minutes: float | None) -> str:
+    """Minutes in words: "45 minutes", "1 hour 5 minutes", "2 hours"."""
+    if minutes is None:
+        return ""
+    hours, rest = divmod(round(minutes), 60)
+    parts = ([f"{hours} hour{'s' if hours != 1 else ''}"] if hours else []) + \
+        ([f"{rest} minute{'s' if rest != 1 else ''}"] if rest or not hours else [])
+    return " ".join(parts)
+
+
+# Dates and times are written one way on every page: "6 December 2026" and "6 December 2026, 14:05" (24-hour:
+# the team works shifts and reads audit times); tables short of room abbreviate the month ("6 Dec 2026").
+DATE_FORMAT, DATETIME_FORMAT = "%-d %B %Y", "%-d %B %Y, %H:%M"
+
+
+def _datetime(value, fmt: str = DATETIME_FORMAT) -> str:
     return to_london(value).strftime(fmt) if value else ""
 
 
-def _date(value, fmt: str = "%-d %B %Y") -> str:
+def _date(value, fmt: str = DATE_FORMAT) -> str:
     return value.strftime(fmt) if value else ""
 
 
@@ -108,7 +131,10 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["datetime"] = _datetime
     app.jinja_env.filters["date"] = _date
-    app.jinja_env.filters["iso_london"] = lambda text: _datetime(datetime.fromisoformat(text), "%H:%M, %-d %B") \
+    app.jinja_env.filters["percent"] = percent
+    app.jinja_env.filters["iso_date"] = lambda text: _date(date.fromisoformat(text), "%-d %b %Y") if text else ""
+    app.jinja_env.filters["duration"] = duration
+    app.jinja_env.filters["iso_london"] = lambda text: _datetime(datetime.fromisoformat(text)) \
         if text else ""
     app.jinja_env.filters["phone"] = format_phone
     app.jinja_env.trim_blocks = True
@@ -140,33 +166,87 @@ def init_app(app: Flask) -> None:
         return app.send_static_file(f"govuk/assets/{filename}")
 
 
+# The service navigation. Links are grouped by what they are for; a person who may open two or more of a
+# group's pages gets one link to the group's page (a list of them, with what each is for) instead of one each,
+# so a supervisor's navigation is seven links, not eleven, and fits a phone's menu.
+NAV_ITEMS = [
+    ("supervision.dashboard", "Dashboard", "supervise", None),
+    ("callqueue.my_work", "My work", "queue.work", None),
+    ("cases.index", "Cases", "case.create", None),
+    ("people.search", "Find a person", "person.search", "cases"),
+    ("escalation.index", "Escalations", "escalation.view", "follow-up"),
+    ("support.queue", "Support needs", "support.manage", "follow-up"),
+    ("telephony.unmatched", "Unmatched replies", "escalation.view", "follow-up"),
+    ("reports.kpis", "How we are doing", "reports.view", "reports"),
+    ("simulation.planner", "Capacity planner", "reports.view", "reports"),
+    ("audit.index", "Audit log", "audit.view", "admin"),
+    ("imports.index", "Imports", "import.run", None),
+    ("auth.users", "Users", "user.manage", "admin"),
+    ("policies.index", "Isolation policy", "policy.manage", "admin"),
+    ("telephony.templates", "Text messages", "template.manage", "admin"),
+]
+NAV_GROUPS = {
+    "follow-up": ("Follow-up", "People the calls did not reach, help to isolate, and texts from unknown numbers."),
+    "reports": ("Reports", "How the service is doing, and how many tracers it needs."),
+    "admin": ("Administration", "Staff accounts, the isolation policy, the texts people are sent, and who did what."),
+    "cases": ("Cases", ""),
+}
+NAV_DESCRIPTIONS = {
+    "people.search": "Anyone on record, cases and contacts, by name, date of birth, phone or postcode.",
+    "escalation.index": "People the calls did not reach: doorstep visits and their outcomes.",
+    "escalation.visits": "Every field officer's round of doorstep visits.",
+    "support.queue": "Help people asked for so that they can isolate: food, medicine, payments.",
+    "telephony.unmatched": "Texts from numbers the service does not know, to match to a person.",
+    "reports.kpis": "Reach and speed, by day, with charts and tables; exports.",
+    "simulation.planner": "How many tracers a number of cases needs, simulated on the real rules.",
+    "audit.index": "Who saw or changed what, and when.",
+    "auth.users": "Staff accounts, roles and sign-in.",
+    "policies.index": "How long cases isolate and contacts quarantine.",
+    "telephony.templates": "The wording of each text message.",
+}
+
+
+def nav_group_links(group: str) -> list[dict]:
+    """The pages of one navigation group this user may open (for the group's page)."""
+    from flask import url_for
+
+    links = [{"href": url_for(ep), "text": text, "description": NAV_DESCRIPTIONS.get(ep, "")}
+             for ep, text, perm, g in NAV_ITEMS if g == group and can(perm)]
+    if group == "follow-up" and can("escalation.view"):
+        links.insert(1, {"href": url_for("escalation.visits"), "text": "Doorstep visits",
+                         "description": NAV_DESCRIPTIONS["escalation.visits"]})
+    return links
+
+
 def _navigation() -> list[dict]:
-    from flask import g
+    from flask import g, url_for
 
     if g.get("db_unavailable") or not current_user.is_authenticated:
         return []
-    items = [
-        ("supervision.dashboard", "Dashboard", "supervise"),
-        ("reports.kpis", "How we are doing", "reports.view"),
-        ("simulation.planner", "Capacity planner", "reports.view"),
-        ("callqueue.my_work", "My work", "queue.work"),
-        ("cases.index", "Cases", "case.create"),
-        ("people.search", "Find a person", "person.search"),
-        ("auth.users", "Users", "user.manage"),
-        ("policies.index", "Isolation policy", "policy.manage"),
-        ("escalation.index", "Escalations", "escalation.view"),
-        ("support.queue", "Support needs", "support.manage"),
-        ("imports.index", "Imports", "import.run"),
-        ("telephony.unmatched", "Unmatched replies", "escalation.view"),
-        ("telephony.templates", "Text messages", "template.manage"),
-        ("audit.index", "Audit log", "audit.view"),
-    ]
-    from flask import url_for
-
     endpoint = request.endpoint or ""
-    nav = [{"href": url_for(ep), "text": text,
-            "active": endpoint.split(".")[0] == ep.split(".")[0] and (ep != "auth.users" or endpoint.startswith("auth.user"))}
-           for ep, text, perm in items if can(perm)]
+    mine = [(ep, text, group) for ep, text, perm, group in NAV_ITEMS if can(perm)]
+    sizes: dict[str, int] = {}
+    for _ep, _text, group in mine:
+        if group:
+            sizes[group] = sizes.get(group, 0) + 1
+
+    def is_active(ep: str) -> bool:
+        return endpoint.split(".")[0] == ep.split(".")[0] and (ep != "auth.users" or endpoint.startswith("auth.user"))
+
+    nav, placed = [], set()
+    for ep, text, group in mine:
+        if group and sizes[group] > 1 and group != "cases":
+            if group in placed:
+                continue
+            placed.add(group)
+            members = [e for e, _t, gr in mine if gr == group]
+            nav.append({"href": url_for("about.more", group=group), "text": NAV_GROUPS[group][0],
+                        "active": (endpoint == "about.more" and (request.view_args or {}).get("group") == group)
+                        or any(is_active(e) for e in members)})
+        elif group == "cases" and any(e == "cases.index" for e, _t, _g in mine):
+            continue  # Find a person is linked from the Cases page
+        else:
+            nav.append({"href": url_for(ep), "text": text, "active": is_active(ep)})
     if getattr(current_user, "is_field_officer", False):
         nav.insert(0, {"href": url_for("escalation.visits"), "text": "My visits",
                        "active": endpoint == "escalation.visits"})

@@ -129,3 +129,9 @@ def axe_violations(page) -> list[str]:
 def assert_accessible(page, what: str) -> None:
     found = axe_violations(page)
     assert not found, f"axe-core found WCAG 2.2 A/AA problems on {what} ({page.url}):\n  " + "\n  ".join(found)
+
+
+def open_from_menu(page, group: str, name: str) -> None:
+    """Open a page grouped in the service navigation: the group's link, then the page's link on the group's page."""
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name=group).click()
+    page.get_by_role("main").get_by_role("link", name=name, exact=True).click()

@@ -25,14 +25,14 @@ def test_on_a_phone_the_navigation_folds_behind_a_menu_button(page):
     sign_in(page, "supervisor")
     menu = page.get_by_role("button", name="Menu")
     expect(menu).to_be_visible()
-    expect(page.locator("#navigation").get_by_role("link", name="Escalations")).to_be_hidden()
+    expect(page.locator("#navigation").get_by_role("link", name="Follow-up")).to_be_hidden()
     page.snap("phone-menu-closed-390")
     menu.click()
-    expect(page.locator("#navigation").get_by_role("link", name="Escalations")).to_be_visible()
+    expect(page.locator("#navigation").get_by_role("link", name="Follow-up")).to_be_visible()
     page.snap("phone-menu-open-390")
     page.set_viewport_size({"width": 1280, "height": 900})
     expect(page.get_by_role("button", name="Menu")).to_be_hidden()
-    expect(page.locator("#navigation").get_by_role("link", name="Escalations")).to_be_visible()
+    expect(page.locator("#navigation").get_by_role("link", name="Follow-up")).to_be_visible()
     page.snap("desktop-navigation-1280")
 
 

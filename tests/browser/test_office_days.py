@@ -10,7 +10,7 @@ import time_machine
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, open_from_menu
 from tests.browser.test_supervision_flow import DAY, fresh_queue
 from tts.audit.models import AuditEvent
 from tts.extensions import db
@@ -22,7 +22,7 @@ def test_an_analyst_reads_the_kpis_and_exports_the_contacts(page, live_app):
     with time_machine.travel(DAY, tick=True):
         fresh_queue(live_app, [(21, "Orla", "Fenwick", "07700 900721", "S2 4AA")])
         sign_in(page, "reporting")
-        page.get_by_role("link", name="How we are doing").click()
+        open_from_menu(page, "Reports", "How we are doing")
         expect(page.get_by_role("heading", level=1)).to_have_text("How we are doing")
         expect(page.get_by_role("heading", name="Reach: the headline")).to_be_visible()
         expect(page.get_by_role("heading", name="Share reached by day")).to_be_visible()
@@ -58,7 +58,7 @@ def test_an_analyst_reads_the_kpis_and_exports_the_contacts(page, live_app):
 def test_an_admin_adds_a_colleague_issues_a_token_and_edits_a_text(page, live_app):
     with time_machine.travel(DAY, tick=True):
         sign_in(page, "admin")
-        page.get_by_role("link", name="Users").click()
+        open_from_menu(page, "Administration", "Users")
         page.snap("users")
         page.get_by_role("button", name="Add a user").click()
         page.get_by_role("button", name="Create account").click()  # empty: every problem listed at once
@@ -84,7 +84,7 @@ def test_an_admin_adds_a_colleague_issues_a_token_and_edits_a_text(page, live_ap
         expect(page.get_by_test_id("new-token")).to_contain_text("tts_")
         page.snap("token-issued")
 
-        page.get_by_role("link", name="Text messages").click()
+        open_from_menu(page, "Administration", "Text messages")
         page.snap("templates")
         page.locator("table a.govuk-link").first.click()
         message = page.get_by_label("Message", exact=True)
@@ -97,7 +97,7 @@ def test_an_admin_adds_a_colleague_issues_a_token_and_edits_a_text(page, live_ap
         page.get_by_role("button", name="Save").click()
         expect(page.locator(".govuk-notification-banner--success")).to_contain_text("saved")
 
-        page.get_by_role("link", name="Audit log").click()
+        open_from_menu(page, "Administration", "Audit log")
         # Filtered to account events: other tests' events, made on the real clock, sort above this day's.
         page.get_by_label("Action starts with").fill("user.")
         page.get_by_role("button", name="Filter").click()
@@ -109,7 +109,7 @@ def test_a_supervisor_works_the_escalations(page, live_app):
     with time_machine.travel(DAY, tick=True):
         fresh_queue(live_app, [(22, "Quentin", "Hartley", None, "S3 7AA")])  # no phone: escalated at once
         sign_in(page, "supervisor")
-        page.get_by_role("navigation", name="Menu").get_by_role("link", name="Escalations").click()
+        open_from_menu(page, "Follow-up", "Escalations")
         expect(page.get_by_role("link", name="Quentin Hartley")).to_be_visible()
         page.snap("escalations")
         page.get_by_label("Visit by").select_option(label="Browser Field")
@@ -122,7 +122,7 @@ def test_an_analyst_plans_staffing_with_the_capacity_planner(page, live_app):
     from tts.simulation.services import run_pending_simulations
 
     sign_in(page, "reporting")
-    page.get_by_role("link", name="Capacity planner").click()
+    open_from_menu(page, "Reports", "Capacity planner")
     expect(page.get_by_role("heading", level=1)).to_have_text("Capacity planner")
     page.get_by_label("Positive cases expected each day").fill("5")
     page.get_by_label("Contacts named per case, on average").fill("2")

@@ -4,7 +4,7 @@ import time_machine
 from playwright.sync_api import expect
 from sqlalchemy import update
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, open_from_menu
 from tests.factories import person_data
 from tts.callqueue.models import WorkItem
 from tts.cases.services import create_case
@@ -88,7 +88,7 @@ def test_tracer_logs_support_that_a_supervisor_refers(page, live_app):
         expect(page.get_by_role("heading", level=1)).to_have_text("Call Mika Eldridge")  # still on the call
         page.get_by_role("button", name="Sign out").click()
         sign_in(page, "supervisor")
-        page.get_by_role("navigation", name="Menu").get_by_role("link", name="Support needs").click()
+        open_from_menu(page, "Follow-up", "Support needs")
         row = page.locator("tr", has_text="Mika Eldridge")
         row.get_by_label("Status").select_option(label="Referred")
         row.get_by_label("Referred to").select_option(label="Food bank")

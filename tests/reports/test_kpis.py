@@ -131,8 +131,12 @@ def test_kpi_page_for_reporting_staff(client, make_user, scenario):
     sign_in(client, make_user("reporting"))
     page = client.get("/reports/?from=2026-03-28&to=2026-03-29")
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and "<svg" in html and "national household contacts 50%" in html
-    assert "Share reached by day (the data in the chart)" in html and "2026-03-29" in html
+    assert page.status_code == 200 and "<svg" in html and "National service, household contacts: 50%" in html
+    assert "Share reached by day (the data in the chart)" in html and "29 Mar 2026" in html
+    assert 'font-size="' not in html  # chart text takes the page's font and size from the stylesheet
+    empty = client.get("/reports/?from=2020-01-01&to=2020-01-02").get_data(as_text=True)
+    assert 'class="tts-chart"' not in empty and "Nobody was logged in these dates, so there is no chart" in empty
+    assert "No cases were reached in these dates, so there is no chart." in empty
     publication = client.get("/reports/publication.csv?from=2026-03-28&to=2026-03-29").get_data(as_text=True)
     assert "cases,[c],[c]" in publication
     bad = client.get("/reports/?from=yesterday").get_data(as_text=True)

@@ -38,7 +38,7 @@ def test_a_run_goes_through_the_worker_and_shows_its_figures(app, client, make_u
         run_id = run.id
         assert run_pending_simulations() == 0  # (a job: it ends its transaction, and `run` with it)
     page = client.get(f"/planner/{run_id}").get_data(as_text=True)
-    assert "Reach over time" in page and page.count("<svg") >= 2 and "national cases 78%" in page
+    assert "Reach over time" in page and page.count("<svg") >= 2 and "National service, cases: 78%" in page
     assert 'data-testid="staffing"' in page
     assert 'data-testid="recommendation"' in page and "household contacts within 24 hours" in page
     progress = client.get(f"/planner/{run_id}/progress")

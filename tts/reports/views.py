@@ -60,7 +60,10 @@ def kpis():
     f = parse_filters(request.args, errors)
     data = compute_cached(f)
     charts = {"reach": reach_chart(data["by_day"], NATIONAL_REFERENCE),
-              "hours": {name: bar_chart(data["hours_to_reach"][name], f"Hours to reach: {LABELS[name].lower()}")
+              "hours": {name: bar_chart(data["hours_to_reach"][name], f"Hours to reach: {LABELS[name].lower()}",
+                                        chart_id=f"hours-{name}",
+                                        empty=f"No {LABELS[name].lower()} were reached in these dates, so there "
+                                              "is no chart.")
                         for name in ("cases", "household_contacts", "non_household_contacts")}}
     return render_template("reports/kpis.html", f=f, data=data, charts=charts, errors=errors.errors,
                            labels=LABELS, reference=NATIONAL_REFERENCE, args=request.args,

@@ -131,9 +131,20 @@ if (shortcutArea) {
 // Tables on narrow screens (WCAG 1.4.10 reflow): each table sits in its own region that scrolls sideways, so the
 // page never does. When a table is wider than the screen its region can be focused and scrolled with the arrow
 // keys, and is named after the table's caption.
+// Wide tables marked tts-stack-on-phone instead become one block per row on a phone, each cell labelled with its
+// column's heading (copied here from the table's head into data-label, which the stylesheet shows).
 let tableCount = 0;
+function labelCells(table) {
+  const headings = Array.from(table.querySelectorAll("thead th")).map((th) => th.textContent.trim());
+  table.querySelectorAll("tbody tr").forEach((row) => {
+    Array.from(row.children).forEach((cell, i) => {
+      if (headings[i] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", headings[i]);
+    });
+  });
+}
 function wrapTables(root) {
   root.querySelectorAll("table.govuk-table").forEach((table) => {
+    if (table.classList.contains("tts-stack-on-phone")) labelCells(table);
     if (table.parentElement.classList.contains("tts-scroll")) return;
     const index = tableCount++;
     const region = document.createElement("div");

@@ -262,3 +262,103 @@ def load_assignee(assignee_id) -> User | None:
     if user is None:
         raise DomainError("No such member of staff")
     return user
+
+
+# --- One tracer's day (the tracer page) ------------------------------------------------------------------
+
+
+@dataclass
+class TracerDay:
+    user: User
+    calls: list  # today's CallAttempts, newest first
+    reached: int
+    held: list  # WorkItems they hold a live claim on
+    assigned_waiting: int  # items assigned to them, due now or sooner
+    shift_spells: list[tuple[datetime, datetime | None]]  # today's on-shift spells (end None: still on)
+    on_shift_minutes: int
+    call_minutes: int  # time spent on calls today (recorded durations, or from dialling to the outcome)
+    idle_minutes: int  # on shift, with no call for TTS_IDLE_MINUTES or more, counted in those gaps
+    week: list[tuple]  # (date, calls, reached) for the last 7 days, oldest first
+
+    @property
+    def reach_share(self) -> float | None:
+        return self.reached / len(self.calls) if self.calls else None
+
+
+def shift_spells(user: User, start: datetime, now: datetime) -> list[tuple[datetime, datetime | None]]:
+    """Today's on-shift spells, from the audit log's shift changes (and the state the day began in)."""
+    changes = db.session.execute(select(AuditEvent.action, AuditEvent.at).where(
+        AuditEvent.actor_id == user.id, AuditEvent.action.in_(("user.shift_on", "user.shift_off")),
+        AuditEvent.at >= start).order_by(AuditEvent.at, AuditEvent.id)).all()
+    on_at = None
+    if changes:
+        on_at = start if changes[0].action == "user.shift_off" else None
+    elif user.is_on_shift:
+        on_at = start
+    spells = []
+    for action, at in changes:
+        at = _aware(at)
+        if action == "user.shift_on" and on_at is None:
+            on_at = at
+        elif action == "user.shift_off" and on_at is not None:
+            spells.append((on_at, at))
+            on_at = None
+    if on_at is not None:
+        spells.append((on_at, None))
+    return spells
+
+
+def _call_spans(calls: list, now: datetime) -> list[tuple[datetime, datetime]]:
+    spans = []
+    for attempt in calls:
+        end = _aware(attempt.created_at)
+        begin = end - timedelta(seconds=attempt.duration_seconds) if attempt.duration_seconds else (
+            _aware(attempt.started_at) if attempt.started_at else end)
+        spans.append((min(begin, end), end))
+    return sorted(spans)
+
+
+def tracer_day(user: User, now: datetime | None = None) -> TracerDay:
+    """What a supervisor sees on a tracer's page: today's calls and reach, what they hold, their shift, how
+    long they were on calls and how long idle while on shift."""
+    now = now or utcnow()
+    start = today_start(now)
+    calls = db.session.scalars(select(CallAttempt).where(CallAttempt.tracer_id == user.id,
+                                                         CallAttempt.created_at >= start)
+                               .options(joinedload(CallAttempt.person), joinedload(CallAttempt.work_item))
+                               .order_by(CallAttempt.created_at.desc(), CallAttempt.id.desc())).all()
+    held = db.session.scalars(select(WorkItem).where(
+        WorkItem.status == ItemStatus.CLAIMED, WorkItem.claimed_by_id == user.id, WorkItem.claimed_until >= now)
+        .options(joinedload(WorkItem.person)).order_by(WorkItem.band, WorkItem.due_at)).all()
+    assigned = db.session.scalar(select(func.count()).select_from(WorkItem).where(
+        WorkItem.assignee_id == user.id, WorkItem.status.in_(QUEUE_STATUSES), WorkItem.due_at <= now)) or 0
+    spells = shift_spells(user, start, now)
+    on_minutes = sum(((end or now) - begin).total_seconds() for begin, end in spells) / 60
+    spans = _call_spans(calls, now)
+    call_minutes = sum((end - begin).total_seconds() for begin, end in spans) / 60
+    idle_after = timedelta(minutes=current_app.config["TTS_IDLE_MINUTES"])
+    idle = timedelta()
+    for begin, end in spells:
+        end = end or now
+        cursor = begin
+        for s_begin, s_end in spans:
+            if s_end <= begin or s_begin >= end:
+                continue
+            if s_begin - cursor >= idle_after:
+                idle += s_begin - cursor
+            cursor = max(cursor, s_end)
+        if end - cursor >= idle_after:
+            idle += end - cursor
+    first_day = to_london(now).date() - timedelta(days=6)
+    week_rows = db.session.execute(select(CallAttempt.created_at, CallAttempt.outcome).where(
+        CallAttempt.tracer_id == user.id, CallAttempt.created_at >= london_midnight(first_day))).all()
+    per_day = {first_day + timedelta(days=n): [0, 0] for n in range(7)}
+    for at, outcome in week_rows:
+        day = to_london(_aware(at)).date()
+        if day in per_day:
+            per_day[day][0] += 1
+            per_day[day][1] += outcome == "reached"
+    return TracerDay(user=user, calls=calls, reached=sum(1 for c in calls if c.outcome == "reached"), held=held,
+                     assigned_waiting=assigned, shift_spells=spells, on_shift_minutes=round(on_minutes),
+                     call_minutes=round(call_minutes), idle_minutes=round(idle.total_seconds() / 60),
+                     week=[(day, n, r) for day, (n, r) in per_day.items()])

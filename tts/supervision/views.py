@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from tts.audit.services import audited_list_page
 from tts.input_guard import bounded_int
-from tts.callqueue.models import KIND_LABELS, ItemKind, WorkItem
+from tts.callqueue.models import KIND_LABELS, OUTCOME_LABELS, ItemKind, WorkItem
 from tts.clock import utcnow
 from tts.errors import DomainError, ValidationFailed
 from tts.extensions import db
@@ -24,6 +24,7 @@ from tts.supervision.services import (
     sla_today,
     staff_who_call,
     tracer_activity,
+    tracer_day,
 )
 from tts.transaction import undo
 
@@ -68,6 +69,23 @@ def _filter_from_args(args) -> QueueFilter:
                        district=args.get("district") or None, older_than_hours=number("older_than", float),
                        waiting_only=args.get("waiting") == "1", overdue_only=args.get("overdue") == "1",
                        unassigned_only=args.get("unassigned") == "1")
+
+
+@bp.route("/tracers/<int:user_id>")
+@require("supervise", record="role", note="any member of staff who makes calls (tracers and supervisors); 404 for others")
+def tracer(user_id: int):
+    """One tracer's day: their calls and reach today, what they hold, their shift and idle time, their week."""
+    from tts.auth.models import User
+    from flask import abort
+
+    user = db.session.get(User, user_id)
+    if user is None or user.role not in ("tracer", "supervisor"):
+        abort(404)
+    day = tracer_day(user)
+    html = render_template("supervision/tracer.html", day=day, now=utcnow(), outcome_labels=OUTCOME_LABELS,
+                           kind_labels=KIND_LABELS, idle_after=current_app.config["TTS_IDLE_MINUTES"])
+    return audited_list_page(html, current_user, "tracer",
+                             [c.person_id for c in day.calls] + [i.person_id for i in day.held])
 
 
 @bp.route("/queue")
