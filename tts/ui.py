@@ -6,7 +6,7 @@ from typing import TypeVar
 from flask import Flask, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import Field
+from wtforms import Field, IntegerField
 from wtforms.utils import unset_value
 
 from tts.clock import to_london
@@ -16,6 +16,26 @@ from tts.transaction import undo
 
 
 T = TypeVar("T")
+
+
+class WholeNumberField(IntegerField):
+    """A whole number, with the GOV.UK style message when it is not one ("Enter the days contacts quarantine as
+    a whole number, like 14") instead of WTForms' "Not a valid integer value."."""
+
+    def __init__(self, label=None, validators=None, *, what: str, example: int, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.what, self.example = what, example
+
+    def process_formdata(self, valuelist):
+        raw = (valuelist[0] if valuelist else "").strip().replace(",", "")
+        if not raw:
+            self.data = None
+            return
+        try:
+            self.data = int(raw)
+        except ValueError:
+            self.data = None
+            raise ValueError(f"Enter {self.what} as a whole number, like {self.example}") from None
 
 
 class GovDateField(Field):
@@ -88,11 +108,30 @@ def submit(form: FlaskForm, action: Callable[[], T], prefix: str = "person.",
     return result
 
 
-def flash_errors(lead: str, exc: ValidationFailed) -> None:
-    """For pages whose forms sit in tables: report a service's field errors in one message."""
-    from flask import flash
+def flash_errors(lead: str, exc: ValidationFailed, targets: dict[str, str] | None = None,
+                 who: str | None = None) -> None:
+    """A form in a table row or a card failed: after the redirect, the page opens with the GOV.UK error summary
+    (the one pattern every form uses), each message linked to its field, in `targets` order (the order of the
+    fields on the page: field name -> the element's id), and the same message beside the field (`row_error`).
+    `who` names the row ("Kit Bramall: Choose what happened at the door")."""
+    from flask import session
 
-    flash(lead + ": " + "; ".join(m for messages in exc.errors.values() for m in messages), "error")
+    targets = targets or {}
+    items = []
+    for field in list(targets) + [f for f in exc.errors if f not in targets]:
+        for message in exc.errors.get(field, []):
+            items.append([targets.get(field), f"{who}: {message}" if who else message])
+    session["tts_errors"] = {"lead": lead, "items": items}
+
+
+def row_error(target: str) -> str | None:
+    """The message for the field with this id, from a row form that just failed (see flash_errors)."""
+    from flask import g
+
+    for found, text in (g.get("form_errors") or {}).get("items", []):
+        if found == target:
+            return text.split(": ", 1)[-1] if ": " in text else text
+    return None
 
 
 def percent(share: float | None, places: int = 0) -> str:
@@ -129,6 +168,14 @@ def _date(value, fmt: str = DATE_FORMAT) -> str:
 def init_app(app: Flask) -> None:
     from tts.people.validation import format_phone
 
+    @app.before_request
+    def _row_form_errors():
+        from flask import g, session
+
+        if "tts_errors" in session:
+            g.form_errors = session.pop("tts_errors")
+
+    app.jinja_env.globals["row_error"] = row_error
     app.jinja_env.filters["datetime"] = _datetime
     app.jinja_env.filters["date"] = _date
     app.jinja_env.filters["percent"] = percent

@@ -230,9 +230,9 @@ def test_error_pages_pass_axe(demo, demo_page):
         check_page(page, f"error {status}")
 
 
-# (role, page, what to type first as (label, value), the button, where the problem is shown): "summary" is the
-# GOV.UK error summary at the top (focused, linked to the fields); forms that sit in the rows of a table
-# report in the notification banner instead, naming the row.
+# (role, page, what to type first as (label, value), the button, where the problem is shown): every form shows
+# the GOV.UK error summary at the top (focused, each message linked to its field, in the fields' page order),
+# including forms that sit in the rows of a table or in cards (their messages name the row).
 ERROR_STATES = [
     ("tracer", "/cases/new", [], "Save case", "summary"),
     ("tracer", "/cases/{case_id}/contacts/new", [], "Add contact", "summary"),
@@ -243,9 +243,15 @@ ERROR_STATES = [
     ("tracer", "/queue/items/{item_id}", [], "Save outcome", "summary"),
     ("tracer", "/account", [("Your phone number", "12345")], "Save", "summary"),
     ("tracer", "/account/password", [], "Change password", "summary"),
-    ("supervisor", "/supervise/queue", [], "Move selected", "banner"),
+    ("supervisor", "/supervise/queue", [], "Move selected", "summary"),
     ("supervisor", "/messages/unmatched", [], "Attach", "summary"),
-    ("field", "/escalations/visits", [], "Record visit", "banner"),
+    ("field", "/escalations/visits", [], "Record visit", "summary"),
+    ("supervisor", "/escalations/", [], "Close", "summary"),
+    ("supervisor", "/planner/", [("Positive cases expected each day", "lots"), ("Tracers on shift through the calling hours", "x")],
+     "Run the simulation", "summary"),
+    ("admin", "/admin/policies/", [("Cases isolate for this many full days after symptoms start (or the test)", "ten"),
+                                   ("Contacts quarantine for this many days after last contact", "2.5")],
+     "Save new version", "summary"),
     ("reporting", "/reports/", [("From (YYYY-MM-DD)", "2026-02-31")], "Show", "summary"),
     ("reporting", "/reports/exports", [("From (YYYY-MM-DD)", "not a date")], "Set dates", "summary"),
     ("admin", "/admin/users/new", [], "Create account", "summary"),
@@ -274,7 +280,30 @@ def test_forms_in_their_error_state_pass_axe(demo, demo_page, audience):
         problem = page.locator(".govuk-error-summary" if shown == "summary" else ".govuk-notification-banner")
         expect(problem).to_be_visible()
         expect(problem).to_be_focused()
+        assert_summary_follows_the_page(page, path)
         check_page(page, f"{audience} errors {path.split('/')[1]} {button}")
+
+
+def assert_summary_follows_the_page(page, path: str) -> None:
+    """Each message links to a field that is on the page, in the order the fields are on the page, and is
+    written for people (no framework's raw message)."""
+    problem = page.evaluate("""() => {
+      const links = [...document.querySelectorAll('.govuk-error-summary__list a')];
+      if (!links.length) return 'the summary links to no field';
+      const targets = links.map((a) => document.getElementById(decodeURIComponent(a.hash.slice(1))));
+      const missing = links.filter((a, i) => !targets[i]).map((a) => a.hash);
+      if (missing.length) return 'links to nothing: ' + missing.join(', ');
+      for (let i = 1; i < targets.length; i++) {
+        if (targets[i - 1] !== targets[i] &&
+            targets[i - 1].compareDocumentPosition(targets[i]) & Node.DOCUMENT_POSITION_PRECEDING)
+          return 'out of page order: ' + links[i - 1].hash + ' before ' + links[i].hash;
+      }
+      return null;
+    }""")
+    assert problem is None, f"{path}: {problem}"
+    text = page.locator(".govuk-error-summary").inner_text()
+    for raw in ("Not a valid", "This field is required", "Invalid ", "invalid literal"):
+        assert raw not in text, f"{path}: a raw message in the summary: {text}"
 
 
 TOUR = SCREENSHOTS / "tour"  # the README's tour: copy these to docs/screenshots/ when the pages change

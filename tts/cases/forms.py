@@ -24,6 +24,9 @@ RELATIONSHIP_CHOICES = [(r.value, label) for r, label in RELATIONSHIP_LABELS.ite
 class ContactForm(PersonFieldsForm):
     relationship = StringField("Relationship to the case")
     last_exposure_date = GovDateField("Date of last contact with the case")
+    # The page asks about the contact before who they are: the error summary follows the page.
+    page_order = ("relationship", "last_exposure_date", "first_name", "last_name", "date_of_birth", "phone", "email",
+                  "address", "postcode")
 
 
 CLOSURE_CHOICES = [(reason.value, reason.label) for reason in ClosureReason]

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from tts.clock import london_midnight, simulated_clock, to_london, today, utcnow
 from tts.extensions import db
+from tts.transaction import commit_step
 
 SEED = 2026
 RESERVED = ("+447700900101", "+447700900102", "+447700900201", "+447700900990", "+447700900999")
@@ -76,7 +77,7 @@ def load(tracers: list, supervisor, field_officer, *, seed: int = SEED, end: dat
         hooks = [(at, fn) for at, fn in hooks if at < end]
         play(world, clock, tracers, arrivals, start, end, CONTACTS_PER_CASE, first_day=first_day, hooks=hooks)
         day_extras.finish(first_day)
-        db.session.commit()
+        commit_step("the fortnight is saved before the worker's long jobs read it")
     from tts.worker import run_slow_jobs
 
     run_slow_jobs()  # the KPI figures and the day's completions, now

@@ -42,12 +42,12 @@ def _load(escalation_id: int) -> Escalation:
     return escalation
 
 
-def _apply(action, success: str, back: str):
+def _apply(action, success: str, back: str, escalation: Escalation, targets: dict[str, str]):
     try:
         action()
     except ValidationFailed as exc:
         undo()
-        flash_errors("Not saved", exc)
+        flash_errors("Not saved", exc, targets, who=escalation.person.full_name)
     else:
         flash(success, "success")
     return redirect(back)
@@ -60,7 +60,7 @@ def assign(escalation_id: int):
     officer = db.session.get(User, request.form.get("officer_id", type=record_id) or 0)
     return _apply(lambda: assign_visit(current_user, escalation, officer),
                   f"Visit to {escalation.person.full_name} assigned to {officer.name if officer else ''}",
-                  url_for("escalation.index"))
+                  url_for("escalation.index"), escalation, {"officer_id": f"officer-{escalation.id}"})
 
 
 @bp.route("/<id:escalation_id>/close", methods=["POST"])
@@ -68,7 +68,8 @@ def assign(escalation_id: int):
 def close(escalation_id: int):
     escalation = _load(escalation_id)
     return _apply(lambda: close_escalation(current_user, escalation, request.form.get("reason")),
-                  f"Escalation for {escalation.person.full_name} closed", url_for("escalation.index"))
+                  f"Escalation for {escalation.person.full_name} closed", url_for("escalation.index"), escalation,
+                  {"reason": f"reason-{escalation.id}"})
 
 
 @bp.route("/visits")
@@ -96,4 +97,5 @@ def visit(escalation_id: int):
     back = url_for("escalation.visits") if current_user.is_field_officer or request.form.get("from") == "visits" \
         else url_for("escalation.index")
     return _apply(lambda: record_visit(current_user, escalation, outcome=outcome, notes=request.form.get("notes")),
-                  f"Visit to {escalation.person.full_name} recorded: {label.lower()}", back)
+                  f"Visit to {escalation.person.full_name} recorded: {label.lower()}", back, escalation,
+                  {"outcome": f"outcome-{escalation.id}-reached", "notes": f"notes-{escalation.id}"})

@@ -114,8 +114,10 @@ def reassign():
         changed, skipped = reassign_items(current_user, ids, assignee)
     except (ValidationFailed, DomainError) as exc:
         undo()
+        first = f"item-{ids[0]}" if ids else "items"
         flash_errors("Nothing was reassigned", exc if isinstance(exc, ValidationFailed)
-                     else ValidationFailed({"assignee_id": [str(exc)]}))
+                     else ValidationFailed({"assignee_id": [str(exc)]}),
+                     {"work_item_ids": first, "assignee_id": "assignee_id"})
         return redirect(back)
     target = assignee.name if assignee else "the shared queue"
     text = f"{len(changed)} item{'s' if len(changed) != 1 else ''} moved to {target}."

@@ -56,7 +56,8 @@ def update(need_id: int):
                             notify=request.form.get("notify") == "1")
     except ValidationFailed as exc:
         undo()
-        flash_errors("Not saved", exc)
+        flash_errors("Not saved", exc, {"status": f"status-{need.id}", "referred_to": f"referred-{need.id}"},
+                     who=need.person.full_name)
     else:
         flash(f"{KIND_LABELS[need.kind]} for {need.person.full_name}: now {need.status}"
               + (f" ({need.referred_to})" if need.referred_to else ""), "success")

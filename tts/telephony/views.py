@@ -124,6 +124,7 @@ def unmatched():
             errors.raise_if_any()
             return services.attach_reply(current_user, message, case.person)
 
+        form.reference.id = f"reference-{message.id}"  # the row's field: the error summary links to it
         attached = submit(form, attach, prefix="")
         if attached is not None:
             flash("Reply attached; a callback is in the queue", "success")
