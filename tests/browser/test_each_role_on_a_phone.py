@@ -9,6 +9,29 @@ from tests.browser.conftest import open_from_menu, sign_in
 pytestmark = pytest.mark.browser
 
 
+def assigned_visit(live_app, n: int, first: str, surname: str, **person) -> int:
+    """A case escalated after three failed calls, its visit given to the browser field officer: its id."""
+    from sqlalchemy import select
+
+    from tests.factories import person_data
+    from tts.auth.models import User
+    from tts.callqueue.models import WorkItem
+    from tts.callqueue.services import escalate_item
+    from tts.cases.services import create_case
+    from tts.clock import today
+    from tts.escalation.services import assign_visit
+    from tts.extensions import db
+
+    with live_app.app_context():
+        officer = db.session.scalar(select(User).where(User.email == "field@browser.example"))
+        case = create_case(None, person_data(n, first_name=first, last_name=surname, **person), test_date=today(),
+                           symptom_onset_date=None)
+        item = db.session.scalar(select(WorkItem).where(WorkItem.case_id == case.id))
+        escalation = assign_visit(None, escalate_item(None, item, "attempts_exhausted"), officer)
+        db.session.commit()
+        return escalation.id
+
+
 @pytest.mark.parametrize("role, lands_on, heading", [
     ("tracer", "/queue/", "My work"), ("supervisor", "/supervise/", None), ("reporting", "/reports/", None),
     ("admin", "/admin/users", None), ("field", "/escalations/visits", "My visits")])
@@ -38,26 +61,9 @@ def test_on_a_phone_the_navigation_folds_behind_a_menu_button(page):
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_supervisors_see_every_officers_round_and_an_officer_taps_to_call(page, live_app, width):
-    from sqlalchemy import select
-
-    from tests.factories import person_data
-    from tts.auth.models import User
-    from tts.callqueue.models import WorkItem
-    from tts.callqueue.services import escalate_item
-    from tts.cases.services import create_case
-    from tts.clock import today
-    from tts.escalation.services import assign_visit
-    from tts.extensions import db
-
     surname = "Doorstep" + ("ash" if width == 1280 else "oak")
-    with live_app.app_context():
-        officer = db.session.scalar(select(User).where(User.email == "field@browser.example"))
-        case = create_case(None, person_data(700 + width % 50, first_name="Orla", last_name=surname,
-                                             phone="07700 900777", address=f"{width} Round Street, Sheffield",
-                                             postcode="S6 3AB"), test_date=today(), symptom_onset_date=None)
-        item = db.session.scalar(select(WorkItem).where(WorkItem.case_id == case.id))
-        assign_visit(None, escalate_item(None, item, "attempts_exhausted"), officer)
-        db.session.commit()
+    assigned_visit(live_app, 700 + width % 50, "Orla", surname, phone="07700 900777",
+                   address=f"{width} Round Street, Sheffield", postcode="S6 3AB")
     page.set_viewport_size({"width": width, "height": 900})
     sign_in(page, "supervisor")
     page.goto("/escalations/")
@@ -102,23 +108,30 @@ def test_a_supervisor_opens_a_tracers_page_from_the_dashboard(page, live_app, wi
                                (770 + width % 7, "Ulric", "Yeadon", "07700 900762", "S8 2AB")])
         with live_app.app_context():
             tracer = db.session.scalar(select(User).where(User.email == "tracer3@browser.example"))
+            tracer_id = tracer.id
             set_shift(tracer, True)
             claim = claim_next(tracer)
             record_attempt(tracer, claim.item, outcome="reached", claim_token=claim.item.claim_token)
             claim_next(tracer)  # the second, held now
             db.session.commit()
-        page.set_viewport_size({"width": width, "height": 900})
-        sign_in(page, "supervisor")
-        page.get_by_test_id("activity").get_by_role("link", name="Browser Tracer3").click()
-        expect(page.get_by_role("heading", level=1)).to_have_text("Browser Tracer3")
-        expect(page.get_by_test_id("shift")).to_contain_text("On shift")
-        expect(page.get_by_test_id("calls")).to_contain_text("Reached")
-        expect(page.get_by_test_id("held-list")).to_contain_text("held until")
-        expect(page.get_by_test_id("idle-time")).to_be_visible()
-        page.snap(f"tracer-page-{width}")
-        with live_app.app_context():
-            set_shift(db.session.get(User, tracer.id), False)
-            db.session.commit()
+        try:
+            _the_tracer_page(page, width)
+        finally:
+            with live_app.app_context():
+                set_shift(db.session.get(User, tracer_id), False)  # other tests pick tracer3 by name
+                db.session.commit()
+
+
+def _the_tracer_page(page, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, "supervisor")
+    page.get_by_test_id("activity").get_by_role("link", name="Browser Tracer3").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Browser Tracer3")
+    expect(page.get_by_test_id("shift")).to_contain_text("On shift")
+    expect(page.get_by_test_id("calls")).to_contain_text("Reached")
+    expect(page.get_by_test_id("held-list")).to_contain_text("held until")
+    expect(page.get_by_test_id("idle-time")).to_be_visible()
+    page.snap(f"tracer-page-{width}")
 
 
 def test_the_supervisors_navigation_is_grouped_and_wide_tables_stack_on_a_phone(page, live_app):
@@ -132,7 +145,7 @@ def test_the_supervisors_navigation_is_grouped_and_wide_tables_stack_on_a_phone(
         fresh_queue(live_app, [(781, "Wilhelmina", "Staniforth-Rowbotham", "07700 900781", "S10 2AA")])
         sign_in(page, "supervisor")
         links = page.locator("#navigation a").all_inner_texts()
-        assert links == ["Dashboard", "My work", "Cases", "Follow-up", "Reports", "Imports", "Audit log"]
+        assert links == ["Dashboard", "My work", "Cases", "Imports", "Follow-up", "Reports", "Audit log"]
         open_from_menu(page, "Follow-up", "Doorstep visits")
         expect(page.get_by_role("heading", level=1)).to_have_text("Doorstep visits")
         page.goto("/more/follow-up")
@@ -154,27 +167,9 @@ def test_the_supervisors_navigation_is_grouped_and_wide_tables_stack_on_a_phone(
 @pytest.mark.parametrize("width", [1280, 390])
 def test_a_row_form_error_is_the_govuk_error_summary_linked_to_the_field(page, live_app, width):
     """Item 4: the doorstep visit form (a card per visit) reports a missing outcome the way every form does."""
-    from sqlalchemy import select
-
-    from tests.factories import person_data
-    from tts.auth.models import User
-    from tts.callqueue.models import WorkItem
-    from tts.callqueue.services import escalate_item
-    from tts.cases.services import create_case
-    from tts.clock import today
-    from tts.escalation.services import assign_visit
-    from tts.extensions import db
-
     surname = "Errorcase" + ("ash" if width == 1280 else "oak")
-    with live_app.app_context():
-        officer = db.session.scalar(select(User).where(User.email == "field@browser.example"))
-        case = create_case(None, person_data(790 + width % 7, first_name="Peri", last_name=surname,
-                                             phone="07700 900791", postcode="S6 3AD"),
-                           test_date=today(), symptom_onset_date=None)
-        item = db.session.scalar(select(WorkItem).where(WorkItem.case_id == case.id))
-        escalation = assign_visit(None, escalate_item(None, item, "attempts_exhausted"), officer)
-        db.session.commit()
-        escalation_id = escalation.id
+    escalation_id = assigned_visit(live_app, 790 + width % 7, "Peri", surname, phone="07700 900791",
+                                   postcode="S6 3AD")
     page.set_viewport_size({"width": width, "height": 900})
     sign_in(page, "field")
     card = page.get_by_test_id(f"visit-{escalation_id}")

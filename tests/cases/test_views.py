@@ -1,4 +1,5 @@
 """Logging a case and adding contacts through the web forms."""
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -203,3 +204,12 @@ def test_the_line_list_saves_nothing_until_every_row_is_right(app, tracer_client
 
         jory = db.session.scalars(select(Contact).where(Contact.relationship_ == "household")).one()
         assert jory.person.address == "8 Nowhere Street, Sheffield" and jory.person.postcode == "S2 4SU"
+
+
+def test_the_contact_forms_error_summary_follows_the_page(tracer_client):
+    """The page asks how they know the case before who they are: the summary's links come in that order."""
+    case_url = tracer_client.post("/cases/new", data=case_form()).headers["Location"]
+    html = tracer_client.post(case_url + "/contacts/new", data={}).get_data(as_text=True)
+    summary = html[html.index("govuk-error-summary__list"):html.index("</ul>", html.index("govuk-error-summary__list"))]
+    links = re.findall(r'href="#([a-z_\-0-9]+)"', summary)
+    assert links[:2] == ["relationship-0", "last_exposure_date-day"] and "first_name" in links[2:]
