@@ -105,6 +105,15 @@ class Config:
     # most likely the same illness: it is shown and confirmed, never silently made twice.
     TTS_REINFECTION_DAYS = int(os.environ.get("TTS_REINFECTION_DAYS", "90"))
     TTS_TEAM_PHONE = os.environ.get("TTS_TEAM_PHONE", "0114 496 0000")
+    # Self-service (docs/self-service.md): a case's online form and a contact's confirmation, by a texted link.
+    TTS_SELF_SERVICE = os.environ.get("TTS_SELF_SERVICE", "1") == "1"
+    TTS_SELF_SERVICE_HOURS = int(os.environ.get("TTS_SELF_SERVICE_HOURS", "48"))  # a link works this long
+    TTS_SELF_SERVICE_HOLD_HOURS = float(os.environ.get("TTS_SELF_SERVICE_HOLD_HOURS", "0"))  # first call waits
+    TTS_SELF_SERVICE_MAX_TRIES = int(os.environ.get("TTS_SELF_SERVICE_MAX_TRIES", "5"))  # wrong birth dates
+    TTS_SELF_SERVICE_MAX_FAILURES_ADDRESS = int(os.environ.get("TTS_SELF_SERVICE_MAX_FAILURES_ADDRESS", "20"))
+    # Household contacts who confirmed by text still get a call (0: a confirmation is enough for them too).
+    TTS_TEXT_CONFIRMED_HOUSEHOLD_CALL = os.environ.get("TTS_TEXT_CONFIRMED_HOUSEHOLD_CALL", "1") == "1"
+    TTS_CHECKIN_DAYS = os.environ.get("TTS_CHECKIN_DAYS", "2,5,8")  # days after isolation starts
     TTS_SMS_MAX_ATTEMPTS = int(os.environ.get("TTS_SMS_MAX_ATTEMPTS", "5"))
     TTS_SMS_GIVE_UP_HOURS = int(os.environ.get("TTS_SMS_GIVE_UP_HOURS", "6"))  # and at least MAX_ATTEMPTS tries
     TTS_SMS_RETRY_BASE_SECONDS = int(os.environ.get("TTS_SMS_RETRY_BASE_SECONDS", "30"))

@@ -113,7 +113,7 @@ def test_each_role_gets_exactly_what_the_table_says(app, callers, daytime):
 
 # --- Record-level rules: every id-taking route, web and API, against real records of someone else's -------
 
-ID_ARGS = ("person_id", "case_id", "item_id", "message_id", "escalation_id", "job_id")
+ID_ARGS = ("person_id", "case_id", "item_id", "message_id", "escalation_id", "job_id", "link_id")
 
 
 def test_every_id_taking_route_declares_its_record_rule(app):
@@ -142,6 +142,7 @@ def someone_elses_records(app, make_user):
     from tts.extensions import db
     from tts.reports.export_jobs import start_job
     from tts.reports.filters import Filters
+    from tts.selfservice.models import SelfServiceLink
     from tts.telephony.models import Message
 
     owner, officer, analyst = make_user("tracer"), make_user("tracer", is_field_officer=True), make_user("reporting")
@@ -162,7 +163,8 @@ def someone_elses_records(app, make_user):
                         Filters(date(2026, 11, 1), date(2026, 11, 30)), False, 1)
         db.session.commit()
         ids = {"person_id": case.person_id, "case_id": case.id, "item_id": item.id, "message_id": message.id,
-               "escalation_id": escalation.id, "job_id": job.id, "contact_id": contact.id}
+               "escalation_id": escalation.id, "job_id": job.id, "contact_id": contact.id,
+               "link_id": db.session.scalar(select(SelfServiceLink.id).where(SelfServiceLink.case_id == case.id))}
         names = (case.person.first_name + " " + case.person.last_name,)
     return ids, names, {"owner": owner, "officer": officer, "analyst": analyst}
 
@@ -173,6 +175,7 @@ def _state(app, ids) -> tuple:
     from tts.callqueue.models import WorkItem
     from tts.cases.models import Case, Contact
     from tts.extensions import db
+    from tts.selfservice.models import SelfServiceLink
     from tts.support.models import SupportNeed
     from tts.telephony.models import Message
 
@@ -182,7 +185,8 @@ def _state(app, ids) -> tuple:
                 db.session.get(Contact, ids["contact_id"]).status,
                 db.session.scalar(select(func.count()).select_from(Contact)),
                 db.session.scalar(select(func.count()).select_from(SupportNeed)),
-                db.session.scalar(select(func.count()).select_from(Message)))
+                db.session.scalar(select(func.count()).select_from(Message)),
+                db.session.get(SelfServiceLink, ids["link_id"]).status)
 
 
 def test_record_rules_refuse_other_staffs_records_on_the_web_and_the_api(app, make_user, api_token, daytime,

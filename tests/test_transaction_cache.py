@@ -32,13 +32,13 @@ def test_a_template_is_read_once_per_transaction_and_afresh_in_the_next(app):
         # Another session (another request) changes it and commits.
         with app.app_context():
             other = get_template("introduction")
-            update_template(None, other, body="Hello ((first_name)), the tracing team will call you soon.",
+            update_template(None, other, body="Hello ((first_name)), the tracing team will call you soon: {link}",
                             is_enabled=True)
             db.session.commit()
 
         read = statements_during(lambda: get_template("introduction"))
         assert any("message_templates" in s for s in read)
-        assert get_template("introduction").body == "Hello ((first_name)), the tracing team will call you soon."
+        assert get_template("introduction").body == "Hello ((first_name)), the tracing team will call you soon: {link}"
 
 
 def test_a_template_changed_in_this_transaction_is_the_one_used(app):

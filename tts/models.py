@@ -11,7 +11,8 @@ from tts.support.models import SupportNeed
 from tts.people.models import Household, Person
 from tts.policies.models import IsolationPolicy
 from tts.reports.models import ExportFileChunk, ExportJob, ReportSnapshot
+from tts.selfservice.models import CheckIn, SelfServiceLink, TeamAlert
 from tts.simulation.models import SimulationRun
 from tts.telephony.models import Message, MessageTemplate, PhoneCall, WebhookEvent
 
-__all__ = ["IdempotentRequest", "ExportFileChunk", "ExportJob", "ReportSnapshot", "SimulationRun", "ImportBatch", "Visit", "WorkNotice", "SupportNeed", "Message", "MessageTemplate", "PhoneCall", "WebhookEvent", "CallAttempt", "WorkItem", "Escalation", "AuditEvent", "ApiToken", "User", "Case", "Contact", "Household", "Person", "IsolationPolicy"]
+__all__ = ["CheckIn", "SelfServiceLink", "TeamAlert", "IdempotentRequest", "ExportFileChunk", "ExportJob", "ReportSnapshot", "SimulationRun", "ImportBatch", "Visit", "WorkNotice", "SupportNeed", "Message", "MessageTemplate", "PhoneCall", "WebhookEvent", "CallAttempt", "WorkItem", "Escalation", "AuditEvent", "ApiToken", "User", "Case", "Contact", "Household", "Person", "IsolationPolicy"]

@@ -162,6 +162,8 @@ def _datetime(value, fmt: str = DATETIME_FORMAT) -> str:
 
 
 def _date(value, fmt: str = DATE_FORMAT) -> str:
+    if isinstance(value, str) and value:
+        value = date.fromisoformat(value)  # a date kept as text (a self-service answer)
     return value.strftime(fmt) if value else ""
 
 
@@ -176,6 +178,10 @@ def init_app(app: Flask) -> None:
             g.form_errors = session.pop("tts_errors")
 
     app.jinja_env.globals["row_error"] = row_error
+    from tts.people.languages import KNOWN, name_of
+
+    app.jinja_env.globals["known_languages"] = sorted(KNOWN.items(), key=lambda kv: kv[1])
+    app.jinja_env.filters["language"] = name_of
     app.jinja_env.filters["datetime"] = _datetime
     app.jinja_env.filters["date"] = _date
     app.jinja_env.filters["percent"] = percent
@@ -225,6 +231,8 @@ NAV_ITEMS = [
     ("escalation.index", "Escalations", "escalation.view", "follow-up"),
     ("support.queue", "Support needs", "support.manage", "follow-up"),
     ("telephony.unmatched", "Unmatched replies", "escalation.view", "follow-up"),
+    ("supervision.alerts", "Alerts", "supervise", "follow-up"),
+    ("supervision.non_responders", "Missed check-ins", "supervise", "follow-up"),
     ("reports.kpis", "How we are doing", "reports.view", "reports"),
     ("simulation.planner", "Capacity planner", "reports.view", "reports"),
     ("audit.index", "Audit log", "audit.view", "admin"),
@@ -233,7 +241,8 @@ NAV_ITEMS = [
     ("telephony.templates", "Text messages", "template.manage", "admin"),
 ]
 NAV_GROUPS = {
-    "follow-up": ("Follow-up", "People the calls did not reach, help to isolate, and texts from unknown numbers."),
+    "follow-up": ("Follow-up", "People the calls did not reach, help to isolate, texts from unknown numbers, "
+                               "alerts and missed check-ins."),
     "reports": ("Reports", "How the service is doing, and how many tracers it needs."),
     "admin": ("Administration", "Staff accounts, the isolation policy, the texts people are sent, and who did what."),
     "cases": ("Cases", ""),
@@ -244,6 +253,8 @@ NAV_DESCRIPTIONS = {
     "escalation.visits": "Every field officer's round of doorstep visits.",
     "support.queue": "Help people asked for so that they can isolate: food, medicine, payments.",
     "telephony.unmatched": "Texts from numbers the service does not know, to match to a person.",
+    "supervision.alerts": "What people told us by text or online that a supervisor should act on now.",
+    "supervision.non_responders": "People isolating who did not answer their latest check-in text in 24 hours.",
     "reports.kpis": "Reach and speed, by day, with charts and tables; exports.",
     "simulation.planner": "How many tracers a number of cases needs, simulated on the real rules.",
     "audit.index": "Who saw or changed what, and when.",

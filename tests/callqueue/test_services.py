@@ -252,11 +252,25 @@ def test_language_barrier_goes_to_a_speaker_or_back_to_the_pool(env):
         record_attempt(me, first, outcome="language_barrier")
     result = record_attempt(me, first, outcome="language_barrier", language="urdu")
     assert result.assigned_to.id == speaker.id and first.assignee_id == speaker.id and first.status == "open"
-    assert first.person.language == "urdu" and first.attempts == 0
+    assert first.person.language == "ur" and first.attempts == 0  # their texts go in Urdu from now on
     claim_next(me)
     result = record_attempt(me, second, outcome="language_barrier", language="Tigrinya")
     assert result.assigned_to is None and second.assignee_id is None and second.language == "Tigrinya"
     assert claim_next(speaker).item.id == first.id
+
+
+def test_someone_with_a_language_goes_to_a_speaker_from_the_first_call(env):
+    from tts.cases.services import create_case
+    from tts.clock import today
+    from tests.factories import person_data
+
+    tracer()
+    speaker = tracer(languages="Polish")
+    polish = create_case(None, person_data(3, language="pl"), test_date=today(), symptom_onset_date=None)
+    item = item_for(polish)
+    assert (item.language, item.assignee_id) == ("Polish", speaker.id)
+    somali = item_for(create_case(None, person_data(4, language="so"), test_date=today(), symptom_onset_date=None))
+    assert (somali.language, somali.assignee_id) == ("Somali", None)  # nobody speaks it: the pool, marked
 
 
 def test_assigned_items_go_only_to_the_assignee_ahead_of_pool_items_in_the_band(env):

@@ -72,17 +72,20 @@ def test_a_contact_is_corrected_within_the_cases_infectious_period(env):
     assert item.band == 2  # a household contact's band
 
 
-def test_a_planned_welfare_text_moves_with_the_corrected_dates(env):
-    from tts.telephony.models import Message, MessageTemplate
+def test_planned_check_ins_move_with_the_corrected_dates(env):
+    from tts.callqueue.models import WorkItem
+    from tts.selfservice.models import CheckIn
+    from tts.telephony.models import Message
     from tts.telephony.services import on_reached
 
-    template = db.session.scalars(select(MessageTemplate).where(MessageTemplate.trigger == "welfare_check")).one()
-    template.is_enabled, template.welfare_day = True, 5
     case = create_case(None, person_data(5), test_date=today(), symptom_onset_date=None)
-    from tts.callqueue.models import WorkItem
-
     on_reached(None, db.session.scalars(select(WorkItem).where(WorkItem.case_id == case.id)).one())
-    planned = db.session.scalars(select(Message).where(Message.trigger == "welfare_check")).one()
-    first = planned.next_attempt_at
+    planned = db.session.scalars(select(Message).where(Message.trigger == "checkin").order_by(Message.id)).all()
+    checkins = db.session.scalars(select(CheckIn).where(CheckIn.case_id == case.id).order_by(CheckIn.id)).all()
+    assert [c.day for c in checkins] == [2, 5, 8] and [c.message_id for c in checkins] == [m.id for m in planned]
+    first = [m.next_attempt_at for m in planned]
     correct_case(None, case, reason="Onset two days before the test", symptom_onset_date=today() - 2 * D)
-    assert planned.next_attempt_at == first - 2 * D
+    # Day 2 after the new start is today at 10:00: still to come only if it is before 10:00 now.
+    moved = [m.next_attempt_at for m in planned if m.status == "queued"]
+    assert moved[-2:] == [first[1] - 2 * D, first[2] - 2 * D]
+    assert [c.send_on for c in checkins][-2:] == [today() + 3 * D, today() + 6 * D]

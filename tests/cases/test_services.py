@@ -176,5 +176,7 @@ def test_creating_writes_audit_events(db_ctx):
     case = create_case(None, person_data(1), test_date=today(), symptom_onset_date=None)
     add_contact(None, case, person_data(2), relationship="close", last_exposure_date=today())
     actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
-    assert actions == ["person.create", "case.create", "work_item.create", "message.queue",
-                       "person.create", "contact.create", "work_item.create", "message.queue"]
+    # Each first text carries a personal link, issued (and audited) as the text is written.
+    assert actions == ["person.create", "case.create", "work_item.create", "self_service.link_issue", "message.queue",
+                       "person.create", "contact.create", "work_item.create", "self_service.link_issue",
+                       "message.queue"]

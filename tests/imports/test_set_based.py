@@ -7,6 +7,7 @@ position (sequences are not rolled back on PostgreSQL) and case references by th
 are random): people matched and filled in, households found or created, cases, contacts, work items and
 their bands, escalations, texts and their bodies, audit events and their details, and the batch's report.
 """
+import re
 from datetime import timedelta
 
 import pytest
@@ -25,6 +26,8 @@ from tts.imports.models import ImportBatch
 from tts.imports.services import COLUMNS, create_batch, run_import
 from tts.people.models import Household, Person
 from tts.people.validation import PersonData
+from tts.selfservice.links import hash_token
+from tts.selfservice.models import SelfServiceLink
 from tts.telephony.models import Message
 
 HEADER = ",".join(COLUMNS)
@@ -122,11 +125,13 @@ def _seed(actor) -> None:
 
 
 _TABLES = {"households": Household, "people": Person, "cases": Case, "contacts": Contact, "work_items": WorkItem,
-           "escalations": Escalation, "messages": Message, "audit_events": AuditEvent, "import_batches": ImportBatch}
+           "escalations": Escalation, "self_service_links": SelfServiceLink, "messages": Message,
+           "audit_events": AuditEvent, "import_batches": ImportBatch}
 _FOREIGN = {"household_id": "households", "person_id": "people", "case_id": "cases", "contact_id": "contacts",
             "work_item_id": "work_items", "origin_item_id": "work_items"}
 _RECORDS = {"person": "people", "case": "cases", "contact": "contacts", "workitem": "work_items",
-            "escalation": "escalations", "message": "messages", "importbatch": "import_batches"}
+            "escalation": "escalations", "message": "messages", "importbatch": "import_batches",
+            "selfservicelink": "self_service_links"}
 _NOT_COMPARED = {"chain_seq", "prev_hash", "hash"}  # sealed only at a real commit (checked below)
 
 
@@ -137,6 +142,13 @@ def _dump() -> dict:
            for name, model in _TABLES.items()}
     position = {name: {row["id"]: n for n, row in enumerate(rows)} for name, rows in raw.items()}
     references = {row["reference"]: f"REF{position['cases'][row['id']]}" for row in raw["cases"]}
+    # Personal links are random: each token (in a text) and its hash (stored) become the link's position.
+    link_label = {row["token_hash"]: f"LINK{position['self_service_links'][row['id']]}"
+                  for row in raw["self_service_links"]}
+    for row in raw["messages"]:
+        for token in re.findall(r"/s/([A-Za-z0-9_-]+)", row["body"] or ""):
+            references[token] = link_label[hash_token(token)]
+    references.update(link_label)
 
     def relabel(value):
         for ref, label in references.items():

@@ -105,13 +105,16 @@ def test_admin_edits_a_template_with_preview_and_checks(app, admin_client):
         assert template.body == "Sorry we missed you, {first_name}." and template.is_enabled is False
 
 
-def test_welfare_day_is_required_and_bounded(app, admin_client):
+@pytest.mark.parametrize("trigger", ["introduction", "contact_advice"])
+def test_the_texts_that_carry_a_personal_link_keep_it(app, admin_client, trigger):
     from tts.telephony.models import MessageTemplate
 
     with app.app_context():
-        template_id = db.session.scalar(select(MessageTemplate.id).where(MessageTemplate.trigger == "welfare_check"))
-    bad = admin_client.post(f"/admin/templates/{template_id}", data={"body": "Hi", "welfare_day": "30"})
-    assert "from 1 to 14" in bad.get_data(as_text=True)
+        template_id = db.session.scalar(select(MessageTemplate.id).where(MessageTemplate.trigger == trigger))
+    bad = admin_client.post(f"/admin/templates/{template_id}", data={"body": "Hello {first_name}", "is_enabled": "y"})
+    assert bad.status_code == 400 and "Keep {link} in this message" in bad.get_data(as_text=True)
+    ok = admin_client.post(f"/admin/templates/{template_id}", data={"body": "Hello {first_name}: {link}", "is_enabled": "y"})
+    assert ok.status_code == 302
 
 
 def test_tracers_cannot_edit_templates(tracer_client):

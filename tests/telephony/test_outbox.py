@@ -11,7 +11,7 @@ from tts.callqueue.models import WorkItem
 from tts.callqueue.outcomes import record_attempt
 from tts.callqueue.services import claim_next
 from tts.cases.services import create_case
-from tts.clock import today, utcnow
+from tts.clock import LONDON, today, utcnow
 from tts.extensions import db
 from tts.telephony.models import Message
 from tts.telephony.services import deliver_due, queue_sms, reconcile
@@ -68,11 +68,14 @@ def test_failed_call_sends_we_tried_and_reached_sends_advice(env, fake_twilio):
     claim_next(tracer)
     record_attempt(tracer, item, outcome="reached")
     triggers = [m.trigger for m in messages(case.person_id)]
-    assert triggers == ["introduction", "missed_call", "isolation_advice", "welfare_check"]
+    # Check-ins on days 2, 5 and 8 after isolation started (the test date, today): each at 10:00.
+    assert triggers == ["introduction", "missed_call", "isolation_advice", "checkin", "checkin", "checkin"]
     advice = messages(case.person_id)[2]
     assert f"until the end of {case.isolation_end_date:%A %-d %B}" in advice.body
-    welfare = messages(case.person_id)[3]
-    assert welfare.next_attempt_at > utcnow()  # day 5 of isolation, 10:00
+    checkins = messages(case.person_id)[3:]
+    assert [m.next_attempt_at.astimezone(LONDON).date() - case.test_date for m in checkins] == [
+        timedelta(days=2), timedelta(days=5), timedelta(days=8)]
+    assert all(m.next_attempt_at.astimezone(LONDON).hour == 10 for m in checkins)
     assert item.attempts == 1  # texts never count as call attempts
 
 

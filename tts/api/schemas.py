@@ -13,15 +13,19 @@ TEXT = {"type": ["string", "null"]}
 PERSON_IN = {"type": "object", "properties": {
     "first_name": {"type": "string", "example": "Ione"}, "last_name": {"type": "string", "example": "Sallow"},
     "date_of_birth": NULLABLE_DATE, "phone": {"type": ["string", "null"], "example": "07700 900321"},
-    "email": TEXT, "address": TEXT, "postcode": {"type": ["string", "null"], "example": "S11 8YA"}}}
+    "email": TEXT, "address": TEXT, "postcode": {"type": ["string", "null"], "example": "S11 8YA"},
+    "language": {"type": ["string", "null"], "example": "pl",
+                 "description": "ISO 639-1 code (or the language's English name): texts go in it"}}}
 CASE_IN = {"type": "object", "properties": {
     "person": {"$ref": "#/components/schemas/PersonIn"}, "test_date": DATE, "symptom_onset_date": NULLABLE_DATE,
     "source": {"type": "string", "enum": ["api", "national_referral", "local"]},
-    "new_episode": {"type": "boolean", "description": "Log it even though the person has a current case"}},
+    "new_episode": {"type": "boolean", "description": "Log it even though the person has a current case"},
+    "language": {"type": ["string", "null"], "description": "The person's language (also accepted in person)"}},
     "required": ["person", "test_date"]}
 CONTACT_IN = {"type": "object", "properties": {
     "person": {"$ref": "#/components/schemas/PersonIn"},
-    "relationship": {"type": "string", "enum": ["household", "close", "setting"]}, "last_exposure_date": DATE},
+    "relationship": {"type": "string", "enum": ["household", "close", "setting"]}, "last_exposure_date": DATE,
+    "language": {"type": ["string", "null"], "description": "The person's language (also accepted in person)"}},
     "required": ["person", "relationship", "last_exposure_date"]}
 ATTEMPT_IN = {"type": "object", "properties": {
     "outcome": {"type": "string", "enum": ["reached", "no_answer", "voicemail", "busy", "wrong_number", "refused",

@@ -1,6 +1,7 @@
 """JSON shapes of API resources."""
 from tts.cases.models import Case, Contact
 from tts.people.models import Person
+from tts.selfservice.links import self_service_summary
 
 
 def _d(value):
@@ -18,6 +19,7 @@ def person_json(person: Person) -> dict:
         "address": person.address,
         "postcode": person.postcode,
         "household_id": person.household_id,
+        "language": person.language,
         "is_vulnerable": person.is_vulnerable,
         "has_sms_opt_out": person.has_sms_opt_out,
         "sms_opt_out": person.has_sms_opt_out,
@@ -42,6 +44,8 @@ def contact_json(contact: Contact, *, with_person: bool = True) -> dict:
         "created_at": _d(contact.created_at),
         **_closure(contact),
         "became_case_id": contact.became_case_id,
+        "source": contact.source,
+        "reached_by": contact.reached_by,
     }
     if with_person:
         data["person"] = person_json(contact.person)
@@ -61,11 +65,28 @@ def case_json(case: Case, *, with_contacts: bool = False) -> dict:
         "created_at": _d(case.created_at),
         **_closure(case),
         "exposed_by_case_id": case.exposed_by_case_id,
+        "self_service": _self_service(self_service_summary(case)),
         "person": person_json(case.person),
     }
     if with_contacts:
         data["contacts"] = [contact_json(c) for c in case.contacts]
     return data
+
+
+def _self_service(summary: dict) -> dict:
+    return {"status": summary["status"], "completed_at": _d(summary["completed_at"])}
+
+
+def checkin_json(checkin) -> dict:
+    return {"id": checkin.id, "day": checkin.day, "due_at": _d(checkin.due_at), "sent_at": _d(checkin.sent_at),
+            "reply": checkin.reply, "replied_at": _d(checkin.replied_at), "missed_at": _d(checkin.missed_at),
+            "case_id": checkin.case_id, "contact_id": checkin.contact_id}
+
+
+def support_need_json(need) -> dict:
+    return {"id": need.id, "person_id": need.person_id, "kind": need.kind, "urgency": need.urgency,
+            "status": need.status, "referred_to": need.referred_to, "notes": need.notes,
+            "created_at": _d(need.created_at), "updated_at": _d(need.updated_at), "closed_at": _d(need.closed_at)}
 
 
 def note_json(note) -> dict:

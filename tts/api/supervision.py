@@ -5,12 +5,14 @@ from tts.api import bp
 from tts.api.auth import api_require
 from tts.api.idempotency import answer, idempotent
 from tts.api.schemas import check_body
-from tts.api.serializers import _d, escalation_json
+from tts.api.serializers import _d, checkin_json, escalation_json, person_json, support_need_json
+from tts.audit.services import record_list_view
 from tts.errors import DomainError, ErrorCollector
 from tts.escalation.models import Escalation
 from tts.escalation.services import record_visit
 from tts.extensions import db
 from tts.people.access import may_record_visit, person_or_403
+from tts.selfservice.checkins import non_responders
 from tts.supervision.services import load_assignee, reassign_items
 from tts.support.models import SupportNeed
 from tts.support.services import create_support_need, update_support_need
@@ -28,12 +30,6 @@ def _body(schema: str) -> dict:
 def is_record_id(value) -> bool:
     """A positive integer that fits the database's integer columns (bools are not ids)."""
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 2**31 - 1
-
-
-def support_json(need: SupportNeed) -> dict:
-    return {"id": need.id, "person_id": need.person_id, "kind": need.kind, "urgency": need.urgency,
-            "status": need.status, "referred_to": need.referred_to, "notes": need.notes,
-            "created_at": _d(need.created_at), "updated_at": _d(need.updated_at)}
 
 
 @bp.post("/work-items/reassign")
@@ -83,7 +79,7 @@ def create_support(person_id: int):
     body = _body("SupportIn")
     need = create_support_need(g.api_user, person, kind=body.get("kind"), urgency=body.get("urgency") or "routine",
                                notes=body.get("notes"))
-    return answer(support_json(need), 201)
+    return answer(support_need_json(need), 201)
 
 
 @bp.patch("/support-needs/<id:need_id>")
@@ -95,4 +91,16 @@ def update_support(need_id: int):
     body = _body("SupportPatch")
     update_support_need(g.api_user, need, status=body.get("status", need.status), referred_to=body.get("referred_to"),
                         notes=body.get("notes"), notify=bool(body.get("notify")))
-    return jsonify(support_json(need))
+    return jsonify(support_need_json(need))
+
+
+@bp.get("/checkins/non-responders")
+@operation("listNonResponders", "People who did not reply to their latest check-in within 24 hours (supervisors): "
+           "each with that check-in and how many they have missed", schema={"type": "array", "items": {"type": "object"}})
+@api_require("supervise", note="supervisors see everyone")
+def non_responders_endpoint():
+    rows = non_responders()
+    record_list_view(g.api_user, "api.checkins.non_responders", [c.person_id for c, _ in rows])
+    return jsonify([person_json(checkin.person) | {"person_id": checkin.person_id, "missed_checkins": missed,
+                                                   "last_checkin": checkin_json(checkin)}
+                    for checkin, missed in rows])

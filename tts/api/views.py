@@ -7,7 +7,7 @@ from tts.api import bp
 from tts.api.auth import api_require
 from tts.api.idempotency import answer, idempotent
 from tts.api.schemas import check_body
-from tts.api.serializers import case_json, contact_json, note_json, person_json
+from tts.api.serializers import case_json, checkin_json, contact_json, note_json, person_json, support_need_json
 from tts.audit.services import record_event, record_list_view
 from tts.cases import lifecycle
 from tts.cases.corrections import correct_case, correct_contact
@@ -19,9 +19,11 @@ from tts.extensions import db
 from tts.people.access import case_or_403, contact_or_403, person_or_403
 from tts.people.models import Person
 from tts.people.validation import PersonData
+from tts.selfservice.checkins import checkins_of
+from tts.support.services import support_needs_of
 from tts.api.openapi import operation, ref
 
-PERSON_FIELDS = ("first_name", "last_name", "date_of_birth", "phone", "email", "address", "postcode")
+PERSON_FIELDS = ("first_name", "last_name", "date_of_birth", "phone", "email", "address", "postcode", "language")
 
 
 def _date(errors: ErrorCollector, body: dict, key: str, field: str) -> date | None:
@@ -48,6 +50,8 @@ def _person(errors: ErrorCollector, body: dict) -> PersonData:
     if not isinstance(raw, dict):
         return PersonData()
     data = {k: raw.get(k) for k in PERSON_FIELDS if k != "date_of_birth" and isinstance(raw.get(k), str)}
+    if "language" not in data and isinstance(body.get("language"), str):
+        data["language"] = body["language"]
     return PersonData(**data, date_of_birth=_date(errors, raw, "date_of_birth", "person.date_of_birth"))
 
 
@@ -155,6 +159,8 @@ def _person_answer(person):
     data = person_json(person)
     data["cases"] = [case_json(c) for c in person.cases]
     data["contact_records"] = [contact_json(c, with_person=False) for c in person.contact_records]
+    data["checkins"] = [checkin_json(c) for c in checkins_of(person.id)]
+    data["support_needs"] = [support_need_json(n) for n in support_needs_of(person.id)]
     return jsonify(data)
 
 

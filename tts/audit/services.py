@@ -13,6 +13,8 @@ from tts.extensions import db
 def _origin() -> tuple[str, str | None]:
     if not has_request_context():
         return "cli", None
+    if request.path.startswith("/s/"):
+        return "self", request.remote_addr  # a person through their personal link: the actor "self-service"
     return ("api" if request.path.startswith("/api/") else "web"), request.remote_addr
 
 

@@ -4,4 +4,5 @@ from tts.hooks import Hook
 
 item_created = Hook("item_created", "A call was queued for someone with a phone number: (actor, item).")
 call_failed = Hook("call_failed", "A call went unanswered and will be tried again: (actor, item).")
-person_reached = Hook("person_reached", "Someone was spoken to, on the phone or on the doorstep: (actor, item).")
+person_reached = Hook("person_reached", "Someone was reached, on the phone, on the doorstep or by confirming "
+                                        "their advice text: (actor, item, via=\"call\"|\"visit\"|\"text\").")

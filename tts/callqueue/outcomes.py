@@ -7,19 +7,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tts.audit.services import record_event
-from tts.auth.models import User
 from tts.callqueue import events
 from tts.callqueue.bands import raise_household
 from tts.callqueue.hours import calling_day_end, retry_at
-from tts.callqueue.models import FAILED_OUTCOMES, QUEUE_STATUSES, CallAttempt, ItemKind, ItemStatus, Outcome, WorkItem
-from tts.callqueue.services import clear_claim, create_work_item, escalate_item, lock_held
+from tts.callqueue.models import FAILED_OUTCOMES, CallAttempt, ItemKind, ItemStatus, Outcome, WorkItem
+from tts.callqueue.services import clear_claim, create_work_item, escalate_item, find_speaker, lock_held
 from tts.clock import utcnow
 from tts.errors import ErrorCollector
 from tts.escalation.models import EscalationReason
 from tts.extensions import db
+from tts.people.languages import code_for
 from tts.telephony.models import PhoneCall
 
 
@@ -124,7 +124,7 @@ def _apply_outcome(user, item: WorkItem | int, *, outcome: str, notes: str | Non
                                                assigned_until=calling_day_end(now), origin=item)
         if outcome == Outcome.REACHED:
             result.raised = raise_household(item.person)
-            events.person_reached.fire(user, item)
+            events.person_reached.fire(user, item, via="call")
     if attempt.id is None:  # usually written already, by the texts' flush; a flush now would also write
         db.session.flush()  # their audit event before it is sealed (an INSERT and an UPDATE, not one INSERT)
     record_event(user, "call_attempt.create", attempt, {"work_item_id": item.id, "outcome": outcome,
@@ -143,19 +143,10 @@ def _hand_to_speaker(user, item: WorkItem, language: str | None, now: datetime):
     item.status = ItemStatus.OPEN
     item.due_at = min(item.due_at, now)
     item.language = language
-    if item.person.language is None:
-        item.person.language = language
-    speakers = [u for u in db.session.scalars(select(User).where(User.is_active.is_(True), User.id != user.id,
-                                                                 User.role.in_(("tracer", "supervisor"))))
-                if language and language.lower() in {lang.lower() for lang in u.language_list}]
-    if not speakers:
-        item.assignee_id = None
-        return None
-    load = dict(db.session.execute(select(WorkItem.assignee_id, func.count()).where(
-        WorkItem.assignee_id.in_([s.id for s in speakers]), WorkItem.status.in_(QUEUE_STATUSES))
-        .group_by(WorkItem.assignee_id)).all())
-    chosen = min(speakers, key=lambda s: (load.get(s.id, 0), s.id))
-    item.assignee_id = chosen.id
+    if item.person.language is None and code_for(language):
+        item.person.language = code_for(language)  # their texts go in it from now on, where translated
+    chosen = find_speaker(language, exclude_id=user.id)
+    item.assignee_id = chosen.id if chosen else None
     item.assigned_until = None
     return chosen
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from tts.audit.services import record_event
@@ -14,12 +14,13 @@ from tts.callqueue import events, statements
 from tts.callqueue.bands import BAND_OTHER, compute_band, fifo
 from tts.callqueue.errors import ClaimConflict, NotClaimHolder, WorkItemNotFound
 from tts.callqueue.hours import is_calling_time, next_calling_start
-from tts.callqueue.models import ItemKind, ItemStatus, WorkItem
+from tts.callqueue.models import QUEUE_STATUSES, ItemKind, ItemStatus, WorkItem
 from tts.clock import utcnow
 from tts.escalation.models import EscalationReason
 from tts.escalation.services import open_escalation
 from tts.extensions import db
 from tts.jobs import LOCK_SWEEP, job
+from tts.people.languages import ENGLISH, code_for, plain_name, speaks
 from tts.people.models import Person
 
 log = logging.getLogger(__name__)
@@ -38,13 +39,16 @@ def lease() -> timedelta:
 
 
 def create_work_item(actor, *, kind: str, person: Person, case=None, contact=None, due_at: datetime | None = None,
-                     assignee=None, assigned_until: datetime | None = None, origin: WorkItem | None = None) -> WorkItem:
-    """Queue a call. Someone with no phone number is escalated at once: nobody can call them."""
+                     assignee=None, assigned_until: datetime | None = None, origin: WorkItem | None = None,
+                     band: int | None = None) -> WorkItem:
+    """Queue a call. Someone with no phone number is escalated at once: nobody can call them. `band`: a
+    priority the caller decides (a reported symptom, a check-in reply), else the queue's rules."""
     item = WorkItem(kind=kind, person=person, case=case, contact=contact, due_at=due_at or utcnow(),
                     status=ItemStatus.OPEN, assignee=assignee, assigned_until=assigned_until,
                     origin_item_id=getattr(origin, "id", None), band=BAND_OTHER)
     db.session.add(item)
-    item.band = compute_band(item, person)
+    item.band = band if band is not None else compute_band(item, person)
+    route_by_language(item, person)
     db.session.flush()
     record_event(actor, "work_item.create", item, {"kind": kind, "person_id": person.id})
     if not person.phone:
@@ -52,6 +56,39 @@ def create_work_item(actor, *, kind: str, person: Person, case=None, contact=Non
     else:
         events.item_created.fire(actor, item)  # the introduction text, in this same transaction
     return item
+
+
+def find_speaker(language: str | None, exclude_id: int | None = None):
+    """The active tracer (or supervisor) who lists `language` (a code or a name) and has the fewest waiting
+    calls assigned, or None. Staff list languages by name on their account page."""
+    from tts.auth.models import User
+
+    code = code_for(language)
+    wanted = (language or "").strip().lower()
+    if not wanted or code == ENGLISH:
+        return None
+    speakers = [u for u in db.session.scalars(select(User).where(User.is_active.is_(True),
+                                                                 User.role.in_(("tracer", "supervisor"))))
+                if u.id != exclude_id and (speaks(u.language_list, code) if code
+                                           else wanted in {lang.lower() for lang in u.language_list})]
+    if not speakers:
+        return None
+    load = dict(db.session.execute(select(WorkItem.assignee_id, func.count()).where(
+        WorkItem.assignee_id.in_([s.id for s in speakers]), WorkItem.status.in_(QUEUE_STATUSES))
+        .group_by(WorkItem.assignee_id)).all())
+    return min(speakers, key=lambda s: (load.get(s.id, 0), s.id))
+
+
+def route_by_language(item: WorkItem, person: Person) -> None:
+    """Someone who speaks another language is called in it from the first call: the item names the language,
+    and goes to a tracer who lists it (or waits in the pool for an interpreter-assisted call)."""
+    if not person.language or person.language == ENGLISH or item.kind == ItemKind.DOORSTEP_VISIT:
+        return
+    item.language = plain_name(person.language)
+    if item.assignee_id is None and item.assignee is None:
+        speaker = find_speaker(person.language)
+        if speaker is not None:
+            item.assignee_id = speaker.id
 
 
 def queue_initial_call(actor, *, case=None, contact=None) -> WorkItem:

@@ -22,6 +22,7 @@ from tts.callqueue.outcomes import AttemptResult, record_attempt, record_call
 from tts.callqueue.services import calling_resumes_at, claim_item, claim_next, extend_claims, held_items, release_item
 from tts.cache import cached
 from tts.cases.models import Contact
+from tts.selfservice.links import completed_link, latest_link
 from tts.clock import to_london, utcnow
 from tts.escalation.models import REASON_LABELS
 from tts.extensions import db
@@ -135,8 +136,11 @@ def _render_call(item: WorkItem, posted: OutcomeForm | None = None, call_form: C
     if item.case_id:
         named = db.session.scalars(select(Contact).where(Contact.case_id == item.case_id)
                                    .options(joinedload(Contact.person)).order_by(Contact.id)).all()
+    self_report = completed_link(item.case) if item.case_id else None
+    answered = latest_link(contact=item.contact) if item.contact_id else None
     return render_template("callqueue/call.html", item=item, holding=holding, companions=companions,
-                           earlier_calls=earlier_calls, named_contacts=named,
+                           earlier_calls=earlier_calls, named_contacts=named, self_report=self_report,
+                           contact_answer=answered if answered is not None and answered.response else None,
                            failed_form=posted, call_form=call_form if len(on_call) > 1 else None,
                            on_call=on_call, call_outcome_choices=CALL_OUTCOME_CHOICES,
                            others=others, forms=forms, now=now, outcome_choices=OUTCOME_CHOICES,

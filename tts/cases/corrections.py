@@ -14,6 +14,8 @@ from tts.errors import ErrorCollector, ValidationFailed
 from tts.extensions import db
 from tts.people.services import ensure_household, update_person
 from tts.people.validation import PersonData, check_recent
+from tts.selfservice.models import CheckIn
+from tts.telephony.models import Message, MessageStatus
 
 REASON_MAX = 1000
 FIELD_LABELS = {"test_date": "test date", "symptom_onset_date": "onset date", "relationship": "relationship",
@@ -136,28 +138,26 @@ def _person_values(person) -> dict:
 
 
 def _move_planned_texts(person_id: int, *, case: Case | None = None, contact: Contact | None = None) -> None:
-    """A welfare check planned for a day of the isolation or quarantine moves with the corrected dates (and
-    is not sent if its day now falls after the end)."""
-    from tts.telephony.models import Message, MessageStatus, Trigger
-    from tts.telephony.services import get_template
-
-    template = get_template(Trigger.WELFARE_CHECK)
-    if template is None or not template.welfare_day:
-        return
+    """Check-ins planned for days of the isolation or quarantine move with the corrected dates (and are
+    not sent if their day now falls after the end)."""
     if case is not None:
-        start, end = case.symptom_onset_date or case.test_date, case.isolation_end_date
+        start, end, column, record_id = case.symptom_onset_date or case.test_date, case.isolation_end_date, CheckIn.case_id, case.id
     else:
-        start, end = contact.last_exposure_date, contact.quarantine_end_date
-    day = start + timedelta(days=template.welfare_day)
-    planned = db.session.scalars(select(Message).where(
-        Message.person_id == person_id, Message.trigger == Trigger.WELFARE_CHECK,
-        Message.status == MessageStatus.QUEUED, Message.next_attempt_at > utcnow()))
-    for message in planned:
-        if day > end:
+        start, end, column, record_id = contact.last_exposure_date, contact.quarantine_end_date, CheckIn.contact_id, contact.id
+    now = utcnow()
+    planned = db.session.execute(select(CheckIn, Message).join(Message, Message.id == CheckIn.message_id).where(
+        column == record_id, CheckIn.cancelled_at.is_(None), Message.status == MessageStatus.QUEUED,
+        Message.next_attempt_at > now))
+    for checkin, message in planned:
+        day = start + timedelta(days=checkin.day)
+        send_at = datetime.combine(day, datetime.min.time().replace(hour=10), tzinfo=LONDON)
+        if day > end or send_at <= now:
             message.status, message.next_attempt_at = MessageStatus.SKIPPED, None
             message.error_message = "Not sent: the corrected dates end before its day"
+            checkin.cancelled_at = now
         else:
-            message.next_attempt_at = datetime.combine(day, datetime.min.time().replace(hour=10), tzinfo=LONDON)
+            message.next_attempt_at = checkin.due_at = send_at
+            checkin.send_on = day
 
 
 DETAILS = ("first_name", "last_name", "date_of_birth", "phone", "email", "address", "postcode")

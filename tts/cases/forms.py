@@ -26,7 +26,7 @@ class ContactForm(PersonFieldsForm):
     last_exposure_date = GovDateField("Date of last contact with the case")
     # The page asks about the contact before who they are: the error summary follows the page.
     page_order = ("relationship", "last_exposure_date", "first_name", "last_name", "date_of_birth", "phone", "email",
-                  "address", "postcode")
+                  "address", "postcode", "language")
 
 
 CLOSURE_CHOICES = [(reason.value, reason.label) for reason in ClosureReason]

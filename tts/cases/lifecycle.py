@@ -25,12 +25,16 @@ NOTES_MAX = 2000
 
 
 @events.person_reached.register
-def on_reached(_actor, item) -> None:
-    """Spoken to (on the phone or the doorstep): an open case is now isolating, an open contact reached."""
+def on_reached(_actor, item, via: str = "call") -> None:
+    """Reached (on the phone, the doorstep, or by confirming their advice text): an open case is now
+    isolating, an open contact reached; a contact records how they were first reached."""
     if item.case is not None and item.case.status == CaseStatus.OPEN:
         item.case.status = CaseStatus.ISOLATING
-    if item.contact is not None and item.contact.status == ContactStatus.OPEN:
-        item.contact.status = ContactStatus.REACHED
+    if item.contact is not None:
+        if item.contact.status == ContactStatus.OPEN:
+            item.contact.status = ContactStatus.REACHED
+        if item.contact.reached_by is None:
+            item.contact.reached_by = via
 
 
 def _kind(record) -> str:

@@ -43,6 +43,18 @@ class ContactStatus(Labelled):
     CLOSED = "closed", "Closed", "orange"
 
 
+class ContactSource(Labelled):
+    STAFF = "staff", "Entered by staff"
+    SELF_SERVICE = "self_service", "Self-reported online", "purple"
+    IMPORT = "import", "Imported"
+
+
+class ReachedBy(Labelled):
+    CALL = "call", "By call"
+    TEXT = "text", "By text"
+    VISIT = "visit", "On the doorstep"
+
+
 class ClosureReason(Labelled):
     LOST_TO_FOLLOW_UP = "lost_to_follow_up", "Lost to follow-up"
     REFUSED = "refused", "Refused to take part"
@@ -131,6 +143,9 @@ class Contact(WithStatus, Closable, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     became_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))  # they tested positive
+    # Who named them (a ContactSource), and how they were first reached (a ReachedBy; None: not yet).
+    source: Mapped[str] = mapped_column(String(12), default=ContactSource.STAFF, server_default="staff")
+    reached_by: Mapped[str | None] = mapped_column(String(8))
 
     case: Mapped[Case] = relationship(back_populates="contacts", foreign_keys=[case_id])
     became_case: Mapped["Case | None"] = relationship("Case", foreign_keys=[became_case_id])

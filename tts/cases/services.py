@@ -10,7 +10,7 @@ from tts.audit.services import record_event
 from tts.callqueue.services import queue_initial_call
 from tts.cases.intake import check_case, check_contact, check_new_contact, lives_with_case, random_reference
 from tts.cases.lifecycle import cancel_work
-from tts.cases.models import Case, CaseSource, CaseStatus, Contact, ContactStatus
+from tts.cases.models import Case, CaseSource, CaseStatus, Contact, ContactSource, ContactStatus
 from tts.clock import utcnow
 from tts.errors import ErrorCollector, ValidationFailed
 from tts.extensions import db
@@ -80,8 +80,10 @@ def create_case(actor, person: PersonData, *, test_date: date | None, symptom_on
 
 
 def add_contact(actor, case: Case, person: PersonData, *, relationship: str | None,
-                last_exposure_date: date | None, referral_id: str | None = None) -> Contact:
-    """Add a contact to a case; household contacts share the case's address and household."""
+                last_exposure_date: date | None, referral_id: str | None = None,
+                source: str = ContactSource.STAFF) -> Contact:
+    """Add a contact to a case; household contacts share the case's address and household. `source`: who
+    named them (staff, the case themselves online, an import)."""
     clean = check_contact(case, person, relationship=relationship, last_exposure_date=last_exposure_date)
     assert last_exposure_date is not None and relationship is not None
 
@@ -100,11 +102,11 @@ def add_contact(actor, case: Case, person: PersonData, *, relationship: str | No
     policy = policy_in_force()
     contact = Contact(case=case, person=subject, relationship_=relationship, last_exposure_date=last_exposure_date,
                       quarantine_end_date=policy.quarantine_end(last_exposure_date), policy=policy,
-                      created_by_id=getattr(actor, "id", None), referral_id=referral_id)
+                      created_by_id=getattr(actor, "id", None), referral_id=referral_id, source=source)
     db.session.add(contact)
     db.session.flush()
     record_event(actor, "contact.create", contact, {"case_id": case.id, "person_id": subject.id,
-                                                    "relationship": relationship})
+                                                    "relationship": relationship, "source": source})
     queue_initial_call(actor, contact=contact)
     return contact
 

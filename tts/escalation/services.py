@@ -72,7 +72,7 @@ def record_visit(officer, escalation: Escalation, *, outcome: str | None, notes:
         escalation.resolution = "Reached on the doorstep"
         raise_household(escalation.person)
         if escalation.work_item is not None:
-            events.person_reached.fire(officer, escalation.work_item)
+            events.person_reached.fire(officer, escalation.work_item, via="visit")
     elif outcome == "no_answer":
         escalation.status = "assigned"  # still on their list for another knock
     else:

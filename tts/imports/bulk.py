@@ -16,10 +16,12 @@ what matching looks at: date of birth with phone, date of birth with postcode); 
 objects in file order, exactly as the services would (a row's effects are applied only once all its checks
 pass, as a savepoint would roll them back); then, if no row has a problem, write it all.
 """
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import bindparam, exists, func, select, text, tuple_, update
 
 from tts.audit import chain
@@ -27,7 +29,8 @@ from tts.audit.services import event_origin, event_row
 from tts.bulk_insert import insert_rows
 from tts.callqueue.models import ItemKind, ItemStatus, WorkItem
 from tts.callqueue.bands import compute_band
-from tts.cases.models import Case, CaseSource, Contact, Relationship
+from tts.callqueue.services import find_speaker
+from tts.cases.models import Case, CaseSource, Contact, ContactSource, Relationship
 from tts.cases.services import current_case
 from tts.cases.intake import check_case, check_contact, check_new_contact, lives_with_case, random_reference
 from tts.clock import utcnow
@@ -35,17 +38,20 @@ from tts.escalation.models import Escalation, EscalationReason
 from tts.extensions import db
 from tts.imports.dates import date_or_none as _date_or_none
 from tts.imports.errors import AlreadyCase
+from tts.people.languages import ENGLISH, plain_name, speaks
 from tts.people.models import Household, Person
 from tts.people.matching import FILLABLE, fill_in, household_key, is_same_person
 from tts.people.validation import PersonData, normalise_postcode
 from tts.policies.models import IsolationPolicy
 from tts.policies.services import policy_in_force
+from tts.selfservice import links
+from tts.selfservice.models import LinkPurpose, LinkStatus, SelfServiceLink
 from tts.telephony.models import Message, MessageStatus, Trigger
 from tts.telephony.services import get_template, skip_reason, template_values
 from tts.telephony.templates import render
 
 _CHUNK = 500  # keys a lookup query
-_PERSON_COLUMNS = ("first_name", "last_name", "date_of_birth", "phone", "email", "address", "postcode")
+_PERSON_COLUMNS = ("first_name", "last_name", "date_of_birth", "phone", "email", "address", "postcode", "language")
 
 
 @dataclass(slots=True, eq=False)
@@ -67,6 +73,7 @@ class _Person:
     address: str | None
     postcode: str | None
     household: _Household | None
+    language: str | None = None
     is_vulnerable: bool = False
     has_sms_opt_out: bool = False
     has_introduction: bool = False
@@ -111,6 +118,8 @@ class _Item:
     is_household_raised: bool = False
     band: int = 0
     escalated: bool = False
+    language: str | None = None
+    assignee_id: int | None = None
     id: int | None = None
 
 
@@ -123,11 +132,23 @@ class _Escalation:
 
 
 @dataclass(slots=True, eq=False)
+class _Link:
+    person: _Person
+    case: "_Case | None"
+    contact: "_Contact | None"
+    token: str
+    id: int | None = None
+
+
+@dataclass(slots=True, eq=False)
 class _Message:
     person: _Person
     item: _Item
     to_number: str
     skipped: str | None
+    trigger: str = Trigger.INTRODUCTION
+    body: str = ""
+    link: _Link | None = None
     id: int | None = None
 
 
@@ -166,6 +187,7 @@ class SetBased:
     contacts: list[_Contact] = field(default_factory=list)
     items: list[_Item] = field(default_factory=list)
     escalations: list[_Escalation] = field(default_factory=list)
+    links: list[_Link] = field(default_factory=list)
     messages: list[_Message] = field(default_factory=list)
     events: list[_Event] = field(default_factory=list)
 
@@ -174,6 +196,10 @@ class SetBased:
         self.policy = policy_in_force()
         template = get_template(Trigger.INTRODUCTION)
         self.introduction = template.body if template is not None and template.is_enabled else None
+        advice = get_template(Trigger.CONTACT_ADVICE)
+        self.contact_advice = advice.body if advice is not None and advice.is_enabled else None
+        self.links_enabled = links.enabled()
+        self.link_hours = current_app.config["TTS_SELF_SERVICE_HOURS"]
         self._preload()
 
     # --- Reading what the file can touch, a few queries for the whole file ---------------------------
@@ -240,7 +266,8 @@ class SetBased:
             conditions.append(tuple_(Person.date_of_birth, Person.postcode).in_(postcode_keys[start:start + _CHUNK]))
         self.loaded_keys.update(("phone", k) for k in phone_keys)
         self.loaded_keys.update(("postcode", k) for k in postcode_keys)
-        introduced = exists().where(Message.person_id == Person.id, Message.trigger == Trigger.INTRODUCTION)
+        introduced = exists().where(Message.person_id == Person.id,
+                                    Message.trigger.in_((Trigger.INTRODUCTION, Trigger.CONTACT_ADVICE)))
         for condition in conditions:
             for row in db.session.execute(select(Person.id, Person.household_id, Person.is_vulnerable,
                                                  Person.has_sms_opt_out, introduced.label("introduced"),
@@ -410,7 +437,8 @@ class SetBased:
         self.contacts.append(contact)
         self.pairs.add((_key(case), _key(subject)))
         self.events.append(_Event("contact.create", contact, {"case_id": case, "person_id": subject,
-                                                              "relationship": relationship}))
+                                                              "relationship": relationship,
+                                                              "source": ContactSource.IMPORT.value}))
         self._queue_first_call(contact=contact)
 
     def _queue_first_call(self, *, case: _Case | None = None, contact: _Contact | None = None) -> None:
@@ -418,6 +446,9 @@ class SetBased:
         person = (case or contact).person
         item = _Item(person=person, case=case, contact=contact)
         item.band = compute_band(item, person)
+        if person.language and person.language != ENGLISH:  # route_by_language: from the first call
+            item.language = plain_name(person.language)
+            item.assignee_id = self._speaker(person.language)
         self.items.append(item)
         self.events.append(_Event("work_item.create", item, {"kind": item.kind, "person_id": person}))
         if not person.phone:
@@ -426,13 +457,50 @@ class SetBased:
             self.escalations.append(escalation)
             self.events.append(_Event("escalation.create", escalation,
                                       {"work_item_id": item, "reason": EscalationReason.NO_PHONE}))
-        elif self.introduction is not None and not person.has_introduction:
+        elif not person.has_introduction:
+            # A contact's first text is the advice with their link (on_item_created), else the introduction.
+            if contact is not None and self.contact_advice is not None:
+                trigger, body = Trigger.CONTACT_ADVICE, self.contact_advice
+            elif self.introduction is not None:
+                trigger, body = Trigger.INTRODUCTION, self.introduction
+            else:
+                return
             person.has_introduction = True
-            message = _Message(person, item, person.phone, skip_reason(person))
+            message = _Message(person, item, person.phone, skip_reason(person), trigger, body)
+            if "{link}" in body and not message.skipped and self.links_enabled:
+                message.link = _Link(person, case, contact if case is None else None, secrets.token_urlsafe(24))
+                self.links.append(message.link)
+                self.events.append(_Event("self_service.link_issue", message.link, {
+                    "person_id": person, "purpose": LinkPurpose.CASE if case is not None else LinkPurpose.CONTACT}))
             self.messages.append(message)
             self.events.append(_Event("message.queue", message, {
-                "person_id": person, "trigger": Trigger.INTRODUCTION,
+                "person_id": person, "trigger": trigger,
                 "status": MessageStatus.SKIPPED if message.skipped else MessageStatus.QUEUED}))
+
+    def _speaker(self, code: str) -> int | None:
+        """find_speaker for a whole file: each language's speakers and their load read once, each item given
+        to the least loaded (so a file spreads its calls as one call at a time would)."""
+        if not hasattr(self, "_speakers"):
+            self._speakers: dict[str, tuple[list[int], dict[int, int]]] = {}
+        if code not in self._speakers:
+            chosen = find_speaker(code)
+            if chosen is None:
+                self._speakers[code] = ([], {})
+            else:
+                from tts.auth.models import User
+
+                ids = [u.id for u in db.session.scalars(select(User).where(
+                    User.is_active.is_(True), User.role.in_(("tracer", "supervisor")))) if speaks(u.language_list, code)]
+                load = dict(db.session.execute(select(WorkItem.assignee_id, func.count()).where(
+                    WorkItem.assignee_id.in_(ids), WorkItem.status.in_(("open", "claimed")))
+                    .group_by(WorkItem.assignee_id)).all())
+                self._speakers[code] = (ids, load)
+        ids, load = self._speakers[code]
+        if not ids:
+            return None
+        pick = min(ids, key=lambda i: (load.get(i, 0), i))
+        load[pick] = load.get(pick, 0) + 1
+        return pick
 
     # --- Writing ---------------------------------------------------------------------------------------
     #
@@ -452,7 +520,7 @@ class SetBased:
 
         def person_row(p: _Person) -> tuple:
             return (p.id, p.first_name, p.last_name, p.date_of_birth, p.phone, p.email, p.address, p.postcode,
-                    _id(p.household), now, now)
+                    p.language, _id(p.household), now, now)
 
         tables = {  # each table's columns and how an object gives its row
             "new_households": (("id", "address", "postcode", "created_at"),
@@ -464,23 +532,30 @@ class SetBased:
                                  CaseSource.NATIONAL_REFERRAL, "open", c.isolation_end_date, c.policy.id, actor_id,
                                  now)),
             "contacts": (("id", "case_id", "referral_id", "person_id", "relationship", "last_exposure_date",
-                          "quarantine_end_date", "status", "policy_id", "created_by_id", "created_at"),
+                          "quarantine_end_date", "status", "policy_id", "created_by_id", "created_at", "source"),
                          lambda c: (c.id, c.case.id, c.referral_id, c.person.id, c.relationship_,
-                                    c.last_exposure_date, c.quarantine_end_date, "open", c.policy.id, actor_id, now)),
+                                    c.last_exposure_date, c.quarantine_end_date, "open", c.policy.id, actor_id, now,
+                                    ContactSource.IMPORT)),
             "items": (("id", "kind", "case_id", "contact_id", "person_id", "status", "band", "is_household_raised",
-                       "due_at", "created_at", "attempts", "closed_at"),
+                       "due_at", "created_at", "attempts", "closed_at", "language", "assignee_id"),
                       lambda i: (i.id, i.kind, _id(i.case), _id(i.contact), i.person.id,
                                  ItemStatus.ESCALATED if i.escalated else ItemStatus.OPEN, i.band, False, now, now, 0,
-                                 now if i.escalated else None)),
+                                 now if i.escalated else None, i.language, i.assignee_id)),
             "escalations": (("id", "work_item_id", "person_id", "household_id", "reason", "detail", "status",
                              "created_at"),
                             lambda e: (e.id, e.item.id, e.person.id, _id(e.household), EscalationReason.NO_PHONE,
                                        None, "open", now)),
+            "links": (("id", "token_hash", "purpose", "person_id", "case_id", "contact_id", "status",
+                       "failed_attempts", "expires_at", "created_at"),
+                      lambda k: (k.id, links.hash_token(k.token), LinkPurpose.CASE if k.case else LinkPurpose.CONTACT,
+                                 k.person.id, _id(k.case), _id(k.contact), LinkStatus.NOT_STARTED, 0,
+                                 now + timedelta(hours=self.link_hours), now)),
             "messages": (("id", "person_id", "direction", "channel", "trigger", "to_number", "body", "status",
                           "error_message", "next_attempt_at", "work_item_id", "status_updated_at", "attempts",
                           "needs_lookup", "created_at"),
-                         lambda m: (m.id, m.person.id, "outbound", "sms", Trigger.INTRODUCTION, m.to_number,
-                                    render(self.introduction, template_values(m.person, m.item.case, m.item.contact)),
+                         lambda m: (m.id, m.person.id, "outbound", "sms", m.trigger, m.to_number,
+                                    render(m.body, template_values(m.person, m.item.case, m.item.contact,
+                                                                   links.link_url(m.link.token) if m.link else "")),
                                     MessageStatus.SKIPPED if m.skipped else MessageStatus.QUEUED, m.skipped,
                                     None if m.skipped else now, m.item.id, now, 0, False, now)),
         }
@@ -525,9 +600,9 @@ class SetBased:
 
 
 _TABLE_ORDER = {"new_households": Household, "new_people": Person, "cases": Case, "contacts": Contact,
-                "items": WorkItem, "escalations": Escalation, "messages": Message}
+                "items": WorkItem, "escalations": Escalation, "links": SelfServiceLink, "messages": Message}
 _RECORD_TYPES = {_Person: "person", _Case: "case", _Contact: "contact", _Item: "workitem",
-                 _Escalation: "escalation", _Message: "message"}
+                 _Escalation: "escalation", _Link: "selfservicelink", _Message: "message"}
 
 
 def _id(obj) -> int | None:

@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 
 from tts.jobs import job, run_pending
 from tts.audit.services import record_event
-from tts.cases.models import Case, CaseSource, Contact
+from tts.cases.models import Case, CaseSource, Contact, ContactSource
 from tts.cases.services import DuplicateCase, add_contact, create_case
 from tts.cases.intake import check_contact_alone
 from tts.imports.errors import AlreadyCase
@@ -22,6 +22,7 @@ from tts.people.validation import PersonData
 
 COLUMNS = ("referral_id", "record_type", "first_name", "last_name", "date_of_birth", "phone", "email", "address",
            "postcode", "test_date", "symptom_onset_date", "case_referral_id", "relationship", "last_exposure_date")
+OPTIONAL_COLUMNS = ("language",)  # read when the header has them, else blank
 DATE_COLUMNS = ("date_of_birth", "test_date", "symptom_onset_date", "last_exposure_date")
 MAX_ERRORS = 1000
 PROGRESS_EVERY = 250  # rows between progress reports (background imports are 2,000 rows and more)
@@ -33,11 +34,11 @@ class Row:
     """One row of the file: its line number (`row._row`) and its columns (`row.phone`, or `row[name]`). Slots,
     not a dict: a quarter less memory for a large file."""
 
-    __slots__ = ("_row", *COLUMNS)
+    __slots__ = ("_row", *COLUMNS, *OPTIONAL_COLUMNS)
 
     def __init__(self, number: int, values: list[str]) -> None:
         self._row = number
-        for name, value in zip(COLUMNS, values, strict=True):
+        for name, value in zip((*COLUMNS, *OPTIONAL_COLUMNS), values, strict=True):
             setattr(self, name, value)
 
     def __getitem__(self, name: str) -> str | int:
@@ -58,7 +59,8 @@ def read_rows(content: str, max_rows: int | None = None) -> tuple[list[Row], lis
                     + [{"row": 1, "column": c, "message": "This column is missing from the header row"}
                        for c in missing])
     at = {name: i for i, name in enumerate(header)}
-    wanted = [at[c] for c in COLUMNS]
+    blank = len(header)  # an optional column the file does not have reads as this (blank) cell
+    wanted = [at[c] for c in COLUMNS] + [at.get(c, blank) for c in OPTIONAL_COLUMNS]
     width = max(wanted) + 1
     rows = []
     number = 1
@@ -152,7 +154,7 @@ class RowByRow:
     def contact(self, case, person: PersonData, *, relationship, last_exposure_date, referral_id) -> None:
         with db.session.begin_nested():
             add_contact(self.actor, case, person, relationship=relationship,
-                        last_exposure_date=last_exposure_date, referral_id=referral_id)
+                        last_exposure_date=last_exposure_date, referral_id=referral_id, source=ContactSource.IMPORT)
             db.session.flush()
 
     def write(self) -> None:
@@ -205,7 +207,8 @@ def import_with(backend, rows: list[Row], progress: Progress | None) -> tuple[li
         dates = {c: _date_or_none(row[c]) for c in DATE_COLUMNS}
         person = PersonData(first_name=row.first_name, last_name=row.last_name,
                             date_of_birth=dates["date_of_birth"], phone=row.phone or None,
-                            email=row.email or None, address=row.address or None, postcode=row.postcode or None)
+                            email=row.email or None, address=row.address or None, postcode=row.postcode or None,
+                            language=row.language or None)
         try:
             if row.record_type == "case":
                 try:
@@ -344,4 +347,4 @@ def history():
     return select(ImportBatch).order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc())
 
 
-TEMPLATE_CSV = ",".join(COLUMNS) + "\n"
+TEMPLATE_CSV = ",".join((*COLUMNS, *OPTIONAL_COLUMNS)) + "\n"

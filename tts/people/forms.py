@@ -14,11 +14,12 @@ class PersonFieldsForm(FlaskForm):
     email = EmailField("Email address (optional)")
     address = TextAreaField("Address")
     postcode = StringField("Postcode")
+    language = StringField("Language for texts and calls")
 
     def person_data(self) -> PersonData:
         return PersonData(first_name=self.first_name.data, last_name=self.last_name.data,
                           date_of_birth=self.date_of_birth.data, phone=self.phone.data, email=self.email.data,
-                          address=self.address.data, postcode=self.postcode.data)
+                          address=self.address.data, postcode=self.postcode.data, language=self.language.data or None)
 
 
 class PersonEditForm(PersonFieldsForm):

@@ -2,7 +2,7 @@
 person at a time, tts/people/services.py) and the set-based import (a whole file, tts/imports/bulk.py)
 both apply. Each works on any object with the person's attributes: a row, or the import's own record."""
 
-FILLABLE = ("phone", "email", "address", "postcode")  # a known person's details that a new entry may fill in
+FILLABLE = ("phone", "email", "address", "postcode", "language")  # a known person's details that a new entry may fill in
 
 
 def _same(a: str | None, b: str | None) -> bool:

@@ -27,6 +27,9 @@ MOVES = {
     ("escalations", "person_id"): "moved",
     ("messages", "person_id"): "moved",
     ("phone_calls", "person_id"): "moved",
+    ("self_service_links", "person_id"): "moved (a live link keeps working: it is for the same person)",
+    ("checkins", "person_id"): "moved",
+    ("team_alerts", "person_id"): "moved",
     ("people", "merged_into_id"): "records merged into the merged-away one now point at the kept one",
     ("not_duplicates", "person_id"): "deleted: a decision about a record that is no longer in use",
     ("not_duplicates", "other_id"): "deleted",
@@ -50,9 +53,11 @@ def _tables():
     from tts.escalation.models import Escalation
     from tts.people.models import Note
     from tts.support.models import SupportNeed
+    from tts.selfservice.models import CheckIn, SelfServiceLink, TeamAlert
     from tts.telephony.models import Message, PhoneCall
 
-    return (Case, Contact, SupportNeed, Note, Correction, WorkItem, CallAttempt, Escalation, Message, PhoneCall)
+    return (Case, Contact, SupportNeed, Note, Correction, WorkItem, CallAttempt, Escalation, Message, PhoneCall,
+            SelfServiceLink, CheckIn, TeamAlert)
 
 
 def merge_person(actor, person: Person, into: Person) -> Person:

@@ -43,7 +43,7 @@ def find_or_create_person(actor, data: PersonData, *, household: Household | Non
         household = find_or_create_household(data.address, data.postcode)
     person = Person(first_name=data.first_name, last_name=data.last_name, date_of_birth=data.date_of_birth,
                     phone=data.phone, email=data.email, address=data.address, postcode=data.postcode,
-                    household=household)
+                    language=data.language, household=household)
     db.session.add(person)
     db.session.flush()
     record_event(actor, "person.create", person)
@@ -82,6 +82,9 @@ def update_person(actor, person: Person, data: PersonData, *, is_vulnerable: boo
         if getattr(person, name) != getattr(clean, name):
             setattr(person, name, getattr(clean, name))
             changed.append(name)
+    if clean.language is not None and person.language != clean.language:  # given: set (never cleared by omission)
+        person.language = clean.language
+        changed.append("language")
     for name, value in (("is_vulnerable", is_vulnerable), ("has_sms_opt_out", has_sms_opt_out)):
         if value is not None and getattr(person, name) != value:
             setattr(person, name, value)

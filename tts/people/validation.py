@@ -83,6 +83,7 @@ class PersonData:
     email: str | None = None
     address: str | None = None
     postcode: str | None = None
+    language: str | None = None  # an ISO 639-1 code, or a language's name (tts/people/languages.py)
     extra: dict = field(default_factory=dict)
 
 
@@ -133,6 +134,10 @@ def clean_person(data: PersonData, errors: ErrorCollector, prefix: str = "person
             out.email = validate_email(str(data.email).strip(), check_deliverability=False).normalized
         except EmailNotValidError:
             errors.add(prefix + "email", "Enter an email address in the correct format, like name@example.org")
+    if not _blank(data.language):
+        from tts.people.languages import check_language
+
+        out.language = check_language(errors, prefix + "language", str(data.language))
     out.extra = dict(data.extra)
     return out
 

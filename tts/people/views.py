@@ -11,10 +11,12 @@ from tts.support.models import SupportNeed
 from tts.callqueue.models import KIND_LABELS
 from tts.callqueue.queries import person_items
 from tts.telephony.client import gateway
-from tts.telephony.services import person_messages
+from tts.telephony.services import links_of, person_messages
 from tts.extensions import db
 from tts.people import bp
 from tts.people.forms import NoteForm, PersonEditForm, SearchForm
+from tts.selfservice.checkins import checkins_of
+from tts.selfservice.models import LinkStatus
 from tts.people.access import person_or_403, remember_found
 from tts.people.models import Person
 from tts.people.duplicates import REASON_LABELS, dismiss, possible_duplicates, reasons_for
@@ -51,7 +53,9 @@ def show(person_id: int):
                            kind_labels=KIND_LABELS, messages=messages, simulated=gateway().is_simulated,
                            now=utcnow(),
                            support_needs=db.session.scalars(select(SupportNeed).where(
-                               SupportNeed.person_id == person.id).order_by(SupportNeed.created_at.desc())).all())
+                               SupportNeed.person_id == person.id).order_by(SupportNeed.created_at.desc())).all(),
+                           links=links_of(person.id), checkins=checkins_of(person.id),
+                           link_status_labels=LinkStatus.labels(), link_status_tags={s.value: s.tag for s in LinkStatus})
 
 
 @bp.route("/people/<id:person_id>/edit", methods=["GET", "POST"])

@@ -110,6 +110,9 @@ def run(scenario: Scenario, *, database_url: str | None = None, live_database_ur
                      # Delivery receipts are not simulated (a sent text counts as sent), so the reconciler,
                      # which looks up texts Twilio never confirmed, has nothing to learn: it is left idle.
                      TTS_RECONCILE_AFTER_MINUTES=60 * 24 * 365,
+                     # Simulated people never reply to texts nor open links unless the scenario says they do
+                     # (self-service): without that, check-ins would all go unanswered and turn into calls.
+                     TTS_CHECKIN_DAYS="", TTS_SELF_SERVICE=False,
                      TTS_SIMULATION_SCRATCH=True)
     try:
         with app.app_context():
@@ -182,7 +185,8 @@ def _simulate(scenario: Scenario, progress: Callable[[float], None] | None) -> d
 
     with simulated_clock(start) as clock:
         if not scenario.presms:
-            for template in db.session.scalars(select(MessageTemplate).where(MessageTemplate.trigger == "introduction")):
+            for template in db.session.scalars(select(MessageTemplate).where(
+                    MessageTemplate.trigger.in_(("introduction", "contact_advice")))):
                 template.is_enabled = False
         tracers = []
         for n in range(scenario.tracers):
@@ -413,7 +417,8 @@ def _answer_chance(world: World, item, at: datetime) -> float:
             factor = multiplier
     chance *= factor
     texted = db.session.scalar(select(func.count()).select_from(Message).where(
-        Message.person_id == item.person_id, Message.trigger == "introduction", Message.twilio_sid.is_not(None),
+        Message.person_id == item.person_id, Message.trigger.in_(("introduction", "contact_advice")),
+        Message.twilio_sid.is_not(None),
         Message.status.in_(("queued", "sending", "sent", "delivered")), Message.created_at <= at))
     if texted:
         chance *= p.presms_multiplier

@@ -1,5 +1,5 @@
 """The supervisor dashboard (refreshes itself), the filterable queue and bulk reassignment."""
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -10,6 +10,9 @@ from tts.clock import utcnow
 from tts.errors import DomainError, ValidationFailed
 from tts.extensions import db
 from tts.permissions import require
+from tts.selfservice.alerts import count_open, open_alerts, resolve_alert
+from tts.selfservice.checkins import non_responders
+from tts.selfservice.models import TeamAlert
 from tts.supervision import bp
 from tts.ui import flash_errors
 from tts.supervision.services import (
@@ -41,7 +44,8 @@ def _figures():
         "dashboard", "TTS_DASHBOARD_CACHE_SECONDS",
         lambda: (queue_depth(now), overdue_count(now), sla_today(now), activity_counts(now)))
     return {"now": now, "depth": depth, "oldest": oldest_waiting(now), "overdue": overdue,
-            "sla": sla, "activity": tracer_activity(now, counts), "band_labels": BAND_LABELS}
+            "sla": sla, "activity": tracer_activity(now, counts), "band_labels": BAND_LABELS,
+            "alerts_open": count_open()}
 
 
 @bp.route("/")
@@ -125,3 +129,35 @@ def reassign():
         text += f" {len(skipped)} were no longer in the queue and were left alone."
     flash(text, "success")
     return redirect(back)
+
+
+@bp.route("/alerts")
+@require("supervise")
+def alerts():
+    """What people told us by text or online that a supervisor should act on now (audited: names show)."""
+    shown = open_alerts(limit=200)
+    html = render_template("supervision/alerts.html", alerts=shown)
+    return audited_list_page(html, current_user, "supervision.alerts", [a.person_id for a in shown])
+
+
+@bp.route("/alerts/<id:alert_id>/resolve", methods=["POST"])
+@require("supervise", record="role")
+def resolve(alert_id: int):
+    alert = db.session.get(TeamAlert, alert_id) or abort(404)
+    try:
+        resolve_alert(current_user, alert)
+    except DomainError as exc:
+        undo()
+        flash(str(exc), "error")
+    else:
+        flash(f"Marked as dealt with: {alert.kind_label.lower()}" + (f" ({alert.person.full_name})" if alert.person else ""),
+              "success")
+    return redirect(url_for("supervision.alerts"))
+
+
+@bp.route("/non-responders", endpoint="non_responders")
+@require("supervise")
+def non_responders_page():
+    rows = non_responders()
+    html = render_template("supervision/non_responders.html", rows=rows)
+    return audited_list_page(html, current_user, "supervision.non_responders", [c.person_id for c, _ in rows])

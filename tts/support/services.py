@@ -7,6 +7,7 @@ from tts.audit.services import record_event
 from tts.clock import utcnow
 from tts.errors import ErrorCollector
 from tts.extensions import db
+from tts.support import events
 from tts.support.models import REFERRAL_TARGETS, STATUSES, URGENCIES, SupportKind, SupportNeed
 
 # Where each status may go next.
@@ -60,10 +61,13 @@ def update_support_need(actor, need: SupportNeed, *, status: str | None, referre
     db.session.flush()
     record_event(actor, "support_need.update", need, {"from": previous, "to": status, "referred_to": need.referred_to})
     if notify and status in ("referred", "fulfilled"):
-        from tts.telephony.services import queue_sms
-
-        queue_sms(actor, need.person, "support_arranged")
+        events.arranged.fire(actor, need)  # telephony texts them
     return need
+
+
+def support_needs_of(person_id: int) -> list[SupportNeed]:
+    return list(db.session.scalars(select(SupportNeed).where(SupportNeed.person_id == person_id)
+                                   .order_by(SupportNeed.created_at, SupportNeed.id)))
 
 
 def support_queue(*, status: str | None = "open") -> Select:

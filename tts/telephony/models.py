@@ -38,6 +38,8 @@ class Trigger(StrEnum):
     ISOLATION_ADVICE = "isolation_advice"
     WELFARE_CHECK = "welfare_check"
     SUPPORT_ARRANGED = "support_arranged"
+    CONTACT_ADVICE = "contact_advice"  # a contact's first text: the advice, with their personal link
+    CHECKIN = "checkin"  # on the days in TTS_CHECKIN_DAYS: reply 1, 2 or 3
 
 
 class Message(WithStatus, db.Model):
@@ -82,7 +84,6 @@ class MessageTemplate(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(Text)
     is_enabled: Mapped[bool] = mapped_column(default=True)
-    welfare_day: Mapped[int | None]  # for the welfare check: which day of isolation
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -23,6 +23,9 @@ from tts.extensions import db
 from tts.jobs import LOCK_RECONCILE, job
 from tts.people.models import Person
 from tts.people.validation import format_phone
+from tts.support import events as support_events
+from tts.selfservice import checkins, links
+from tts.selfservice.models import CheckIn, SelfServiceLink
 from tts.telephony.client import DeliveryError, gateway
 from tts.telephony.models import (
     STATUS_RANK,
@@ -79,6 +82,9 @@ def is_mobile(e164: str) -> bool:
 # --- Templates -------------------------------------------------------------------------------------------
 
 
+LINKED_TRIGGERS = frozenset({Trigger.INTRODUCTION, Trigger.CONTACT_ADVICE})
+
+
 def get_template(trigger: str) -> MessageTemplate | None:
     """The template for a trigger. All of them (a handful of rows) are read by the transaction's first
     text, once: a reached call queues two texts, and a whole call's outcome texts everyone on it."""
@@ -91,17 +97,15 @@ def list_templates() -> list[MessageTemplate]:
     return list(db.session.scalars(select(MessageTemplate).order_by(MessageTemplate.id)))
 
 
-def update_template(actor, template: MessageTemplate, *, body: str, is_enabled: bool,
-                    welfare_day: int | None = None) -> MessageTemplate:
+def update_template(actor, template: MessageTemplate, *, body: str, is_enabled: bool) -> MessageTemplate:
     errors = ErrorCollector()
     check_template(body, errors)
-    if template.trigger == Trigger.WELFARE_CHECK and (welfare_day is None or not 1 <= welfare_day <= 14):
-        errors.add("welfare_day", "Enter the day of isolation to send it on, from 1 to 14")
+    if template.trigger in LINKED_TRIGGERS and "{link}" not in (body or ""):
+        errors.add("body", "Keep {link} in this message: it is how people tell us their contacts or confirm "
+                           "the advice without a call")
     errors.raise_if_any()
     template.body = body.strip()
     template.is_enabled = is_enabled
-    if template.trigger == Trigger.WELFARE_CHECK:
-        template.welfare_day = welfare_day
     template.updated_by_id = getattr(actor, "id", None)
     db.session.flush()
     forget_for_transaction()
@@ -111,7 +115,7 @@ def update_template(actor, template: MessageTemplate, *, body: str, is_enabled: 
 
 def sample_values() -> dict[str, str]:
     return {"first_name": "Sam", "team_phone": team_phone(), "end_date": "Friday 4 December",
-            "case_reference": "TTS-7K2Q9"}
+            "case_reference": "TTS-7K2Q9", "link": links.link_url("x" * 32)}
 
 
 def preview(body: str) -> dict:
@@ -128,7 +132,7 @@ def team_phone() -> str:
         "TTS_TEAM_PHONE", "0114 496 0000")
 
 
-def template_values(person: Person, case=None, contact=None) -> dict[str, str]:
+def template_values(person: Person, case=None, contact=None, link: str = "") -> dict[str, str]:
     """The values a text's placeholders are filled with, for this person and their case or contact."""
     end = None
     if case is not None:
@@ -137,7 +141,7 @@ def template_values(person: Person, case=None, contact=None) -> dict[str, str]:
         end = contact.quarantine_end_date
     return {"first_name": person.first_name, "team_phone": team_phone(),
             "end_date": f"{end:%A %-d %B}" if end else "",
-            "case_reference": case.reference if case is not None else ""}
+            "case_reference": case.reference if case is not None else "", "link": link}
 
 
 # --- Queueing -------------------------------------------------------------------------------------------
@@ -150,11 +154,16 @@ def queue_sms(actor, person: Person, trigger: str, *, case=None, contact=None, w
     template = get_template(trigger)
     if template is None or not template.is_enabled or not person.phone:
         return None
+    reason = skip_reason(person)
+    link = ""
+    if "{link}" in template.body and not reason and links.enabled() and (case is not None or contact is not None):
+        # A personal link only in a text that will go: one issued for a skipped text would never be seen.
+        _, token = links.issue_link(actor, person, case=case, contact=contact if case is None else None)
+        link = links.link_url(token)
     message = Message(person_id=person.id, direction="outbound", channel="sms", trigger=trigger,
-                      to_number=person.phone, body=render(template.body, template_values(person, case, contact)),
+                      to_number=person.phone, body=render(template.body, template_values(person, case, contact, link)),
                       status=MessageStatus.QUEUED, next_attempt_at=send_at or utcnow(),
                       work_item_id=getattr(work_item, "id", None), status_updated_at=utcnow())
-    reason = skip_reason(person)
     if reason:
         _skip(message, reason)
     db.session.add(message)
@@ -184,10 +193,21 @@ def on_item_created(actor, item) -> None:
     """Introduction before the first call, once per person."""
     if item.kind != "initial_call" or item.status != "open":
         return
-    already = db.session.scalar(select(exists().where(Message.person_id == item.person_id,
-                                                      Message.trigger == Trigger.INTRODUCTION)))
-    if not already:
-        queue_sms(actor, item.person, Trigger.INTRODUCTION, case=item.case, contact=item.contact, work_item=item)
+    already = db.session.scalar(select(exists().where(
+        Message.person_id == item.person_id, Message.trigger.in_((Trigger.INTRODUCTION, Trigger.CONTACT_ADVICE)))))
+    if already:
+        return
+    if item.contact is not None:  # a contact's first text is the advice itself, with their link to confirm it
+        advice = get_template(Trigger.CONTACT_ADVICE)
+        if advice is not None and advice.is_enabled:
+            queue_sms(actor, item.person, Trigger.CONTACT_ADVICE, contact=item.contact, work_item=item)
+            return
+    queue_sms(actor, item.person, Trigger.INTRODUCTION, case=item.case, contact=item.contact, work_item=item)
+
+
+@support_events.arranged.register
+def on_support_arranged(actor, need) -> None:
+    queue_sms(actor, need.person, Trigger.SUPPORT_ARRANGED)
 
 
 @events.call_failed.register
@@ -196,24 +216,50 @@ def on_call_failed(actor, item) -> None:
 
 
 @events.person_reached.register
-def on_reached(actor, item) -> None:
-    """Isolation advice with the end date, and a welfare check on the chosen day of isolation."""
-    queue_sms(actor, item.person, Trigger.ISOLATION_ADVICE, case=item.case, contact=item.contact, work_item=item)
-    template = get_template(Trigger.WELFARE_CHECK)
-    if template is None or not template.is_enabled or not template.welfare_day:
-        return
+def on_reached(actor, item, via: str = "call") -> None:
+    """Isolation advice with the end date (not for a contact who confirmed the advice text: they have it),
+    and check-ins on the days in TTS_CHECKIN_DAYS."""
+    if via != "text":
+        queue_sms(actor, item.person, Trigger.ISOLATION_ADVICE, case=item.case, contact=item.contact, work_item=item)
+    schedule_checkins(actor, item)
+
+
+def checkin_days() -> list[int]:
+    return sorted({int(day) for day in str(current_app.config.get("TTS_CHECKIN_DAYS") or "").split(",")
+                   if day.strip().isdigit() and int(day) > 0})
+
+
+def schedule_checkins(actor, item) -> list[CheckIn]:
+    """A check-in text at 10:00 on each day in TTS_CHECKIN_DAYS after isolation started, while it lasts
+    (once per record: reaching someone twice plans nothing more)."""
+    template = get_template(Trigger.CHECKIN)
+    if template is None or not template.is_enabled or not item.person.phone:
+        return []
     if item.case is not None:
-        start = item.case.symptom_onset_date or item.case.test_date
-        end = item.case.isolation_end_date
+        start, end, record = item.case.symptom_onset_date or item.case.test_date, item.case.isolation_end_date, {"case_id": item.case.id}
     elif item.contact is not None:
-        start, end = item.contact.last_exposure_date, item.contact.quarantine_end_date
+        start, end, record = item.contact.last_exposure_date, item.contact.quarantine_end_date, {"contact_id": item.contact.id}
     else:
-        return
-    day = start + timedelta(days=template.welfare_day)
-    send_at = datetime.combine(day, datetime.min.time().replace(hour=10), tzinfo=LONDON)
-    if day <= end and send_at > utcnow():
-        queue_sms(actor, item.person, Trigger.WELFARE_CHECK, case=item.case, contact=item.contact,
-                  work_item=item, send_at=send_at)
+        return []
+    column = CheckIn.case_id if "case_id" in record else CheckIn.contact_id
+    if db.session.scalar(select(exists().where(column == next(iter(record.values()))))):
+        return []
+    planned = []
+    for day in checkin_days():
+        send_on = start + timedelta(days=day)
+        send_at = datetime.combine(send_on, datetime.min.time().replace(hour=10), tzinfo=LONDON)
+        if send_on > end or send_at <= utcnow():
+            continue
+        message = queue_sms(actor, item.person, Trigger.CHECKIN, case=item.case, contact=item.contact,
+                            work_item=item, send_at=send_at)
+        if message is None or message.status == MessageStatus.SKIPPED:
+            continue
+        checkin = CheckIn(person_id=item.person.id, day=day, send_on=send_on, due_at=send_at, message_id=message.id,
+                          **record)
+        db.session.add(checkin)
+        planned.append(checkin)
+    db.session.flush()
+    return planned
 
 
 # --- Delivering (the worker) -----------------------------------------------------------------------------
@@ -405,6 +451,8 @@ def receive_sms(*, sid: str, from_number: str, to_number: str | None, body: str)
         message.error_message = "Opted back in to texts"
     elif keyword in HELP_WORDS:
         message.error_message = "Asked for help (Twilio sends the standard help reply)"
+    elif recipient is not None and checkins.is_reply(keyword) and checkins.record_reply(recipient, message, keyword):
+        pass  # a check-in's answer: a call, a support need, or nothing more (checkins.record_reply)
     elif recipient is not None:
         request_callback(None, recipient, message)
     db.session.flush()
@@ -573,3 +621,30 @@ def apply_call_status(sid: str, status: str, sequence: int | None, duration: int
 
 def person_messages(person_id: int):
     return select(Message).where(Message.person_id == person_id).order_by(Message.created_at.desc(), Message.id.desc())
+
+
+# --- Personal links, from the person page ------------------------------------------------------------------
+
+
+def send_link_again(actor, person: Person, record) -> Message:
+    """Text a case (their introduction) or a contact (their advice) again with a new personal link; the
+    earlier link stops working. For a link that expired or locked, once staff know it is them."""
+    if record is None or record.person_id != person.id:
+        raise DomainError("Choose one of their cases or contact records")
+    if record.status in FINISHED_STATUSES:
+        raise DomainError(f"Their {'case' if isinstance(record, Case) else 'contact record'} is finished: "
+                          "there is nothing to tell us online")
+    reason = skip_reason(person) if person.phone else "Not sent: there is no phone number"
+    if reason:
+        raise DomainError(reason.replace("Not sent: ", "A link cannot be texted: "))
+    case = record if isinstance(record, Case) else None
+    trigger = Trigger.INTRODUCTION if case is not None else Trigger.CONTACT_ADVICE
+    message = queue_sms(actor, person, trigger, case=case, contact=None if case is not None else record)
+    if message is None:
+        raise DomainError("That text is switched off (Administration, Text messages)")
+    return message
+
+
+def links_of(person_id: int) -> list[SelfServiceLink]:
+    return list(db.session.scalars(select(SelfServiceLink).where(SelfServiceLink.person_id == person_id)
+                                   .order_by(SelfServiceLink.id.desc()).limit(20)))

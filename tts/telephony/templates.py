@@ -9,6 +9,7 @@ PLACEHOLDERS = {
     "team_phone": "the team's phone number",
     "end_date": "the isolation or quarantine end date",
     "case_reference": "the case reference (cases only)",
+    "link": "their personal link, to tell us their contacts online (cases) or confirm the advice (contacts)",
 }
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _GSM_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -4,13 +4,15 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from tts.audit.services import audited_list_page
-from tts.input_guard import record_id
+from tts.input_guard import bounded_int, record_id
 from tts.callqueue.models import WorkItem
-from tts.cases.models import Case
+from tts.cases.models import Case, Contact
 from tts.errors import DomainError, ErrorCollector
 from tts.extensions import db
 from tts.people.access import person_or_403
 from tts.permissions import require
+from tts.selfservice.links import revoke
+from tts.selfservice.models import SelfServiceLink
 from tts.telephony import bp, services, simulator
 from tts.telephony.client import gateway
 from tts.telephony.forms import AttachReplyForm, SimulateReplyForm, TemplateForm
@@ -24,6 +26,7 @@ from tts.ui import submit
 @require("template.manage")
 def templates():
     return render_template("telephony/templates.html", templates=services.list_templates(),
+                           checkin_days=services.checkin_days(),
                            previews={t.id: services.preview(t.body) for t in services.list_templates()})
 
 
@@ -33,8 +36,7 @@ def template_edit(template_id: int):
     template = db.session.get(MessageTemplate, template_id) or abort(404)
     form = TemplateForm(obj=template)
     saved = submit(form, lambda: services.update_template(current_user, template, body=form.body.data or "",
-                                                          is_enabled=bool(form.is_enabled.data),
-                                                          welfare_day=form.welfare_day.data), prefix="")
+                                                          is_enabled=bool(form.is_enabled.data)), prefix="")
     if saved is not None:
         flash(f"Template \u201c{template.name}\u201d saved", "success")
         return redirect(url_for("telephony.templates"))
@@ -133,3 +135,36 @@ def unmatched():
     on_number = services.people_on_numbers({m.from_number for m in replies if m.from_number})
     html = render_template("telephony/unmatched.html", replies=replies, form=form, on_number=on_number)
     return audited_list_page(html, current_user, "unmatched_replies", (p.id for people in on_number.values() for p, _ in people))
+
+
+# --- Personal links (the person page) ----------------------------------------------------------------------
+
+
+@bp.route("/people/<id:person_id>/links/send", methods=["POST"])
+@require("person.update", record="own_person")
+def send_link(person_id: int):
+    person = person_or_403(current_user, person_id)
+    kind, _, raw = (request.form.get("record") or "").partition("-")
+    model = {"case": Case, "contact": Contact}.get(kind)
+    number = bounded_int(raw, 1)
+    record = db.session.get(model, number) if model is not None and number else None
+    try:
+        services.send_link_again(current_user, person, record)
+    except DomainError as exc:
+        undo()
+        flash(str(exc), "error")
+    else:
+        flash(f"A new personal link is on its way to {person.full_name}: the earlier one no longer works", "success")
+    return redirect(url_for("people.show", person_id=person_id) + "#links")
+
+
+@bp.route("/people/<id:person_id>/links/<id:link_id>/revoke", methods=["POST"])
+@require("person.update", record="own_person")
+def revoke_link(person_id: int, link_id: int):
+    person = person_or_403(current_user, person_id)
+    link = db.session.get(SelfServiceLink, link_id)
+    if link is None or link.person_id != person.id:
+        abort(404)
+    revoke(current_user, link)
+    flash(f"The personal link no longer works. {person.first_name} can still be called.", "success")
+    return redirect(url_for("people.show", person_id=person_id) + "#links")
