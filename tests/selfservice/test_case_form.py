@@ -147,3 +147,32 @@ def test_a_person_added_wrongly_is_refused_on_its_page_naming_the_field(app, cli
     with app.app_context():
         link = db.session.scalar(select(SelfServiceLink).where(SelfServiceLink.case_id == ids["case_id"]))
         assert not (link.answers or {}).get("contacts")
+
+
+def test_a_first_call_held_for_the_form_is_due_once_the_form_is_in(app, client, ctx, daytime):
+    from tests.factories import person_data
+    from tests.selfservice.conftest import link_texted_to
+    from tts.callqueue.services import _held_for_self_service
+    from tts.cases.services import create_case
+    from tts.clock import utcnow
+
+    app.config["TTS_SELF_SERVICE_HOLD_HOURS"] = 4
+    try:
+        with ctx():
+            case = create_case(None, person_data(14), test_date=today(), symptom_onset_date=None)
+            db.session.flush()
+            assert db.session.scalar(select(WorkItem.due_at).where(WorkItem.case_id == case.id)) == \
+                utcnow() + timedelta(hours=4)
+            token, dob, case_id = link_texted_to(case.person_id, "introduction"), case.person.date_of_birth, case.id
+            # Never held: someone flagged vulnerable, or whom the text cannot reach.
+            assert _held_for_self_service(Person(first_name="A", last_name="B", phone="+447700900141",
+                                                 is_vulnerable=True)) is None
+            assert _held_for_self_service(Person(first_name="A", last_name="B", phone="+441144960141",
+                                                 is_vulnerable=False, has_sms_opt_out=False)) is None
+        client.post(f"/s/{token}/verify", data=dob_form(dob))
+        answer_everything(client, token)
+        assert client.post(f"/s/{token}/check").status_code == 302
+        with ctx():
+            assert db.session.scalar(select(WorkItem.due_at).where(WorkItem.case_id == case_id)) == utcnow()
+    finally:
+        app.config["TTS_SELF_SERVICE_HOLD_HOURS"] = 0

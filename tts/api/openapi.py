@@ -33,7 +33,8 @@ PERSON = {"type": "object", "properties": {
     "id": {"type": "integer"}, "first_name": {"type": "string"}, "last_name": {"type": "string"},
     "date_of_birth": NULLABLE_DATE, "phone": {"type": ["string", "null"]}, "email": {"type": ["string", "null"]},
     "address": {"type": ["string", "null"]}, "postcode": {"type": ["string", "null"]},
-    "household_id": {"type": ["integer", "null"]}, "sms_opt_out": {"type": "boolean"}},
+    "household_id": {"type": ["integer", "null"]}, "sms_opt_out": {"type": "boolean"},
+    "language": {"type": ["string", "null"], "description": "ISO 639-1 code: texts go in it where translated"}},
     "required": ["id", "first_name", "last_name", "phone", "postcode", "sms_opt_out"]}
 CONTACT = {"type": "object", "properties": {
     "id": {"type": "integer"}, "case_id": {"type": "integer"}, "person_id": {"type": "integer"},
@@ -41,13 +42,18 @@ CONTACT = {"type": "object", "properties": {
     "last_exposure_date": DATE, "quarantine_end_date": DATE, "household_id": {"type": ["integer", "null"]},
     "status": {"type": "string", "enum": ["open", "reached", "completed", "became_case", "closed"]},
     "closure_reason": {"type": ["string", "null"]}, "closed_at": {"type": ["string", "null"]},
-    "became_case_id": {"type": ["integer", "null"]}},
-    "required": ["id", "person_id", "relationship", "quarantine_end_date", "household_id"]}
+    "became_case_id": {"type": ["integer", "null"]},
+    "source": {"type": "string", "enum": ["staff", "self_service", "import"]},
+    "reached_by": {"type": ["string", "null"], "enum": ["call", "text", "visit", None]}},
+    "required": ["id", "person_id", "relationship", "quarantine_end_date", "household_id", "source", "reached_by"]}
 CASE = {"type": "object", "properties": {
     "id": {"type": "integer"}, "reference": {"type": "string"},
     "status": {"type": "string", "enum": ["open", "isolating", "completed", "closed"]},
     "closure_reason": {"type": ["string", "null"]}, "closed_at": {"type": ["string", "null"]},
     "exposed_by_case_id": {"type": ["integer", "null"]},
+    "self_service": {"type": "object", "properties": {
+        "status": {"type": "string", "enum": ["not_started", "started", "completed", "expired", "locked"]},
+        "completed_at": {"type": ["string", "null"], "format": "date-time"}}, "required": ["status", "completed_at"]},
     "source": {"type": "string"}, "test_date": DATE, "symptom_onset_date": NULLABLE_DATE,
     "isolation_end_date": DATE, "person": {"$ref": "#/components/schemas/Person"},
     "contacts": {"type": "array", "items": {"$ref": "#/components/schemas/Contact"}}},
@@ -63,7 +69,9 @@ ESCALATION = {"type": "object", "properties": {
     "status": {"type": "string"}, "created_at": DATETIME}, "required": ["id", "person_id", "reason", "status", "created_at"]}
 KPI_GROUP = {"type": "object", "properties": {
     "total": {"type": "integer"}, "reached": {"type": "integer"}, "reached_pct": {"type": ["number", "null"]},
-    "reached_within_24h_pct": {"type": ["number", "null"]}, "median_hours_to_reach": {"type": ["number", "null"]}},
+    "reached_within_24h_pct": {"type": ["number", "null"]}, "median_hours_to_reach": {"type": ["number", "null"]},
+    "reached_by_text": {"type": "integer"}, "reached_by_text_pct": {"type": ["number", "null"]},
+    "reached_any_pct": {"type": ["number", "null"]}, "reached_any_within_24h_pct": {"type": ["number", "null"]}},
     "required": ["total", "reached", "reached_pct", "reached_within_24h_pct", "median_hours_to_reach"]}
 EXPORT_JOB = {"type": "object", "properties": {
     "job_id": {"type": "integer"}, "dataset": {"type": "string"}, "format": {"type": "string"},

@@ -22,6 +22,7 @@ from tts.extensions import db
 from tts.jobs import LOCK_SWEEP, job
 from tts.people.languages import ENGLISH, code_for, plain_name, speaks
 from tts.people.models import Person
+from tts.people.validation import is_mobile
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,19 @@ def route_by_language(item: WorkItem, person: Person) -> None:
 
 def queue_initial_call(actor, *, case=None, contact=None) -> WorkItem:
     subject = case if case is not None else contact
-    return create_work_item(actor, kind=ItemKind.INITIAL_CALL, person=subject.person, case=case, contact=contact)
+    return create_work_item(actor, kind=ItemKind.INITIAL_CALL, person=subject.person, case=case, contact=contact,
+                            due_at=_held_for_self_service(subject.person) if case is not None else None)
+
+
+def _held_for_self_service(person: Person) -> datetime | None:
+    """TTS_SELF_SERVICE_HOLD_HOURS: a new case's first call waits this long for them to complete the online
+    form from their introduction text (the call is due at once when they do). Never for people flagged
+    vulnerable, nor for those the text cannot reach (no mobile, opted out)."""
+    hours = current_app.config.get("TTS_SELF_SERVICE_HOLD_HOURS") or 0
+    if (hours <= 0 or not current_app.config.get("TTS_SELF_SERVICE", True) or person.is_vulnerable
+            or not person.phone or person.has_sms_opt_out or not is_mobile(person.phone)):
+        return None
+    return utcnow() + timedelta(hours=hours)
 
 
 def _locked_candidate(from_pool: bool, me_id: int, now: datetime, exclude_people: set[int]) -> WorkItem | None:

@@ -47,7 +47,7 @@ from tts.policies.services import policy_in_force
 from tts.selfservice import links
 from tts.selfservice.models import LinkPurpose, LinkStatus, SelfServiceLink
 from tts.telephony.models import Message, MessageStatus, Trigger
-from tts.telephony.services import get_template, skip_reason, template_values
+from tts.telephony.services import get_template, skip_reason, template_values, wording
 from tts.telephony.templates import render
 
 _CHUNK = 500  # keys a lookup query
@@ -148,6 +148,7 @@ class _Message:
     skipped: str | None
     trigger: str = Trigger.INTRODUCTION
     body: str = ""
+    language: str = "en"
     link: _Link | None = None
     id: int | None = None
 
@@ -460,13 +461,15 @@ class SetBased:
         elif not person.has_introduction:
             # A contact's first text is the advice with their link (on_item_created), else the introduction.
             if contact is not None and self.contact_advice is not None:
-                trigger, body = Trigger.CONTACT_ADVICE, self.contact_advice
+                trigger = Trigger.CONTACT_ADVICE
             elif self.introduction is not None:
-                trigger, body = Trigger.INTRODUCTION, self.introduction
+                trigger = Trigger.INTRODUCTION
             else:
                 return
+            template = wording(trigger, person.language)  # in their language where translated
+            body = template.body
             person.has_introduction = True
-            message = _Message(person, item, person.phone, skip_reason(person), trigger, body)
+            message = _Message(person, item, person.phone, skip_reason(person), trigger, body, template.language)
             if "{link}" in body and not message.skipped and self.links_enabled:
                 message.link = _Link(person, case, contact if case is None else None, secrets.token_urlsafe(24))
                 self.links.append(message.link)
@@ -555,7 +558,8 @@ class SetBased:
                           "needs_lookup", "created_at"),
                          lambda m: (m.id, m.person.id, "outbound", "sms", m.trigger, m.to_number,
                                     render(m.body, template_values(m.person, m.item.case, m.item.contact,
-                                                                   links.link_url(m.link.token) if m.link else "")),
+                                                                   links.link_url(m.link.token) if m.link else "",
+                                                                   m.language)),
                                     MessageStatus.SKIPPED if m.skipped else MessageStatus.QUEUED, m.skipped,
                                     None if m.skipped else now, m.item.id, now, 0, False, now)),
         }

@@ -163,3 +163,16 @@ def check_recent(errors: ErrorCollector, field_name: str, value: date | None, la
         errors.add(field_name, f"{label} must be today or in the past")
     elif value < today() - timedelta(days=plausible_days()):
         errors.add(field_name, f"{label} must be within the last {plausible_days()} days: check the year")
+
+
+def is_mobile(e164: str) -> bool:
+    if e164.startswith("+44") and e164[3:].isdigit():
+        # Stored numbers are E.164 (normalise_phone): a UK one is +44 and its national number, so it
+        # needs no parsing, which is most of this function's time.
+        number = phonenumbers.PhoneNumber(country_code=44, national_number=int(e164[3:]))
+    else:
+        number = phonenumbers.parse(e164, "GB")
+    if number.country_code == 44 and 7700900000 <= number.national_number <= 7700900999:
+        return True  # Ofcom's drama range: the demo and tests use it as mobiles
+    return phonenumbers.number_type(number) in (phonenumbers.PhoneNumberType.MOBILE,
+                                                phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)

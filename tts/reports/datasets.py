@@ -70,7 +70,8 @@ DECLARED: dict[str, tuple[type, tuple[Field, ...]]] = {
     "contacts": (Contact, (
         Field("contact_id", "int", "id"), Field("case_id", "int"), PERSON, Field("relationship", "text"),
         Field("household_id", "household", "p_household_id"), Field("last_exposure_date", "date"),
-        Field("quarantine_end_date", "date"), Field("created_at", "ts"))),
+        Field("quarantine_end_date", "date"), Field("created_at", "ts"), Field("status", "text"),
+        Field("source", "text"), Field("reached_by", "text"))),
     "attempts": (CallAttempt, (
         Field("attempt_id", "int", "id"), Field("work_item_id", "int"), PERSON, Field("tracer_id", "int"),
         Field("outcome", "text"), Field("call_status", "text"), Field("duration_seconds", "int"),

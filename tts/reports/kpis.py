@@ -16,6 +16,7 @@ from tts.jobs import LOCK_KPI, advisory_lock, job
 from tts.people.models import Person
 from tts.reports.filters import Filters
 from tts.reports.reading import reading
+from tts.selfservice.models import SelfServiceLink
 from tts.support.models import SupportNeed
 from tts.telephony.models import Message
 
@@ -27,12 +28,19 @@ class Group:
     """One population (cases, contacts, ...): how many were created, and the hours each reached one took."""
 
     total: int = 0
-    hours: list[float] = field(default_factory=list)  # created -> first reached, for those reached
+    hours: list[float] = field(default_factory=list)  # created -> first reached by a call or visit
+    text_hours: list[float] = field(default_factory=list)  # created -> confirmed their advice by text (contacts)
+    any_hours: list[float] = field(default_factory=list)  # created -> the first of either
 
-    def add(self, created: datetime, reached: datetime | None) -> None:
+    def add(self, created: datetime, reached: datetime | None, by_text: datetime | None = None) -> None:
         self.total += 1
         if reached is not None:
             self.hours.append((reached - created).total_seconds() / 3600)
+        if by_text is not None:
+            self.text_hours.append((by_text - created).total_seconds() / 3600)
+        first = min((t for t in (reached, by_text) if t is not None), default=None)
+        if first is not None:
+            self.any_hours.append((first - created).total_seconds() / 3600)
 
     @property
     def reached(self) -> int:
@@ -46,9 +54,15 @@ class Group:
         # Each figure once: at national scale a group holds hundreds of thousands of rows.
         total, reached, within = self.total, self.reached, self.within_24h
         pct = lambda n: round(100 * n / total, 1) if total else None  # noqa: E731
+        by_text, text_24 = len(self.text_hours), sum(1 for h in self.text_hours if h <= 24)
+        either, either_24 = len(self.any_hours), sum(1 for h in self.any_hours if h <= 24)
         return {"total": total, "reached": reached, "reached_pct": pct(reached),
                 "reached_within_24h": within, "reached_within_24h_pct": pct(within),
-                "median_hours_to_reach": round(statistics.median(self.hours), 1) if self.hours else None}
+                "median_hours_to_reach": round(statistics.median(self.hours), 1) if self.hours else None,
+                "reached_by_text": by_text, "reached_by_text_pct": pct(by_text),
+                "reached_by_text_within_24h": text_24, "reached_by_text_within_24h_pct": pct(text_24),
+                "reached_any": either, "reached_any_pct": pct(either),
+                "reached_any_within_24h": either_24, "reached_any_within_24h_pct": pct(either_24)}
 
 
 class _Days:
@@ -80,6 +94,14 @@ def _reached_at(subject_column, since: datetime):
     both = union_all(calls, visits).subquery()
     return (select(both.c.subject_id, func.min(both.c.at).label("reached_at"))
             .where(both.c.subject_id.is_not(None)).group_by(both.c.subject_id).subquery())
+
+
+def _confirmed_by_text(since: datetime):
+    """When each contact confirmed their advice from the link in their text (reached by text)."""
+    return (select(SelfServiceLink.contact_id, func.min(SelfServiceLink.completed_at).label("confirmed_at"))
+            .where(SelfServiceLink.contact_id.is_not(None), SelfServiceLink.response == "confirmed",
+                   SelfServiceLink.completed_at >= since)
+            .group_by(SelfServiceLink.contact_id).subquery())
 
 
 def snapshot_key(f: Filters) -> str:
@@ -202,8 +224,11 @@ def _compute(f: Filters, connection) -> dict:
     case_stmt = (select(Case.created_at, case_reach.c.reached_at)
                  .outerjoin(case_reach, case_reach.c.subject_id == Case.id)
                  .where(Case.created_at >= f.start, Case.created_at < f.end))
-    contact_stmt = (select(Contact.created_at, contact_reach.c.reached_at, Contact.relationship_)
+    text_reach = _confirmed_by_text(f.start)
+    contact_stmt = (select(Contact.created_at, contact_reach.c.reached_at, Contact.relationship_,
+                           text_reach.c.confirmed_at)
                     .outerjoin(contact_reach, contact_reach.c.subject_id == Contact.id)
+                    .outerjoin(text_reach, text_reach.c.contact_id == Contact.id)
                     .where(Contact.created_at >= f.start, Contact.created_at < f.end))
     # People and cases are joined only for a filter that needs them (every case and contact has both):
     # at national scale each join is a second's work.
@@ -221,15 +246,15 @@ def _compute(f: Filters, connection) -> dict:
     days: dict[str, dict[date, Group]] = {name: {} for name in groups}
     day_of = _Days(f.date_from, f.date_to)
 
-    def add(names: tuple[str, ...], created, reached) -> None:
-        created, reached = _aware(created), _aware(reached)
+    def add(names: tuple[str, ...], created, reached, by_text=None) -> None:
+        created, reached, by_text = _aware(created), _aware(reached), _aware(by_text)
         day = day_of(created)
         for name in names:
-            groups[name].add(created, reached)
+            groups[name].add(created, reached, by_text)
             per_day = days[name].get(day)
             if per_day is None:
                 per_day = days[name][day] = Group()
-            per_day.add(created, reached)
+            per_day.add(created, reached, by_text)
 
     # Fetched in batches (one fetchmany per 10,000 rows instead of one fetch a row).
     for batch in connection.execute(case_stmt).partitions(10_000):
@@ -237,8 +262,8 @@ def _compute(f: Filters, connection) -> dict:
             add(("cases",), created, reached)
     household, other = ("contacts", "household_contacts"), ("contacts", "non_household_contacts")
     for batch in connection.execute(contact_stmt).partitions(10_000):
-        for created, reached, relationship in batch:
-            add(household if relationship == "household" else other, created, reached)
+        for created, reached, relationship, by_text in batch:
+            add(household if relationship == "household" else other, created, reached, by_text)
 
     lifecycle = {}
     for name, model in (("cases", Case), ("contacts", Contact)):
@@ -307,7 +332,7 @@ def suppress(value, threshold: int):
 def publication_rows(kpis: dict, threshold: int) -> list[list]:
     """The KPI table for publication: counts under the threshold, and percentages built on them, suppressed."""
     rows = [["measure", "total", "reached", "reached_pct", "reached_within_24h", "reached_within_24h_pct",
-             "median_hours_to_reach"]]
+             "median_hours_to_reach", "reached_by_text", "reached_by_text_pct"]]
     for name in ("cases", "contacts", "household_contacts", "non_household_contacts"):
         k = kpis[name]
         small_total = 0 < k["total"] < threshold
@@ -317,7 +342,9 @@ def publication_rows(kpis: dict, threshold: int) -> list[list]:
                      "[c]" if (small_total or small_reached) else k["reached_pct"],
                      suppress(k["reached_within_24h"], threshold),
                      "[c]" if (small_total or small_24) else k["reached_within_24h_pct"],
-                     "[c]" if small_reached else k["median_hours_to_reach"]])
+                     "[c]" if small_reached else k["median_hours_to_reach"],
+                     suppress(k["reached_by_text"], threshold),
+                     "[c]" if (small_total or 0 < k["reached_by_text"] < threshold) else k["reached_by_text_pct"]])
     rows.append(["escalations_opened", suppress(kpis["escalations"]["opened"], threshold)])
     rows.append(["escalations_resolved", suppress(kpis["escalations"]["resolved"], threshold)])
     return rows

@@ -18,7 +18,9 @@ from tts.api.openapi import KPIS, operation
 from tts.api.schemas import DATE
 from tts.cases.models import CaseStatus, ClosureReason, ContactStatus
 
-PUBLIC_KEYS = ("total", "reached", "reached_pct", "reached_within_24h_pct", "median_hours_to_reach")
+PUBLIC_KEYS = ("total", "reached", "reached_pct", "reached_within_24h_pct", "median_hours_to_reach",
+               # Reached by text (contacts who confirmed their advice from their link), apart from reached above.
+               "reached_by_text", "reached_by_text_pct", "reached_any_pct", "reached_any_within_24h_pct")
 
 
 EARLIEST_REPORT_DATE = date(2020, 1, 1)  # before the service existed: a mistyped year

@@ -34,18 +34,23 @@ def flatten(figures: dict) -> list[tuple[str, object]]:
               help="tts: the app's queue rules; fifo: first come, first served, one person per call.")
 @click.option("--no-presms", is_flag=True, help="Do not send the introduction text before the first call.")
 @click.option("--no-household-calls", is_flag=True, help="Call household members one at a time.")
+@click.option("--self-service", is_flag=True,
+              help="Cases complete the online form and contacts confirm by text, at the rates in the parameters "
+                   "(self_service_uptake, text_confirm_share).")
+@click.option("--hold-hours", type=click.FloatRange(0, 24), default=0.0, show_default=True,
+              help="With --self-service: a new case's first call waits this long for the online form.")
 @click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False),
               help="JSON file overriding simulation parameters (docs/simulation.md).")
 @click.option("--database-url", help="A scratch database to run on (default: a temporary SQLite file).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="simulation-results", show_default=True)
 @with_appcontext
 def simulate_command(cases, contacts_per_case, tracers, days, seed, policy, no_presms, no_household_calls,
-                     params_file, database_url, out_dir):
+                     self_service, hold_hours, params_file, database_url, out_dir):
     """Run simulated tracing days through the app's own queue rules; print and save the figures."""
     try:
         scenario = Scenario(cases_per_day=cases, contacts_per_case=contacts_per_case, tracers=tracers, days=days,
                             seed=seed, policy=policy, presms=not no_presms, household_calls=not no_household_calls,
-                            params=Params.load(params_file))
+                            self_service=self_service, hold_hours=hold_hours, params=Params.load(params_file))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     try:
@@ -56,7 +61,8 @@ def simulate_command(cases, contacts_per_case, tracers, days, seed, policy, no_p
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = f"simulation-{policy}-c{cases}-t{tracers}-d{days}-s{seed}" + ("-nosms" if no_presms else "") + (
-        "-nohh" if no_household_calls else "")
+        "-nohh" if no_household_calls else "") + ("-self" if self_service else "") + (
+        f"-hold{hold_hours:g}" if self_service and hold_hours else "")
     (out / f"{stem}.json").write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     with open(out / f"{stem}.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

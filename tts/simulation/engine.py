@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import event, func, select
 
-from tts.clock import LONDON, SimulatedClock, simulated_clock, to_london
+from tts.clock import LONDON, SimulatedClock, simulated_clock, to_london, utcnow
 from tts.simulation.params import Params, Scenario
 
 START_DAY = date(2026, 1, 12)  # a Monday; a fixed date keeps runs identical whenever they are made
@@ -78,6 +78,12 @@ class World:
     address: Callable[["World"], tuple[str, str]] | None = None
     slow_jobs: bool = True  # the worker's pass includes its long jobs (the demo runs them once, at the end)
     commit_every: timedelta = COMMIT_EVERY
+    # Self-service: people who will send the form or confirm by text, at a later moment (play() schedules
+    # what is put here), and the cases whose form came in (their call is a shorter check).
+    self_service: bool = False
+    contacts_per_case: float = 3.0
+    later: list[tuple[datetime, str, int]] = field(default_factory=list)
+    completed_online: set[int] = field(default_factory=set)
 
 
 def run(scenario: Scenario, *, database_url: str | None = None, live_database_url: str | None = None,
@@ -112,7 +118,8 @@ def run(scenario: Scenario, *, database_url: str | None = None, live_database_ur
                      TTS_RECONCILE_AFTER_MINUTES=60 * 24 * 365,
                      # Simulated people never reply to texts nor open links unless the scenario says they do
                      # (self-service): without that, check-ins would all go unanswered and turn into calls.
-                     TTS_CHECKIN_DAYS="", TTS_SELF_SERVICE=False,
+                     TTS_CHECKIN_DAYS="", TTS_SELF_SERVICE=scenario.self_service,
+                     TTS_SELF_SERVICE_HOLD_HOURS=scenario.hold_hours if scenario.self_service else 0,
                      TTS_SIMULATION_SCRATCH=True)
     try:
         with app.app_context():
@@ -179,7 +186,8 @@ def _simulate(scenario: Scenario, progress: Callable[[float], None] | None) -> d
 
     params = scenario.params
     rng = random.Random(scenario.seed)
-    world = World(rng=rng, params=params)
+    world = World(rng=rng, params=params, self_service=scenario.self_service,
+                  contacts_per_case=scenario.contacts_per_case)
     start = _london(START_DAY, 0)
     end = _london(START_DAY + timedelta(days=scenario.days + params.tail_days), 0)
 
@@ -257,6 +265,10 @@ def play(world: World, clock: SimulatedClock, tracers: list, arrivals: list[date
             (world.arrive or _arrive)(world, at)
         elif kind == "hook":
             payload()
+        elif kind == "self_complete":
+            _self_complete(world, payload, at)
+        elif kind == "confirm":
+            _confirm_by_text(world, payload)
         elif kind == "sweep":  # the worker's regular pass (the escalation sweep among it)
             _worker_pass(world.slow_jobs)
             schedule(at + timedelta(minutes=params.worker_every_minutes), "sweep", 0)
@@ -280,6 +292,8 @@ def play(world: World, clock: SimulatedClock, tracers: list, arrivals: list[date
             nxt, when = _end_call(world, staff[index := payload], tracers[payload], at, contacts_per_case,
                                   first_day)
             _schedule_call(schedule, nxt, when, at, index, versions)
+        while world.later:
+            schedule(*world.later.pop())
         if world.new_work:
             world.new_work = False
             if not worker_due:
@@ -367,29 +381,101 @@ def _arrive(world: World, at: datetime) -> None:
                        new_episode=True)  # simulated people are new each time
     _hold(world, case.person)
     world.new_work = True
+    p = world.params
+    if world.self_service and case.person.phone in MOBILES and world.rng.random() < p.self_service_uptake:
+        world.later.append((at + timedelta(hours=_minutes(world.rng, p.self_service_delay_hours)), "self_complete",
+                            case.id))
+
+
+def _maybe_confirm(world: World, contact, at: datetime) -> None:
+    """A contact whose advice text went may confirm it from their link, a while later."""
+    p = world.params
+    if world.self_service and contact.person.phone in MOBILES and world.rng.random() < p.text_confirm_share:
+        world.later.append((at + timedelta(hours=_minutes(world.rng, p.text_confirm_delay_hours)), "confirm",
+                            contact.id))
+
+
+def _named_people(world: World, contacts_per_case: float) -> tuple[int, int]:
+    """How many people a case names: their household (from the household sizes) and other close contacts."""
+    p, rng = world.params, world.rng
+    size = rng.choices(range(1, len(p.household_size_shares) + 1), weights=p.household_size_shares)[0]
+    expected_household = sum((i) * w for i, w in enumerate(p.household_size_shares))
+    others_mean = max(contacts_per_case - expected_household, 0.0)
+    return size - 1, min(_poisson(rng, others_mean), p.max_other_contacts)
+
+
+def _self_complete(world: World, case_id: int, at: datetime) -> None:
+    """A case sends the online form (through the app's own services, as the pages do), if they have not
+    been reached by a call first and their link still works."""
+    from tts.cases.models import Case
+    from tts.errors import ValidationFailed
+    from tts.extensions import db
+    from tts.selfservice.links import latest_link
+    from tts.selfservice.services import complete_case_form, save_answers
+
+    case = db.session.get(Case, case_id)
+    link = latest_link(case=case) if case is not None and case.status == "open" else None
+    if link is None or not link.is_usable(at):
+        return
+    household, others = _named_people(world, world.contacts_per_case)
+    exposed = (to_london(case.created_at).date() - timedelta(days=1)).isoformat()
+
+    def entry(adult: bool, with_address: bool) -> dict:
+        address, postcode = _address(world) if with_address else (None, None)
+        data = _person(world, address=address, postcode=postcode, adult=adult)
+        return {"first_name": data.first_name, "last_name": data.last_name, "phone": data.phone,
+                "last_contact": exposed}
+
+    answers = {"symptoms": "no", "household": [entry(n == 0 or world.rng.random() < 0.5, False) for n in range(household)],
+               "contacts": [entry(True, True) for _ in range(others)], "support": []}
+    known = {c.id for c in case.contacts}
+    try:
+        with db.session.begin_nested():
+            save_answers(link, **answers)
+            complete_case_form(link, now=at)
+    except ValidationFailed:
+        return  # (a simulated answer the rules refuse: they wait for their call instead)
+    world.completed_online.add(case.id)
+    db.session.refresh(case)
+    for contact in case.contacts:
+        if contact.id not in known:
+            _hold(world, contact.person)
+            _maybe_confirm(world, contact, at)
+    world.new_work = True
+
+
+def _confirm_by_text(world: World, contact_id: int) -> None:
+    from tts.cases.models import Contact
+    from tts.extensions import db
+    from tts.selfservice.links import latest_link
+    from tts.selfservice.services import contact_respond
+
+    contact = db.session.get(Contact, contact_id)
+    link = latest_link(contact=contact) if contact is not None and contact.status == "open" else None
+    if link is None or not link.is_usable(utcnow()):
+        return
+    contact_respond(link, "confirmed")
 
 
 def _elicit_contacts(world: World, tracer_user, case, contacts_per_case: float) -> None:
     """The case was reached: the interview names their household and other close contacts."""
     from tts.cases.services import add_contact
 
-    p, rng = world.params, world.rng
-    size = rng.choices(range(1, len(p.household_size_shares) + 1), weights=p.household_size_shares)[0]
-    household = size - 1
-    expected_household = sum((i) * w for i, w in enumerate(p.household_size_shares))
-    others_mean = max(contacts_per_case - expected_household, 0.0)
-    others = min(_poisson(rng, others_mean), p.max_other_contacts)
+    rng = world.rng
+    household, others = _named_people(world, contacts_per_case)
     exposed = to_london(case.created_at).date() - timedelta(days=1)
     world.new_work = world.new_work or household + others > 0
     for n in range(household):
         data = _person(world, address=None, postcode=None, adult=n == 0 or rng.random() < 0.5)
         contact = add_contact(tracer_user, case, data, relationship="household", last_exposure_date=exposed)
         _hold(world, contact.person)
+        _maybe_confirm(world, contact, contact.created_at)
     for _ in range(others):
         address, postcode = _address(world)
         contact = add_contact(tracer_user, case, _person(world, address=address, postcode=postcode),
                               relationship="close", last_exposure_date=exposed)
         _hold(world, contact.person)
+        _maybe_confirm(world, contact, contact.created_at)
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
@@ -479,8 +565,11 @@ def _dial(world: World, tracer: Tracer, at: datetime) -> datetime:
         if outcome == "reached" and p.language_barrier_share and rng.random() < p.language_barrier_share:
             outcome = "language_barrier"
         is_case = item.case_id is not None and item.kind == ItemKind.INITIAL_CALL
-        minutes = _minutes(rng, p.minutes_reached_case if is_case and outcome == "reached"
-                           else p.minutes_reached_contact)
+        if is_case and outcome == "reached":  # a case who sent the online form gets the shorter check call
+            minutes = _minutes(rng, p.minutes_check_call if item.case_id in world.completed_online
+                               else p.minutes_reached_case)
+        else:
+            minutes = _minutes(rng, p.minutes_reached_contact)
     else:
         draw = rng.random()
         outcome = ("voicemail" if draw < p.voicemail_share else
@@ -511,7 +600,8 @@ def _end_call(world: World, tracer: Tracer, user, at: datetime, contacts_per_cas
         if item.person.household_id is not None:
             world.reached_households.add(item.person.household_id)
             tracer.handed_household = item.person.household_id
-        if item.case_id is not None and item.kind == ItemKind.INITIAL_CALL:
+        if (item.case_id is not None and item.kind == ItemKind.INITIAL_CALL
+                and item.case_id not in world.completed_online):  # online, they named them already
             _elicit_contacts(world, user, item.case, contacts_per_case)
     if result.new_item is not None:
         world.new_work = True
@@ -567,6 +657,14 @@ def _figures(scenario: Scenario, world: World, staff: list[Tracer], start: datet
     reached_at = dict(db.session.execute(
         select(CallAttempt.person_id, func.min(CallAttempt.created_at)).where(CallAttempt.outcome == "reached")
         .group_by(CallAttempt.person_id)).all())
+    # Contacts who confirmed their advice by text are reached then (self-service on): by whichever came first.
+    from tts.selfservice.models import SelfServiceLink
+
+    by_text = dict(db.session.execute(
+        select(SelfServiceLink.person_id, func.min(SelfServiceLink.completed_at))
+        .where(SelfServiceLink.response == "confirmed").group_by(SelfServiceLink.person_id)).all())
+    online = set(db.session.scalars(select(SelfServiceLink.person_id).where(
+        SelfServiceLink.case_id.is_not(None), SelfServiceLink.status == "completed")))
     attempts = db.session.scalar(select(func.count()).select_from(CallAttempt))
     escalations = db.session.scalar(select(func.count()).select_from(Escalation))
     by_reason = dict(db.session.execute(select(Escalation.reason, func.count()).group_by(Escalation.reason)
@@ -574,15 +672,22 @@ def _figures(scenario: Scenario, world: World, staff: list[Tracer], start: datet
 
     groups: dict[str, list[float | None]] = {"cases": [], "contacts": [], "household_contacts": [],
                                              "other_contacts": []}
+    text_counts = {"contacts": 0, "household_contacts": 0, "other_contacts": 0}
+    online_cases = 0
     for person_id, created, case_id, relationship in first_items:
         hours = None
-        if person_id in reached_at:
-            hours = (_utc(reached_at[person_id]) - _utc(created)).total_seconds() / 3600
+        moments = [_utc(t) for t in (reached_at.get(person_id), by_text.get(person_id) if case_id is None else None)
+                   if t is not None]
+        if moments:
+            hours = (min(moments) - _utc(created)).total_seconds() / 3600
         if case_id is not None:
             groups["cases"].append(hours)
+            online_cases += person_id in online
         else:
-            groups["contacts"].append(hours)
-            groups["household_contacts" if relationship == "household" else "other_contacts"].append(hours)
+            names = ("contacts", "household_contacts" if relationship == "household" else "other_contacts")
+            for name in names:
+                groups[name].append(hours)
+                text_counts[name] += person_id in by_text
 
     def share(values, within=None):
         if not values:
@@ -598,6 +703,10 @@ def _figures(scenario: Scenario, world: World, staff: list[Tracer], start: datet
             "reached_within_48h": share(values, 48.0),
             "median_hours_to_reach": round(statistics.median(reached), 2) if reached else None,
         }
+        if name in text_counts:  # reached counts a call, a visit or a text confirmation; this, the texts
+            results[name]["confirmed_by_text"] = round(text_counts[name] / len(values), 4) if values else None
+    results["cases"]["completed_online"] = (round(online_cases / len(groups["cases"]), 4)
+                                            if groups["cases"] else None)
     shift_minutes = (p.shift_end_hour - p.shift_start_hour) * 60
     busy_arrival_days = sum(t.busy_by_day.get(d, 0.0) for t in staff for d in range(scenario.days))
     on_shift = shift_minutes * len(staff) * scenario.days
@@ -607,6 +716,7 @@ def _figures(scenario: Scenario, world: World, staff: list[Tracer], start: datet
     results["doorstep_visits_needed"] = escalations
     results["tracer_utilisation"] = round(busy_arrival_days / on_shift, 4) if on_shift else None
     results["tracer_idle_hours"] = round((on_shift - busy_arrival_days) / 60, 1)
+    results["tracer_hours_on_calls"] = round(sum(t.busy_minutes for t in staff) / 60, 1)
     results["calls"] = attempts
     results["calls_per_reach"] = round(attempts / reached_people, 3) if reached_people else None
 

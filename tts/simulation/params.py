@@ -49,6 +49,12 @@ class Params:
     tail_days: int = 2  # days of calling after the last day of arrivals, to see 24 h and 48 h reach
     shift_start_hour: int = 8  # tracers work the calling hours
     shift_end_hour: int = 20
+    # Self-service (a scenario with self_service on): all assumptions, docs/simulation.md says why each.
+    self_service_uptake: float = 0.5  # cases whose introduction text (with their link) went: share who send the form
+    self_service_delay_hours: tuple[float, float] = (2.0, 0.8)  # text -> form sent: median hours, log-normal sigma
+    text_confirm_share: float = 0.4  # contacts whose advice text (with their link) went: share who confirm it
+    text_confirm_delay_hours: tuple[float, float] = (1.5, 0.8)
+    minutes_check_call: tuple[float, float] = (12.0, 0.35)  # the "check and support" call after the online form
 
     def with_overrides(self, overrides: dict) -> "Params":
         known = {f.name for f in fields(self)}
@@ -87,6 +93,10 @@ class Scenario:
     policy: str = "tts"  # tts (the app's priority rules) or fifo (first come, first served)
     presms: bool = True  # the introduction text goes before the first call
     household_calls: bool = True  # household members and shared phones are called on the same call
+    # Cases complete the online form from their introduction text and contacts confirm their advice by text
+    # (at the rates in params): TTS_SELF_SERVICE on. Off, the texts carry no link.
+    self_service: bool = False
+    hold_hours: float = 0.0  # TTS_SELF_SERVICE_HOLD_HOURS: a new case's first call waits this long for the form
     params: Params = field(default_factory=Params)
 
     def __post_init__(self):
@@ -99,6 +109,8 @@ class Scenario:
             problems.append("tracers must be from 1 to 2,000")
         if not 1 <= self.days <= 14:
             problems.append("days must be from 1 to 14")
+        if not 0 <= self.hold_hours <= 24:
+            problems.append("the hold must be from 0 to 24 hours")
         if self.policy not in ("tts", "fifo"):
             problems.append("policy must be tts or fifo")
         if problems:
@@ -107,4 +119,5 @@ class Scenario:
     def describe(self) -> dict:
         return {"cases_per_day": self.cases_per_day, "contacts_per_case": self.contacts_per_case,
                 "tracers": self.tracers, "days": self.days, "seed": self.seed, "policy": self.policy,
-                "presms": self.presms, "household_calls": self.household_calls}
+                "presms": self.presms, "household_calls": self.household_calls, "self_service": self.self_service,
+                "hold_hours": self.hold_hours}

@@ -6,6 +6,7 @@ from wtforms import BooleanField, StringField, TextAreaField
 class TemplateForm(FlaskForm):
     body = TextAreaField("Message")
     is_enabled = BooleanField("Send this message automatically")
+    reviewed = BooleanField("A qualified translator has checked this wording")
 
 
 class AttachReplyForm(FlaskForm):

@@ -77,13 +77,22 @@ class Message(WithStatus, db.Model):
 
 
 class MessageTemplate(db.Model):
+    """A text's wording in one language. The English one (`language="en"`) is the text itself: turning it off
+    stops the text for everyone; a translation is used for people with that language, English otherwise."""
+
     __tablename__ = "message_templates"
+    __table_args__ = (UniqueConstraint("trigger", "language", name="uq_message_templates_trigger_language"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    trigger: Mapped[str] = mapped_column(String(30), unique=True)
+    trigger: Mapped[str] = mapped_column(String(30))
+    language: Mapped[str] = mapped_column(String(5), default="en", server_default="en")
     name: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(Text)
     is_enabled: Mapped[bool] = mapped_column(default=True)
+    # A translation is "awaiting review by a translator" until an administrator confirms one has checked it.
+    needs_review: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -21,8 +21,10 @@ from tts.clock import LONDON, utcnow
 from tts.errors import DomainError, ErrorCollector
 from tts.extensions import db
 from tts.jobs import LOCK_RECONCILE, job
+from tts.people.languages import ENGLISH
+from tts.people.languages import name_of as language_name
 from tts.people.models import Person
-from tts.people.validation import format_phone
+from tts.people.validation import format_phone, is_mobile  # noqa: F401 (is_mobile: used here and re-exported)
 from tts.support import events as support_events
 from tts.selfservice import checkins, links
 from tts.selfservice.models import CheckIn, SelfServiceLink
@@ -66,38 +68,48 @@ def reason_for(code: int | None, fallback: str | None = None) -> str | None:
     return ERROR_REASONS.get(code, fallback or f"Twilio error {code}")
 
 
-def is_mobile(e164: str) -> bool:
-    if e164.startswith("+44") and e164[3:].isdigit():
-        # Stored numbers are E.164 (normalise_phone): a UK one is +44 and its national number, so it
-        # needs no parsing, which is most of this function's time.
-        number = phonenumbers.PhoneNumber(country_code=44, national_number=int(e164[3:]))
-    else:
-        number = phonenumbers.parse(e164, "GB")
-    if number.country_code == 44 and 7700900000 <= number.national_number <= 7700900999:
-        return True  # Ofcom's drama range: the demo and tests use it as mobiles
-    return phonenumbers.number_type(number) in (phonenumbers.PhoneNumberType.MOBILE,
-                                                phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-
-
 # --- Templates -------------------------------------------------------------------------------------------
 
 
 LINKED_TRIGGERS = frozenset({Trigger.INTRODUCTION, Trigger.CONTACT_ADVICE})
 
 
-def get_template(trigger: str) -> MessageTemplate | None:
-    """The template for a trigger. All of them (a handful of rows) are read by the transaction's first
-    text, once: a reached call queues two texts, and a whole call's outcome texts everyone on it."""
+def get_template(trigger: str, language: str | None = None) -> MessageTemplate | None:
+    """The template for a trigger: the English one, which decides whether the text is sent at all, or with
+    `language` the wording for it. All of them (a few dozen rows) are read by the transaction's first text,
+    once: a reached call queues two texts, and a whole call's outcome texts everyone on it."""
     templates = for_transaction("templates", lambda: {
-        template.trigger: template for template in db.session.scalars(select(MessageTemplate))})
-    return templates.get(trigger)
+        (template.trigger, template.language): template for template in db.session.scalars(select(MessageTemplate))})
+    return templates.get((trigger, language or ENGLISH))
+
+
+def wording(trigger: str, language: str | None) -> MessageTemplate | None:
+    """The template a text to someone with this language uses: its translation if there is one and it is
+    on, else English. None when the text itself (its English template) is off."""
+    english = get_template(trigger)
+    if english is None or not english.is_enabled:
+        return None
+    if language and language != ENGLISH:
+        translated = get_template(trigger, language)
+        if translated is not None and translated.is_enabled:
+            return translated
+    return english
 
 
 def list_templates() -> list[MessageTemplate]:
-    return list(db.session.scalars(select(MessageTemplate).order_by(MessageTemplate.id)))
+    """The English templates (the texts themselves), each with `translations` (the other languages')."""
+    rows = list(db.session.scalars(select(MessageTemplate).order_by(MessageTemplate.id)))
+    english = [t for t in rows if t.language == ENGLISH]
+    for template in english:
+        template.translations = sorted((t for t in rows if t.trigger == template.trigger and t.language != ENGLISH),
+                                       key=lambda t: language_name(t.language))
+    return english
 
 
-def update_template(actor, template: MessageTemplate, *, body: str, is_enabled: bool) -> MessageTemplate:
+def update_template(actor, template: MessageTemplate, *, body: str, is_enabled: bool,
+                    reviewed: bool | None = None) -> MessageTemplate:
+    """Save a text's wording. A translation saved without `reviewed` is awaiting review by a translator again;
+    with it, the administrator confirms a qualified translator has checked this wording."""
     errors = ErrorCollector()
     check_template(body, errors)
     if template.trigger in LINKED_TRIGGERS and "{link}" not in (body or ""):
@@ -106,10 +118,15 @@ def update_template(actor, template: MessageTemplate, *, body: str, is_enabled: 
     errors.raise_if_any()
     template.body = body.strip()
     template.is_enabled = is_enabled
+    if template.language != ENGLISH and reviewed is not None:
+        template.needs_review = not reviewed
+        if reviewed:
+            template.reviewed_at, template.reviewed_by_id = utcnow(), getattr(actor, "id", None)
     template.updated_by_id = getattr(actor, "id", None)
     db.session.flush()
     forget_for_transaction()
-    record_event(actor, "template.update", template, {"trigger": template.trigger, "is_enabled": is_enabled})
+    record_event(actor, "template.update", template, {"trigger": template.trigger, "language": template.language,
+                                                      "is_enabled": is_enabled, "needs_review": template.needs_review})
     return template
 
 
@@ -132,15 +149,17 @@ def team_phone() -> str:
         "TTS_TEAM_PHONE", "0114 496 0000")
 
 
-def template_values(person: Person, case=None, contact=None, link: str = "") -> dict[str, str]:
-    """The values a text's placeholders are filled with, for this person and their case or contact."""
+def template_values(person: Person, case=None, contact=None, link: str = "", language: str | None = None) -> dict[str, str]:
+    """The values a text's placeholders are filled with, for this person and their case or contact. In a
+    translation the date is written with numbers (4/12/2026), which every language reads."""
     end = None
     if case is not None:
         end = case.isolation_end_date
     elif contact is not None:
         end = contact.quarantine_end_date
+    written = (f"{end:%A %-d %B}" if not language or language == ENGLISH else f"{end:%-d/%-m/%Y}") if end else ""
     return {"first_name": person.first_name, "team_phone": team_phone(),
-            "end_date": f"{end:%A %-d %B}" if end else "",
+            "end_date": written,
             "case_reference": case.reference if case is not None else "", "link": link}
 
 
@@ -151,8 +170,8 @@ def queue_sms(actor, person: Person, trigger: str, *, case=None, contact=None, w
               send_at: datetime | None = None) -> Message | None:
     """Write an outbound text to the outbox in the caller's transaction; the worker sends it later.
     Opted-out people and landlines get a `skipped` row, so the timeline says why nothing was sent."""
-    template = get_template(trigger)
-    if template is None or not template.is_enabled or not person.phone:
+    template = wording(trigger, person.language)
+    if template is None or not person.phone:
         return None
     reason = skip_reason(person)
     link = ""
@@ -161,7 +180,8 @@ def queue_sms(actor, person: Person, trigger: str, *, case=None, contact=None, w
         _, token = links.issue_link(actor, person, case=case, contact=contact if case is None else None)
         link = links.link_url(token)
     message = Message(person_id=person.id, direction="outbound", channel="sms", trigger=trigger,
-                      to_number=person.phone, body=render(template.body, template_values(person, case, contact, link)),
+                      to_number=person.phone,
+                      body=render(template.body, template_values(person, case, contact, link, template.language)),
                       status=MessageStatus.QUEUED, next_attempt_at=send_at or utcnow(),
                       work_item_id=getattr(work_item, "id", None), status_updated_at=utcnow())
     if reason:

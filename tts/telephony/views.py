@@ -34,13 +34,16 @@ def templates():
 @require("template.manage", record="role")
 def template_edit(template_id: int):
     template = db.session.get(MessageTemplate, template_id) or abort(404)
-    form = TemplateForm(obj=template)
-    saved = submit(form, lambda: services.update_template(current_user, template, body=form.body.data or "",
-                                                          is_enabled=bool(form.is_enabled.data)), prefix="")
+    form = TemplateForm(obj=template, data={"reviewed": not template.needs_review})
+    translation = template.language != "en"
+    saved = submit(form, lambda: services.update_template(
+        current_user, template, body=form.body.data or "", is_enabled=bool(form.is_enabled.data),
+        reviewed=bool(form.reviewed.data) if translation else None), prefix="")
     if saved is not None:
         flash(f"Template \u201c{template.name}\u201d saved", "success")
         return redirect(url_for("telephony.templates"))
-    return render_template("telephony/template_edit.html", form=form, template=template,
+    return render_template("telephony/template_edit.html", form=form, template=template, translation=translation,
+                           english=services.get_template(template.trigger) if translation else None,
                            preview=services.preview(form.body.data or ""), placeholders=PLACEHOLDERS), \
         (400 if form.errors else 200)
 
