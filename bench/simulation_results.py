@@ -1,14 +1,20 @@
-"""The comparison table of docs/simulation.md, from real runs: TTS rules, FIFO, no pre-call text and no
-household calls, over several seeds (two runs at a time on separate processes).
+"""The comparison tables of docs/simulation.md, from real runs over several seeds (two runs at a time on
+separate processes): TTS rules, FIFO, no pre-call text and no household calls (`--set rules`), or calls only
+against self-service with and without a held first call, at the same staffing (`--set self-service`).
 
     PYTHONPATH=. .venv/bin/python bench/simulation_results.py --cases 200 --tracers 5 --seeds 1 2 3 4 5
+    PYTHONPATH=. .venv/bin/python bench/simulation_results.py --set self-service --cases 200 --tracers 5
 """
 import argparse
 import statistics
 from concurrent.futures import ProcessPoolExecutor
 
-VARIANTS = {"TTS rules": {}, "FIFO": {"policy": "fifo"}, "TTS, no pre-call text": {"presms": False},
-            "TTS, no household calls": {"household_calls": False}}
+SETS = {
+    "rules": {"TTS rules": {}, "FIFO": {"policy": "fifo"}, "TTS, no pre-call text": {"presms": False},
+              "TTS, no household calls": {"household_calls": False}},
+    "self-service": {"Calls only": {}, "Self-service": {"self_service": True},
+                     "Self-service, first call held 4 h": {"self_service": True, "hold_hours": 4.0}},
+}
 
 
 def one(args: tuple[str, dict, int, int, int, float]) -> tuple[str, int, dict]:
@@ -41,7 +47,9 @@ def main() -> None:
     parser.add_argument("--contacts-per-case", type=float, default=3.0)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--set", dest="variant_set", choices=sorted(SETS), default="rules")
     args = parser.parse_args()
+    VARIANTS = SETS[args.variant_set]
     jobs = [(name, flags, seed, args.cases, args.tracers, args.contacts_per_case)
             for name, flags in VARIANTS.items() for seed in args.seeds]
     results: dict[str, list[dict]] = {name: [] for name in VARIANTS}
@@ -73,6 +81,12 @@ def main() -> None:
         ("escalations (doorstep visits needed)", lambda r: r["escalations"], False),
         ("tracer utilisation", lambda r: r["tracer_utilisation"], True),
     ]
+    if args.variant_set == "self-service":
+        extra += [
+            ("cases who sent the online form", lambda r: r["cases"].get("completed_online"), True),
+            ("contacts who confirmed by text", lambda r: r["contacts"].get("confirmed_by_text"), True),
+            ("tracer hours on calls", lambda r: r.get("tracer_hours_on_calls"), False),
+        ]
     for label, pick, percent in extra:
         print(f"| {label} | " + " | ".join(cell([pick(r) for r in results[n]], percent=percent) for n in names) + " |")
 

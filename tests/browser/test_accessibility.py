@@ -90,6 +90,10 @@ def demo(fresh_database_url):
                    "field": {"item_id": field_claim.item.id, "person_id": field_claim.item.person_id,
                              "case_id": field_case_id,
                              "contact_id": field_claim.item.contact_id or contact_of(field_case_id)}}
+            from tts.selfservice.links import issue_link
+
+            _, ids["token"] = issue_link(None, case.person, case=case)  # the public self-service pages
+            db.session.commit()
             for role, job in jobs.items():
                 ids[role] = {**ids.get(role, {}), **job}
             ids["group"] = "follow-up"  # the navigation's groups: each role opens the ones it has

@@ -40,13 +40,13 @@ def test_simulated_call_and_messages(page, live_app):
 
         page.get_by_role("link", name="Rhea Quartermain").first.click()
         rows = page.get_by_test_id("messages").locator("tbody tr")
-        expect(rows).to_have_count(3)  # introduction, isolation advice, and the scheduled welfare check
-        expect(page.get_by_test_id("message-status").nth(0)).to_have_text("Queued")  # welfare check: later
-        expect(page.get_by_test_id("message-status").nth(2)).to_have_text("Sending")
+        expect(rows).to_have_count(5)  # introduction, isolation advice, and check-ins on days 2, 5 and 8
+        expect(page.get_by_test_id("message-status").nth(0)).to_have_text("Queued")  # check-ins: later
+        expect(page.get_by_test_id("message-status").nth(4)).to_have_text("Sending")
         page.snap("messages-sending")
-        rows.nth(2).get_by_role("button", name="Mark delivered").click()
+        rows.nth(4).get_by_role("button", name="Mark delivered").click()
         expect(page.get_by_text("Simulated Twilio reporting the text as delivered")).to_be_visible()
-        expect(page.get_by_test_id("message-status").nth(2)).to_have_text("Delivered")
+        expect(page.get_by_test_id("message-status").nth(4)).to_have_text("Delivered")
         page.get_by_label("Simulate a text from Rhea").fill("Can you ring me after 5?")
         page.get_by_role("button", name="Simulate reply").click()
         expect(page.get_by_text("Can you ring me after 5?").first).to_be_visible()

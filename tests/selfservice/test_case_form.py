@@ -21,9 +21,10 @@ def answer_everything(client, token, *, when=None):
     steps = [
         (f"/s/{token}/verify", None),  # done by the caller
         (f"/s/{token}/language", {"language": "pl"}),
-        (f"/s/{token}/symptoms", {"symptoms": "yes", "onset_date-day": str((when - timedelta(days=1)).day),
-                                  "onset_date-month": str((when - timedelta(days=1)).month),
-                                  "onset_date-year": str((when - timedelta(days=1)).year)}),
+        (f"/s/{token}/symptoms", {"symptoms": "yes"}),
+        (f"/s/{token}/onset", {"onset_date-day": str((when - timedelta(days=1)).day),
+                               "onset_date-month": str((when - timedelta(days=1)).month),
+                               "onset_date-year": str((when - timedelta(days=1)).year)}),
         (f"/s/{token}/household/add", {"first_name": "Wren", "last_name": "Oakes", "phone": "07700 900301"}),
         (f"/s/{token}/household", {"add": "no"}),
         (f"/s/{token}/contacts/add", {"first_name": "Tam", "last_name": "Fielding", "phone": "07700 900302",

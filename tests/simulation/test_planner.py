@@ -57,3 +57,27 @@ def test_the_planner_recommends_a_number_of_tracers_in_plain_english():
     short = recommendation(staffing[:2], 10)
     assert short.startswith("None of the staffing levels tried reaches 90%") and "88%, with 10 tracers" in short
     assert "no household contacts" in recommendation([], 3)
+
+
+def test_the_planner_takes_self_service_shares_and_checks_them(app, client, make_user):
+    from tests.conftest import sign_in
+    from tts.simulation.services import scenario_for
+
+    sign_in(client, make_user("reporting"))
+    bad = client.post("/planner/", data={"cases_per_day": "6", "contacts_per_case": "2", "tracers": "1", "days": "1",
+                                         "self_service_uptake": "150", "text_confirm": "x", "hold_hours": "25",
+                                         "seed": "1"})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 400
+    for field in ("self_service_uptake", "text_confirm", "hold_hours"):
+        assert f'href="#{field}"' in html
+    ok = client.post("/planner/", data={"cases_per_day": "6", "contacts_per_case": "2", "tracers": "1", "days": "1",
+                                        "self_service_uptake": "60", "text_confirm": "30", "hold_hours": "2",
+                                        "seed": "1"})
+    assert ok.status_code == 302
+    with app.app_context():
+        run = db.session.scalars(select(SimulationRun)).one()
+        scenario = scenario_for(run.inputs, 1)
+        assert scenario.self_service and scenario.hold_hours == 2
+        assert (scenario.params.self_service_uptake, scenario.params.text_confirm_share) == (0.6, 0.3)
+        assert not scenario_for({**run.inputs, "self_service_uptake": 0, "text_confirm": 0}, 1).self_service

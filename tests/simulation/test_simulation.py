@@ -77,3 +77,17 @@ def test_the_cli_writes_json_and_csv_and_refuses_the_live_database(app, tmp_path
     assert result.exit_code != 0 and "never runs on the app's own database" in result.output
     with pytest.raises(ScratchDatabaseRefused):
         engine.run(small(), database_url=live, live_database_url=live, make_app=create_app)
+
+
+def test_self_service_is_played_through_the_apps_own_pages_services():
+    """Cases send the online form and contacts confirm by text (the real services, on the scratch database): the
+    same people take fewer hours on calls. (Reach at scale, with and without, is in docs/simulation.md: at 30
+    cases a day the shares move by a few people either way.)"""
+    scenario = {"cases_per_day": 30, "contacts_per_case": 3.0, "tracers": 2, "seed": 3}
+    off = run(small(**scenario))["results"]
+    on = run(small(**scenario, self_service=True, hold_hours=4))["results"]
+    assert off["cases"]["completed_online"] == 0 and off["contacts"]["confirmed_by_text"] == 0
+    assert on["cases"]["completed_online"] > 0.2 and on["contacts"]["confirmed_by_text"] > 0.1
+    assert on["tracer_hours_on_calls"] < off["tracer_hours_on_calls"]
+    with pytest.raises(ValueError, match="the hold must be"):
+        Scenario(hold_hours=30)

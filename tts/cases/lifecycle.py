@@ -46,12 +46,15 @@ def _items_of(record):
     return column == record.id
 
 
-def cancel_work(record, why: str) -> tuple[int, int]:
+def cancel_work(record, why: str, *, spare_live_claims: bool = False) -> tuple[int, int]:
     """Cancel the record's waiting calls (a claim on one ends with it) and resolve the escalations opened
-    from them, saying why. Returns (calls, escalations)."""
+    from them, saying why. Returns (calls, escalations). `spare_live_claims`: a call a tracer is making right
+    now is left to them (the person confirmed by text while on the phone: the tracer records the call)."""
     now = utcnow()
-    ids = list(db.session.scalars(select(WorkItem.id).where(_items_of(record), WorkItem.status.in_(QUEUE_STATUSES))
-                                  .with_for_update()))
+    waiting = WorkItem.status.in_(QUEUE_STATUSES)
+    if spare_live_claims:
+        waiting = waiting & ~((WorkItem.status == ItemStatus.CLAIMED) & (WorkItem.claimed_until >= now))
+    ids = list(db.session.scalars(select(WorkItem.id).where(_items_of(record), waiting).with_for_update()))
     if ids:
         db.session.execute(update(WorkItem).where(WorkItem.id.in_(ids)).values(
             status=ItemStatus.CANCELLED, closed_at=now, claimed_by_id=None, claimed_at=None, claimed_until=None,

@@ -207,6 +207,18 @@ class _Extras:
             self.replied += 1
             receive_sms(sid=f"SMdemoreply{self.replied:023d}", from_number=message.to_number, to_number=None,
                         body=self.rng.choice(REPLIES))
+        # Today's check-ins: most answer 1, a few 2 or 3 (a welfare call, a support need, an alert), some not
+        # at all (the missed check-ins list).
+        checkins = db.session.scalars(select(Message).where(
+            Message.trigger == "checkin", Message.status.in_(("sending", "sent", "delivered")),
+            Message.sending_started_at >= now - timedelta(hours=10)).order_by(Message.id)).all()
+        for message in checkins:
+            draw = self.rng.random()
+            answer = "1" if draw < 0.72 else "2" if draw < 0.75 else "3" if draw < 0.78 else None
+            if answer:
+                self.replied += 1
+                receive_sms(sid=f"SMdemoreply{self.replied:023d}", from_number=message.to_number, to_number=None,
+                            body=answer)
 
     def finish(self, first_day: date) -> None:
         """Now: a few closed records, a contact who became a case, notes, and a text nobody recognises."""

@@ -41,7 +41,7 @@ class VerifyForm(FlaskForm):
 
     def validate_date_of_birth(self, field):
         if field.data is None and not field.errors:
-            raise ValueError("Enter your date of birth")
+            raise ValidationError("Enter your date of birth")
 
 
 class LanguageForm(FlaskForm):
@@ -52,14 +52,16 @@ class LanguageForm(FlaskForm):
 
 class SymptomsForm(FlaskForm):
     radio_fields = ("symptoms",)
-    page_order = ("symptoms", "onset_date")
     symptoms = RadioField("Have you had any symptoms of COVID-19?", choices=[("yes", "Yes"), ("no", "No")],
                           validators=[InputRequired("Select yes if you have had symptoms")])
+
+
+class OnsetForm(FlaskForm):
     onset_date = GovDateField("When did your symptoms start?")
 
     def validate_onset_date(self, field):
-        if self.symptoms.data == "yes" and field.data is None and not field.errors:
-            raise ValueError("Enter the date your symptoms started")
+        if field.data is None and not field.errors:
+            raise ValidationError("Enter the date your symptoms started")
 
 
 class AddAnotherForm(FlaskForm):
@@ -80,7 +82,7 @@ class ContactPersonForm(PersonForm):
 
     def validate_last_contact(self, field):
         if field.data is None and not field.errors:
-            raise ValueError("Enter the date you were last close to them")
+            raise ValidationError("Enter the date you were last close to them")
 
 
 class PlacesForm(FlaskForm):

@@ -251,7 +251,7 @@ def contact_respond(link: SelfServiceLink, response: str | None, now: datetime |
             keep_call = (contact.relationship_ == Relationship.HOUSEHOLD
                          and current_app.config["TTS_TEXT_CONFIRMED_HOUSEHOLD_CALL"])
             if not keep_call:
-                cancel_work(contact, "Confirmed the advice by text")
+                cancel_work(contact, "Confirmed the advice by text", spare_live_claims=True)
             contact.status = ContactStatus.REACHED
             contact.reached_by = ReachedBy.TEXT
             events.person_reached.fire(None, _subject_item(contact), via=ReachedBy.TEXT.value)

@@ -20,6 +20,7 @@ from tts.selfservice.forms import (
     ContactPersonForm,
     ContactResponseForm,
     LanguageForm,
+    OnsetForm,
     PersonForm,
     PlacesForm,
     SupportForm,
@@ -34,7 +35,7 @@ from tts.transaction import commit_step, undo
 
 SESSION_KEY = "self_service"
 VERIFIED_FOR = timedelta(hours=2)  # a verified browser keeps the form open this long without a new answer
-STEPS = ("language", "symptoms", "household", "contacts", "places", "support", "check")
+STEPS = ("language", "symptoms", "onset", "household", "contacts", "places", "support", "check")
 
 
 def personal_link(view):
@@ -168,15 +169,27 @@ def language(token: str):
 def symptoms(token: str):
     link = _link(token)
     given = services.answers(link)
-    onset = given.get("onset_date") or (link.case.symptom_onset_date.isoformat() if link.case.symptom_onset_date else None)
-    form = SymptomsForm(data={"symptoms": given.get("symptoms") or ("yes" if onset else None),
-                              "onset_date": datetime.fromisoformat(onset).date() if onset else None})
+    form = SymptomsForm(data={"symptoms": given.get("symptoms") or ("yes" if link.case.symptom_onset_date else None)})
     if form.validate_on_submit():
-        yes = form.symptoms.data == "yes"
-        services.save_answers(link, symptoms=form.symptoms.data,
-                              onset_date=form.onset_date.data.isoformat() if yes and form.onset_date.data else None)
-        return _next(token, "symptoms", link)
+        if form.symptoms.data == "yes":  # when they started: the next page (also after "Change")
+            services.save_answers(link, symptoms="yes")
+            return redirect(url_for("selfservice.onset", token=token, change=request.args.get("change")))
+        services.save_answers(link, symptoms="no", onset_date=None)
+        return _next(token, "onset", link)
     return _page("symptoms.html", link, form)
+
+
+@bp.route("/s/<token>/onset", methods=["GET", "POST"])
+@personal_link
+def onset(token: str):
+    link = _link(token)
+    given = services.answers(link)
+    known = given.get("onset_date") or (link.case.symptom_onset_date.isoformat() if link.case.symptom_onset_date else None)
+    form = OnsetForm(data={"onset_date": datetime.fromisoformat(known).date() if known else None})
+    if form.validate_on_submit():
+        services.save_answers(link, symptoms="yes", onset_date=form.onset_date.data.isoformat())
+        return _next(token, "onset", link)
+    return _page("onset.html", link, form)
 
 
 def _people_page(token: str, key: str):

@@ -34,7 +34,8 @@ def _number(errors: ErrorCollector, raw, field: str, label: str, low: float, hig
     return value
 
 
-def create_run(actor, *, cases_per_day, contacts_per_case, tracers, days="1", seed="1") -> SimulationRun:
+def create_run(actor, *, cases_per_day, contacts_per_case, tracers, days="1", seed="1", self_service_uptake="0",
+               text_confirm="0", hold_hours="0") -> SimulationRun:
     """Queue a planner run for the worker: the scenario at the staffing entered and at levels around it."""
     errors = ErrorCollector()
     cases = _number(errors, cases_per_day, "cases_per_day", "the cases expected each day", 1,
@@ -42,12 +43,17 @@ def create_run(actor, *, cases_per_day, contacts_per_case, tracers, days="1", se
     contacts = _number(errors, contacts_per_case, "contacts_per_case", "the contacts per case", 0, 20, whole=False)
     staff = _number(errors, tracers, "tracers", "the tracers on shift", 1, 500)
     length = _number(errors, days, "days", "the days to simulate", 1, 3)
+    uptake = _number(errors, self_service_uptake or "0", "self_service_uptake",
+                     "the share of cases who complete the online form", 0, 100)
+    confirm = _number(errors, text_confirm or "0", "text_confirm", "the share of contacts who confirm by text", 0, 100)
+    hold = _number(errors, hold_hours or "0", "hold_hours", "the hours a first call waits", 0, 24, whole=False)
     chosen_seed = _number(errors, seed or "1", "seed", "the seed", 0, 2**31 - 1)
     errors.raise_if_any()
     levels = sorted({max(1, round(staff * f)) for f in LEVELS})
     run = SimulationRun(created_by_id=getattr(actor, "id", None), status="pending", progress=0,
                         inputs={"cases_per_day": cases, "contacts_per_case": contacts, "tracers": staff,
-                                "days": length, "seed": chosen_seed, "levels": levels})
+                                "days": length, "seed": chosen_seed, "levels": levels,
+                                "self_service_uptake": uptake, "text_confirm": confirm, "hold_hours": hold})
     db.session.add(run)
     db.session.flush()
     record_event(actor, "simulation.create", run, {"inputs": run.inputs})
@@ -75,8 +81,7 @@ def _simulate(run_id: int):
 
     by_level = {}
     for i, tracers in enumerate(levels):
-        scenario = Scenario(cases_per_day=inputs["cases_per_day"], contacts_per_case=inputs["contacts_per_case"],
-                            tracers=tracers, days=inputs["days"], seed=inputs["seed"], params=Params())
+        scenario = scenario_for(inputs, tracers)
         by_level[tracers] = engine.run(scenario, live_database_url=live_url, progress=report(i))
         db.session.get(SimulationRun, run_id).progress = int(100 * (i + 1) / len(levels))
         yield "a staffing level is done: its progress is seen by every process"
@@ -93,6 +98,15 @@ def _simulate(run_id: int):
     }
     run.status, run.progress, run.finished_at = "done", 100, utcnow()
     _progress_here.pop(run_id, None)
+
+
+def scenario_for(inputs: dict, tracers: int) -> Scenario:
+    """A planner run's scenario at one staffing level: self-service on when either share is above 0."""
+    uptake, confirm = inputs.get("self_service_uptake") or 0, inputs.get("text_confirm") or 0
+    params = Params().with_overrides({"self_service_uptake": uptake / 100, "text_confirm_share": confirm / 100})
+    return Scenario(cases_per_day=inputs["cases_per_day"], contacts_per_case=inputs["contacts_per_case"],
+                    tracers=tracers, days=inputs["days"], seed=inputs["seed"], self_service=bool(uptake or confirm),
+                    hold_hours=float(inputs.get("hold_hours") or 0), params=params)
 
 
 def _failed(run_id: int, error: Exception) -> None:

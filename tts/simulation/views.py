@@ -22,7 +22,7 @@ REFERENCES = {"cases": NATIONAL_REFERENCE["cases"] / 100,
 def planner():
     """Enter the expected load and staffing; the worker simulates it (docs/simulation.md)."""
     errors, values = {}, {"cases_per_day": "1000", "contacts_per_case": "3", "tracers": "12", "days": "1",
-                          "seed": "1"}
+                          "self_service_uptake": "0", "text_confirm": "0", "hold_hours": "0", "seed": "1"}
     if request.method == "POST":
         values = {k: request.form.get(k, "") for k in values}
         try:
