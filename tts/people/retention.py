@@ -22,6 +22,7 @@ from tts.clock import today, utcnow
 from tts.escalation.models import Escalation, Visit
 from tts.extensions import db
 from tts.people.models import Household, Note, Person
+from tts.selfservice.models import SelfServiceLink, TeamAlert
 from tts.people.validation import postcode_district
 from tts.support.models import SupportNeed
 from tts.telephony.models import Message
@@ -149,6 +150,8 @@ def _note_queries(ids: list[int]):
         select(Note.id).where(Note.person_id.in_(ids)),
         select(Case.id).where(Case.person_id.in_(ids), Case.closure_notes.is_not(None)),
         select(Contact.id).where(Contact.person_id.in_(ids), Contact.closure_notes.is_not(None)),
+        select(SelfServiceLink.id).where(SelfServiceLink.person_id.in_(ids), SelfServiceLink.answers.is_not(None)),
+        select(TeamAlert.id).where(TeamAlert.person_id.in_(ids), TeamAlert.detail.is_not(None)),
     )
 
 
@@ -171,6 +174,12 @@ def _scrub_free_text(ids: list[int]) -> None:
     for model in (Case, Contact):  # a closure's free-text notes
         db.session.execute(update(model).where(model.person_id.in_(ids), model.closure_notes.is_not(None))
                            .values(closure_notes=REMOVED).execution_options(**opts))
+    # What they typed into the online form (names and numbers of the people they named, where they went), and
+    # what an alert said about them.
+    db.session.execute(update(SelfServiceLink).where(SelfServiceLink.person_id.in_(ids))
+                       .values(answers=None).execution_options(**opts))
+    db.session.execute(update(TeamAlert).where(TeamAlert.person_id.in_(ids), TeamAlert.detail.is_not(None))
+                       .values(detail=None).execution_options(**opts))
     db.session.expire_all()
 
 
