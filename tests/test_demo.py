@@ -42,7 +42,9 @@ def test_the_fortnight_has_a_few_hundred_cases_their_contacts_and_every_call_out
     with time_machine.travel(DAY, tick=False), app.app_context():
         cases = db.session.scalar(select(func.count()).select_from(Case))
         contacts = db.session.scalar(select(func.count()).select_from(Contact))
-        assert 200 <= cases <= 400 and contacts >= 2 * cases
+        # About 2.6 contacts are named per case reached; the tracers also make the check-ins' welfare calls, and
+        # the cases of the last day or two are not all reached yet.
+        assert 200 <= cases <= 400 and contacts >= 1.6 * cases
         by_day = counts(Case.test_date)
         assert min(by_day) <= today() - timedelta(days=13) and len(by_day) >= 12  # spread over the fortnight
         assert set(counts(Case.status)) == {"open", "isolating", "completed", "closed"}
@@ -67,6 +69,11 @@ def test_the_team_around_the_queue_has_worked_too(demo):
         assert set(counts(Message.status)) >= {"queued", "delivered", "undelivered", "skipped", "received"}
         assert counts(Message.status, Message.direction == "inbound")["received"] >= 5  # people reply
         assert db.session.scalar(select(func.count()).select_from(SimulationRun)) == 1  # the worker runs it
+        # People isolating answered their check-ins (most 1, a few 2 or 3), some did not: alerts were raised.
+        from tts.selfservice.models import CheckIn, TeamAlert
+
+        assert set(counts(CheckIn.reply)) >= {"1", "2", "3", None}
+        assert set(counts(TeamAlert.kind)) >= {"checkin_help", "checkin_worse"}
 
 
 def test_loading_twice_changes_nothing_and_the_audit_chain_verifies(demo):
