@@ -80,6 +80,11 @@ COLUMNS = {
                  "twilio_sid", "attempts", "needs_lookup", "status_updated_at", "created_at", "work_item_id"),
     "escalations": ("id", "work_item_id", "person_id", "household_id", "reason", "status", "created_at",
                     "resolved_at"),
+    # Check-ins on days 2, 5 and 8 after someone is reached (most answer 1; some 2 or 3, some not at all),
+    # and the alerts a 2, a 3 or two missed in a row raise (older ones dealt with).
+    "checkins": ("id", "person_id", "case_id", "contact_id", "day", "send_on", "due_at", "sent_at", "reply",
+                 "replied_at", "missed_at", "created_at"),
+    "team_alerts": ("id", "kind", "person_id", "detail", "created_at", "resolved_at"),
     "audit_events": ("id", "at", "actor_id", "action", "record_type", "record_id", "via", "ip", "details",
                      "chain_seq", "prev_hash", "hash"),
 }
@@ -176,6 +181,7 @@ class Generator:
                 if reached:
                     outcome, closed, status = "reached", t, "done"
                     self.text(out, person_id, "isolation_advice", t, wid)
+                    self.checkins(out, person_id, case_id, contact_id, t)
                     break
             else:
                 status, closed = "escalated", t
@@ -185,6 +191,27 @@ class Generator:
             self.escalation(out, wid, person_id, "no_phone", created, finished)
         out.rows["work_items"].append((wid, "initial_call", case_id, contact_id, person_id, status, band, False,
                                        created, created, attempts, outcome, closed))
+
+    def checkins(self, out: Tables, person_id: int, case_id: int | None, contact_id: int | None,
+                 reached: datetime) -> None:
+        missed_in_a_row = 0
+        for day in (2, 5, 8):
+            due = datetime.combine(reached.date() + timedelta(days=day), dtime(10, 0), tzinfo=UTC)
+            sent = due if due <= self.now else None
+            draw = self.rng.random()
+            reply = None if sent is None else "1" if draw < 0.72 else "2" if draw < 0.75 else "3" if draw < 0.78 else None
+            replied = sent + timedelta(minutes=self.rng.randint(1, 300)) if reply else None
+            missed = sent + timedelta(hours=24) if sent and not reply and sent + timedelta(hours=24) <= self.now else None
+            out.rows["checkins"].append((self.next_id("checkins"), person_id, case_id, contact_id, day, due.date(), due,
+                                         sent, reply, replied, missed, reached))
+            missed_in_a_row = missed_in_a_row + 1 if missed else 0
+            kind = {"2": "checkin_worse", "3": "checkin_help"}.get(reply) or (
+                "checkins_missed" if missed_in_a_row == 2 else None)
+            if kind:
+                at = replied or missed
+                dealt = at + timedelta(hours=self.rng.randint(1, 6))
+                out.rows["team_alerts"].append((self.next_id("team_alerts"), kind, person_id, "From a check-in", at,
+                                                dealt if dealt <= self.now - timedelta(hours=2) else None))
 
     def escalation(self, out: Tables, work_item_id: int, person_id: int, reason: str, at: datetime,
                    finished: bool) -> None:

@@ -6,7 +6,7 @@ reply within 24 hours puts the person on the non-responders list; two missed in 
 """
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased
 
 from tts.audit.services import record_event
@@ -116,24 +116,28 @@ def _welfare_call(checkin: CheckIn, now: datetime) -> None:
                 f"queue (item {item.id})")
 
 
-def non_responders_statement():
+LIST_DAYS = 7  # a missed check-in older than this is after the end of isolation (they come every few days)
+
+
+def non_responders_statement(now: datetime):
     """People whose latest check-in that went out has had no reply within 24 hours: each with that
-    check-in, and how many they have missed."""
-    latest = (select(CheckIn.person_id, func.max(CheckIn.id).label("checkin_id"))
-              .where(CheckIn.sent_at.is_not(None), CheckIn.cancelled_at.is_(None)).group_by(CheckIn.person_id)
-              .subquery())
-    earlier = aliased(CheckIn)
+    check-in, and how many they have missed. Read from the missed check-ins of the last LIST_DAYS (a
+    partial index holds only unanswered missed ones), each checked for a later one by the person's index."""
+    later, earlier = aliased(CheckIn), aliased(CheckIn)
+    superseded = exists().where(later.person_id == CheckIn.person_id, later.id > CheckIn.id,
+                                later.sent_at.is_not(None), later.cancelled_at.is_(None))
     missed = (select(func.count()).select_from(earlier).where(earlier.person_id == CheckIn.person_id,
                                                                 earlier.missed_at.is_not(None), earlier.reply.is_(None))
               .correlate(CheckIn).scalar_subquery())
     return (select(CheckIn, missed.label("missed"))
-            .join(latest, and_(latest.c.checkin_id == CheckIn.id))
-            .where(CheckIn.missed_at.is_not(None), CheckIn.reply.is_(None))
+            .where(CheckIn.missed_at.is_not(None), CheckIn.reply.is_(None), CheckIn.cancelled_at.is_(None),
+                   CheckIn.missed_at >= now - timedelta(days=LIST_DAYS), ~superseded)
             .order_by(CheckIn.missed_at, CheckIn.id))
 
 
-def non_responders(limit: int = 500) -> list[tuple[CheckIn, int]]:
-    return [(checkin, missed) for checkin, missed in db.session.execute(non_responders_statement().limit(limit))]
+def non_responders(limit: int = 500, now: datetime | None = None) -> list[tuple[CheckIn, int]]:
+    statement = non_responders_statement(now or utcnow()).limit(limit)
+    return [(checkin, missed) for checkin, missed in db.session.execute(statement)]
 
 
 def checkins_of(person_id: int) -> list[CheckIn]:

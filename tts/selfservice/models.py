@@ -104,6 +104,9 @@ class CheckIn(db.Model):
         # The worker's pass: sent check-ins still waiting for a reply.
         Index("ix_checkins_waiting", "due_at", postgresql_where=text("reply IS NULL AND missed_at IS NULL"),
               sqlite_where=text("reply IS NULL AND missed_at IS NULL")),
+        # The missed check-ins list: only the unanswered missed ones.
+        Index("ix_checkins_missed", "missed_at", postgresql_where=text("missed_at IS NOT NULL AND reply IS NULL"),
+              sqlite_where=text("missed_at IS NOT NULL AND reply IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
