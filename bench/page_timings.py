@@ -5,8 +5,9 @@
 Each page is requested many times in-process (the Flask app against PostgreSQL, no network or browser),
 signed in as the role that uses it; reported are p50, p95 and p99 in milliseconds, and the number of SQL
 statements one request runs. Pages: the call screen, My work, the person page, the supervisor's
-dashboard (and its refreshing panel, and the queue list), the KPI page, the audit log, and the Cases list
-(a supervisor's, one searched by part of a surname, and a tracer's own).
+dashboard (and its refreshing panel, and the queue list), the KPI page, the audit log, the Cases list
+(a supervisor's, one searched by part of a surname, and a tracer's own), the alerts and missed check-ins
+lists, and a case's self-service pages (the start page, and check your answers once verified).
 """
 import argparse
 import json
@@ -121,6 +122,24 @@ def main() -> None:
         ("Cases list, last page of a search", search_client, "/cases/?page=20"),
         ("Cases list (tracer's own)", tracer_client, "/cases/"),
         ("Cases list, a tracer's search by part of a surname", tracer_search_client, "/cases/"),
+    ]
+    # Self-service: a case's link, verified in a browser of its own (no staff account), then its last page.
+    with app.app_context():
+        from tts.cases.models import Case
+        from tts.selfservice.links import issue_link
+
+        case = db.session.scalar(select(Case).where(Case.status == "open").order_by(Case.id.desc()).limit(1))
+        _, token = issue_link(None, case.person, case=case)
+        dob = case.person.date_of_birth
+        db.session.commit()
+    public_client = app.test_client()
+    assert public_client.post(f"/s/{token}/verify", data={
+        "date_of_birth-day": dob.day, "date_of_birth-month": dob.month, "date_of_birth-year": dob.year}).status_code == 302
+    pages += [
+        ("alerts (supervisor)", supervisor_client, "/supervise/alerts"),
+        ("missed check-ins (supervisor)", supervisor_client, "/supervise/non-responders"),
+        ("self-service: start page", app.test_client(), f"/s/{token}"),
+        ("self-service: check your answers", public_client, f"/s/{token}/check"),
     ]
     pages = [p for p in pages if args.only in p[0]]
     results = {"data": sizes, "pages": {}}

@@ -153,6 +153,14 @@ class Contact(WithStatus, Closable, db.Model):
     policy: Mapped["IsolationPolicy"] = relationship("IsolationPolicy")
 
     @property
+    def reached_by_label(self) -> str:
+        return ReachedBy.label_of(self.reached_by)
+
+    @property
+    def source_label(self) -> str:
+        return ContactSource.label_of(self.source)
+
+    @property
     def household_id(self) -> int | None:
         return self.person.household_id if self.relationship_ == Relationship.HOUSEHOLD else None
 

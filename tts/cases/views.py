@@ -106,7 +106,9 @@ def show(case_id: int):
     case = load_case_or_403(case_id)
     view_case(current_user, case)
     notes = db.session.scalars(select(Note).where(Note.case_id == case.id).order_by(Note.created_at.desc())).all()
-    return render_template("cases/show.html", case=case, notes=notes)
+    from tts.selfservice.links import self_service_summary
+
+    return render_template("cases/show.html", case=case, notes=notes, self_service=self_service_summary(case))
 
 
 @bp.route("/<id:case_id>/contacts/new", methods=["GET", "POST"])

@@ -6,6 +6,7 @@ unknown, expired, revoked or locked link answers the same 404 page with the team
 never says whether a token existed. Unknown links and wrong birth dates count against the address
 (tts/selfservice/services.py)."""
 from datetime import datetime, timedelta
+from functools import partial
 
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException
@@ -239,40 +240,16 @@ def _person_remove(token: str, key: str, index: int):
     return redirect(url_for(f"selfservice.{key}", token=token, change=request.args.get("change")))
 
 
-@bp.route("/s/<token>/household", methods=["GET", "POST"])
-@personal_link
-def household(token: str):
-    return _people_page(token, "household")
-
-
-@bp.route("/s/<token>/household/add", methods=["GET", "POST"])
-@personal_link
-def household_add(token: str):
-    return _person_add(token, "household", PersonForm, "household")
-
-
-@bp.route("/s/<token>/household/<int:index>/remove", methods=["POST"])
-@personal_link
-def household_remove(token: str, index: int):
-    return _person_remove(token, "household", index)
-
-
-@bp.route("/s/<token>/contacts", methods=["GET", "POST"])
-@personal_link
-def contacts(token: str):
-    return _people_page(token, "contacts")
-
-
-@bp.route("/s/<token>/contacts/add", methods=["GET", "POST"])
-@personal_link
-def contacts_add(token: str):
-    return _person_add(token, "contacts", ContactPersonForm, "close")
-
-
-@bp.route("/s/<token>/contacts/<int:index>/remove", methods=["POST"])
-@personal_link
-def contacts_remove(token: str, index: int):
-    return _person_remove(token, "contacts", index)
+# The two "add another" lists: who they live with, and who else they were close to. Each has its list page,
+# an add page and a remove action (endpoints `household`, `household_add`, `household_remove`; `contacts`...).
+for _key, _form, _relationship in (("household", PersonForm, "household"), ("contacts", ContactPersonForm, "close")):
+    bp.add_url_rule(f"/s/<token>/{_key}", _key, personal_link(partial(_people_page, key=_key)),
+                    methods=["GET", "POST"])
+    bp.add_url_rule(f"/s/<token>/{_key}/add", f"{_key}_add",
+                    personal_link(partial(_person_add, key=_key, form_class=_form, relationship=_relationship)),
+                    methods=["GET", "POST"])
+    bp.add_url_rule(f"/s/<token>/{_key}/<int:index>/remove", f"{_key}_remove",
+                    personal_link(partial(_person_remove, key=_key)), methods=["POST"])
 
 
 @bp.route("/s/<token>/places", methods=["GET", "POST"])
