@@ -52,7 +52,8 @@ def contact_json(contact: Contact, *, with_person: bool = True) -> dict:
     return data
 
 
-def case_json(case: Case, *, with_contacts: bool = False) -> dict:
+def case_json(case: Case, *, with_contacts: bool = False, self_service: dict | None = None) -> dict:
+    """A case; `self_service`: its summary when the caller read a page's at once (self_service_summaries)."""
     data = {
         "id": case.id,
         "reference": case.reference,
@@ -65,7 +66,7 @@ def case_json(case: Case, *, with_contacts: bool = False) -> dict:
         "created_at": _d(case.created_at),
         **_closure(case),
         "exposed_by_case_id": case.exposed_by_case_id,
-        "self_service": _self_service(self_service_summary(case)),
+        "self_service": _self_service(self_service or self_service_summary(case)),
         "person": person_json(case.person),
     }
     if with_contacts:

@@ -20,6 +20,7 @@ from tts.people.access import case_or_403, contact_or_403, person_or_403
 from tts.people.models import Person
 from tts.people.validation import PersonData
 from tts.selfservice.checkins import checkins_of
+from tts.selfservice.links import self_service_summaries
 from tts.support.services import support_needs_of
 from tts.api.openapi import operation, ref
 
@@ -114,7 +115,9 @@ def list_cases():
     search = parse_search(request.args)
     page = find_cases(g.api_user, search)
     record_list_view(g.api_user, "api.cases", [c.person_id for c in page.items])
-    return jsonify({"items": [case_json(c) | {"contact_count": page.contact_counts.get(c.id, 0)} for c in page.items],
+    online = self_service_summaries([c.id for c in page.items])
+    return jsonify({"items": [case_json(c, self_service=online[c.id]) | {"contact_count": page.contact_counts.get(c.id, 0)}
+                              for c in page.items],
                     "total": page.total, "total_is_capped": page.more, "page": page.page,
                     "per_page": page.per_page, "pages": page.pages,
                     "matched_by": page.matched_by})

@@ -3,6 +3,7 @@ asking for help, symptoms), shown on the dashboard until a supervisor marks each
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from tts.audit.services import record_event
 from tts.clock import utcnow
@@ -20,7 +21,8 @@ def raise_alert(kind: str, person, detail: str | None = None) -> TeamAlert:
 
 
 def open_alerts(limit: int = 50) -> list[TeamAlert]:
-    return list(db.session.scalars(select(TeamAlert).where(TeamAlert.resolved_at.is_(None))
+    return list(db.session.scalars(select(TeamAlert).options(joinedload(TeamAlert.person))
+                                   .where(TeamAlert.resolved_at.is_(None))
                                    .order_by(TeamAlert.created_at.desc(), TeamAlert.id.desc()).limit(limit)))
 
 

@@ -7,7 +7,7 @@ reply within 24 hours puts the person on the non-responders list; two missed in 
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from tts.audit.services import record_event
 from tts.callqueue.bands import BAND_CALLBACK
@@ -129,7 +129,7 @@ def non_responders_statement(now: datetime):
     missed = (select(func.count()).select_from(earlier).where(earlier.person_id == CheckIn.person_id,
                                                                 earlier.missed_at.is_not(None), earlier.reply.is_(None))
               .correlate(CheckIn).scalar_subquery())
-    return (select(CheckIn, missed.label("missed"))
+    return (select(CheckIn, missed.label("missed")).options(joinedload(CheckIn.person))
             .where(CheckIn.missed_at.is_not(None), CheckIn.reply.is_(None), CheckIn.cancelled_at.is_(None),
                    CheckIn.missed_at >= now - timedelta(days=LIST_DAYS), ~superseded)
             .order_by(CheckIn.missed_at, CheckIn.id))

@@ -76,13 +76,27 @@ def completed_link(case) -> SelfServiceLink | None:
 def self_service_summary(case, now: datetime | None = None) -> dict:
     """The API's `self_service` of a case: the latest link's status (a completed form counts even if a
     later link was sent), and when it was completed."""
-    done = completed_link(case)
+    return self_service_summaries([case.id], now)[case.id]
+
+
+def self_service_summaries(case_ids: list[int], now: datetime | None = None) -> dict[int, dict]:
+    """`self_service_summary` for several cases in one query (a page of the Cases list)."""
+    now = now or utcnow()
+    found: dict[int, list[SelfServiceLink]] = {case_id: [] for case_id in case_ids}
+    if case_ids:
+        for link in db.session.scalars(select(SelfServiceLink).where(SelfServiceLink.case_id.in_(case_ids))
+                                       .order_by(SelfServiceLink.id.desc())):
+            found[link.case_id].append(link)
+    return {case_id: _summary(links, now) for case_id, links in found.items()}
+
+
+def _summary(links: list[SelfServiceLink], now: datetime) -> dict:
+    done = next((link for link in links if link.status == LinkStatus.COMPLETED), None)
     if done is not None:
         return {"status": LinkStatus.COMPLETED.value, "completed_at": done.completed_at}
-    link = latest_link(case=case)
-    if link is None:
+    if not links:
         return {"status": LinkStatus.NOT_STARTED.value, "completed_at": None}
-    status = link.public_status(now or utcnow())
+    status = links[0].public_status(now)
     if status == LinkStatus.REVOKED:
         status = LinkStatus.EXPIRED.value  # the contract's states: a revoked link can no longer be used
     return {"status": status, "completed_at": None}
