@@ -288,19 +288,31 @@ def _navigation() -> list[dict]:
         if group:
             sizes[group] = sizes.get(group, 0) + 1
 
-    def is_active(ep: str) -> bool:
+    def grouped(group) -> bool:
+        return bool(group) and sizes[group] > 1 and group != "cases"
+
+    nav_endpoints = {ep for ep, _t, _g in mine}
+    # A feature whose pages are split between a top-level link and a group (supervision: the dashboard, and
+    # alerts under Follow-up): its other pages belong to the top-level link, never to the group.
+    top_level = {ep.split(".")[0] for ep, _t, group in mine if not grouped(group)}
+
+    def is_active(ep: str, in_group: bool = False) -> bool:
+        if endpoint in nav_endpoints:  # on a page the navigation links to: that link (and its group) only
+            return endpoint == ep
+        if in_group and ep.split(".")[0] in top_level:
+            return False
         return endpoint.split(".")[0] == ep.split(".")[0] and (ep != "auth.users" or endpoint.startswith("auth.user"))
 
     nav, placed = [], set()
     for ep, text, group in mine:
-        if group and sizes[group] > 1 and group != "cases":
+        if grouped(group):
             if group in placed:
                 continue
             placed.add(group)
             members = [e for e, _t, gr in mine if gr == group]
             nav.append({"href": url_for("about.more", group=group), "text": NAV_GROUPS[group][0],
                         "active": (endpoint == "about.more" and (request.view_args or {}).get("group") == group)
-                        or any(is_active(e) for e in members)})
+                        or any(is_active(e, in_group=True) for e in members)})
         elif group == "cases" and any(e == "cases.index" for e, _t, _g in mine):
             continue  # Find a person is linked from the Cases page
         else:

@@ -73,3 +73,23 @@ def test_reassign_api(client, api_token, items):
     assert nobody.status_code == 422 and "assignee_id" in nobody.json["errors"]
     assert client.post("/api/v1/work-items/reassign", headers=tracer_headers,
                        json={"work_item_ids": items, "assignee_id": None}).status_code == 403
+
+
+def test_the_navigation_marks_the_link_of_the_page_you_are_on(client, make_user):
+    """The dashboard and the alerts are both supervision pages, under different links: only the right one is
+    marked current (a page the navigation does not link to takes its feature's top-level link)."""
+    import re
+
+    from tests.conftest import sign_in
+
+    sign_in(client, make_user("supervisor"))
+
+    def current(path: str) -> list[str]:
+        html = client.get(path).get_data(as_text=True)
+        return re.findall(r'aria-current="true">\s*<strong[^>]*>([^<]+)</strong>', html)
+
+    assert current("/supervise/") == ["Dashboard"]
+    assert current("/supervise/alerts") == ["Follow-up"]
+    assert current("/supervise/non-responders") == ["Follow-up"]
+    assert current("/supervise/queue") == ["Dashboard"]
+    assert current("/escalations/") == ["Follow-up"]

@@ -176,6 +176,13 @@ class _Extras:
             CallAttempt.outcome == "reached", CallAttempt.created_at >= now - timedelta(hours=8))
             .order_by(CallAttempt.id)).all()
         kinds = [k.value for k in SupportKind]
+        # The supervisor deals with the alerts of the day before (today's still wait on the dashboard).
+        from tts.selfservice.alerts import resolve_alert
+        from tts.selfservice.models import TeamAlert
+
+        for alert in db.session.scalars(select(TeamAlert).where(
+                TeamAlert.resolved_at.is_(None), TeamAlert.created_at < now - timedelta(hours=12)).order_by(TeamAlert.id)):
+            resolve_alert(self.supervisor, alert)
         for attempt in reached:
             if self.rng.random() < 0.12:
                 create_support_need(attempt.tracer, attempt.person, kind=self.rng.choice(kinds),
