@@ -115,7 +115,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_checkins_message_id'), ['message_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_checkins_person_id'), ['person_id'], unique=False)
         batch_op.create_index('ix_checkins_waiting', ['due_at'], unique=False, postgresql_where=sa.text('reply IS NULL AND missed_at IS NULL'), sqlite_where=sa.text('reply IS NULL AND missed_at IS NULL'))
-        batch_op.create_index('ix_checkins_missed', ['missed_at'], unique=False, postgresql_where=sa.text('missed_at IS NOT NULL AND reply IS NULL'), sqlite_where=sa.text('missed_at IS NOT NULL AND reply IS NULL'))
+        batch_op.create_index('ix_checkins_missed', ['missed_at', 'id'], unique=False, postgresql_where=sa.text('missed_at IS NOT NULL AND reply IS NULL'), sqlite_where=sa.text('missed_at IS NOT NULL AND reply IS NULL'))
 
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('source', sa.String(length=12), server_default='staff', nullable=False))

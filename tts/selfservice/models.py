@@ -105,7 +105,8 @@ class CheckIn(db.Model):
         Index("ix_checkins_waiting", "due_at", postgresql_where=text("reply IS NULL AND missed_at IS NULL"),
               sqlite_where=text("reply IS NULL AND missed_at IS NULL")),
         # The missed check-ins list: only the unanswered missed ones.
-        Index("ix_checkins_missed", "missed_at", postgresql_where=text("missed_at IS NOT NULL AND reply IS NULL"),
+        # A sweep marks many at one moment: the id orders those, so the list reads its first page and stops.
+        Index("ix_checkins_missed", "missed_at", "id", postgresql_where=text("missed_at IS NOT NULL AND reply IS NULL"),
               sqlite_where=text("missed_at IS NOT NULL AND reply IS NULL")),
     )
 

@@ -155,9 +155,12 @@ def resolve(alert_id: int):
     return redirect(url_for("supervision.alerts"))
 
 
+PAGE_LIMIT = 200  # the longest waiting first: more than a supervisor can act on in one sitting
+
+
 @bp.route("/non-responders", endpoint="non_responders")
 @require("supervise")
 def non_responders_page():
-    rows = non_responders()
-    html = render_template("supervision/non_responders.html", rows=rows)
+    rows = non_responders(limit=PAGE_LIMIT)
+    html = render_template("supervision/non_responders.html", rows=rows, limit=PAGE_LIMIT)
     return audited_list_page(html, current_user, "supervision.non_responders", [c.person_id for c, _ in rows])
