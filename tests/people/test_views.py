@@ -73,3 +73,23 @@ def test_the_search_page_says_what_it_matches_and_a_failed_search_what_to_try(tr
     missed = tracer_client.post("/search", data={"reference": "TTS-ZZZZ9"}).get_data(as_text=True)
     assert "0 people found" in missed and 'data-testid="search-suggestions"' in missed
     assert "check the reference" in missed and "by part of the surname" in missed
+
+
+def test_a_persons_language_is_set_on_the_edit_form_without_a_reason(app, tracer_client, family):
+    from tts.people.models import Person
+
+    pid = family["contact_person"]
+    tracer_client.post("/search", data={"phone": "07700 900004"})
+    page = tracer_client.get(f"/people/{pid}/edit").get_data(as_text=True)
+    assert 'name="language"' in page and "Polish (Polski)" in page
+    with app.app_context():
+        person = db.session.get(Person, pid)
+        keep = {"first_name": person.first_name, "last_name": person.last_name, "phone": person.phone or "",
+                "address": person.address or "", "postcode": person.postcode or ""}
+    bad = tracer_client.post(f"/people/{pid}/edit", data={**keep, "language": "zz"})
+    assert bad.status_code == 400 and 'href="#language"' in bad.get_data(as_text=True)
+    ok = tracer_client.post(f"/people/{pid}/edit", data={**keep, "language": "pl"})
+    assert ok.status_code == 302  # a preference, not a correction: no reason asked
+    with app.app_context():
+        assert db.session.get(Person, pid).language == "pl"
+    assert "Polish (Polski)" in tracer_client.get(f"/people/{pid}").get_data(as_text=True)
