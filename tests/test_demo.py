@@ -74,6 +74,9 @@ def test_the_team_around_the_queue_has_worked_too(demo):
 
         assert set(counts(CheckIn.reply)) >= {"1", "2", "3", None}
         assert set(counts(TeamAlert.kind)) >= {"checkin_help", "checkin_worse"}
+        from tts.cases.models import Contact
+
+        assert set(counts(Contact.reached_by)) >= {"call", "text", None}  # some confirmed their advice by text
 
 
 def test_loading_twice_changes_nothing_and_the_audit_chain_verifies(demo):

@@ -214,6 +214,16 @@ class _Extras:
             self.replied += 1
             receive_sms(sid=f"SMdemoreply{self.replied:023d}", from_number=message.to_number, to_number=None,
                         body=self.rng.choice(REPLIES))
+        # Some of today's contacts confirm their advice from the link in their text (reached by text).
+        from tts.cases.models import Contact
+        from tts.selfservice.links import latest_link
+        from tts.selfservice.services import contact_respond
+
+        for contact in db.session.scalars(select(Contact).where(
+                Contact.status == "open", Contact.created_at >= now - timedelta(hours=12)).order_by(Contact.id)).all():
+            link = latest_link(contact=contact)
+            if link is not None and link.is_usable(now) and self.rng.random() < 0.3:
+                contact_respond(link, "confirmed")
         # Today's check-ins: most answer 1, a few 2 or 3 (a welfare call, a support need, an alert), some not
         # at all (the missed check-ins list).
         checkins = db.session.scalars(select(Message).where(
