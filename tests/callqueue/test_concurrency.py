@@ -52,7 +52,7 @@ def queue_app(fresh_database_url):
 
 
 @pytest.mark.no_rollback
-def test_sixteen_threads_never_claim_the_same_item_or_person(queue_app):
+def test_sixteen_threads_never_claim_the_same_item_or_person(queue_app, is_postgres):
     with queue_app.app_context():
         total = db.session.scalar(select(func.count()).select_from(WorkItem))
         user_ids = db.session.scalars(select(User.id).order_by(User.id)).all()
@@ -88,7 +88,8 @@ def test_sixteen_threads_never_claim_the_same_item_or_person(queue_app):
     duplicates = [i for i, n in Counter(all_ids).items() if n > 1]
     assert duplicates == []
     assert len(all_ids) == total  # every item handed out exactly once
-    assert sum(1 for ids in handed.values() if ids) > 1  # the work really was shared
+    if is_postgres:  # row locks let the threads interleave; SQLite's one write lock may serialise them
+        assert sum(1 for ids in handed.values() if ids) > 1  # the work really was shared
 
     with queue_app.app_context():
         rows = db.session.execute(select(WorkItem.id, WorkItem.person_id, WorkItem.claimed_by_id)).all()
