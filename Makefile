@@ -6,18 +6,21 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install install-test assets browser db demo check clean bench
+.PHONY: run test install install-test assets browser db demo check clean bench lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Exactly the versions in the lock files (pip-tools, with hashes); `make lock` regenerates them from pyproject.toml.
+$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: requirements-test.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements-test.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed assets
@@ -56,7 +59,8 @@ PRESET       ?= national-peak
 BENCH_SERVER ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 BENCH_DB      = postgresql+psycopg://postgres@127.0.0.1:5432/tts_bench_$(subst -,_,$(PRESET))
 
-$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-bench: requirements-test.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements-test.txt
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $@ $(VENV)/.installed $(VENV)/.installed-test
 
@@ -69,6 +73,14 @@ bench: $(VENV)/.installed-bench assets
 	$(BIN)/python bench/export_import.py import --database-url $(BENCH_DB) --rows 100000
 	$(BIN)/python bench/export_import.py worker --database-url $(BENCH_DB) --messages 20000
 	@echo "Results: bench/results/*.json (docs/benchmarks.md explains them)"
+
+# Regenerate the lock files after changing a dependency in pyproject.toml (PyPI only, whatever pip's local config).
+LOCK = env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(VENV)/lock/bin/pip-compile --quiet --rebuild --strip-extras \
+       --generate-hashes --allow-unsafe --no-emit-index-url --no-emit-find-links --index-url https://pypi.org/simple
+lock:
+	test -x $(VENV)/lock/bin/pip-compile || ($(PYTHON) -m venv $(VENV)/lock && $(VENV)/lock/bin/pip install --quiet pip-tools)
+	$(LOCK) -o requirements.txt pyproject.toml
+	$(LOCK) --extra test -o requirements-test.txt pyproject.toml
 
 check: install
 	$(FLASK) db check

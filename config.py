@@ -39,6 +39,12 @@ class Config:
     TTS_API_TOKEN_DAYS = int(os.environ.get("TTS_API_TOKEN_DAYS", "90"))
     PASSWORD_HASH_METHOD = "scrypt"
 
+    # Running it (docs/operations.md): logs, metrics.
+    TTS_LOG_FORMAT = os.environ.get("TTS_LOG_FORMAT", "text")  # json: one JSON object a line (production's default)
+    TTS_LOG_LEVEL = os.environ.get("TTS_LOG_LEVEL", "info")
+    TTS_METRICS_TOKEN = os.environ.get("TTS_METRICS_TOKEN") or None  # Prometheus sends Authorization: Bearer ...
+    TTS_METRICS_ALLOW = os.environ.get("TTS_METRICS_ALLOW", "127.0.0.1/32,::1/128")  # addresses that need no token
+
     # Sign-in and sessions (docs/security.md).
     TTS_SESSION_IDLE_MINUTES = int(os.environ.get("TTS_SESSION_IDLE_MINUTES", "30"))
     TTS_SESSION_MAX_HOURS = int(os.environ.get("TTS_SESSION_MAX_HOURS", "12"))
@@ -165,6 +171,7 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
+    TTS_LOG_FORMAT = os.environ.get("TTS_LOG_FORMAT", "json")
     SESSION_COOKIE_NAME = "__Host-session"  # Secure, Path=/ and no Domain: the browser enforces all three
     TTS_HSTS = True
     # On PostgreSQL: no statement runs longer than 30 s and no transaction sits idle over a minute, so a

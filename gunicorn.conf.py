@@ -15,3 +15,31 @@ threads = int(os.environ.get("TTS_WEB_THREADS") or 2)
 # Longer than the supervisor dashboard's refresh: gunicorn's default (2 s) closes an idle connection just
 # as a 2-second refresh reuses it, which the browser or client sees as a connection error.
 keepalive = int(os.environ.get("TTS_WEB_KEEPALIVE_SECONDS") or 10)
+
+# Metrics (/metrics, tts/ops/metrics.py): each worker process writes its counters to files in this directory
+# and a scrape adds them up, whichever process answers it. It must be set before the app is imported, and
+# emptied when gunicorn starts, so counts from an earlier run are not added in. systemd's RuntimeDirectory
+# (deploy/tts-web.service) gives /run/tts-web; elsewhere a private temporary directory is made.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tts-metrics-")
+
+
+def on_starting(server):
+    from pathlib import Path
+
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+# gunicorn's own access log is off: the app writes one JSON line a request with its request id (tts/ops/logs.py).
+accesslog = None

@@ -4,7 +4,7 @@ No route answers any of them with a server error."""
 import pytest
 
 from tests.conftest import sign_in
-from tts.access_policy import AUDIENCES, PUBLIC, ROUTES, TWILIO
+from tts.access_policy import AUDIENCES, METRICS, PUBLIC, ROUTES, TWILIO
 
 FAKE_ID = 2_000_000_000  # a record that does not exist: allowed callers get 404, never anyone's data
 ARGS = {"name": "contacts", "fmt": "csv", "filename": "tts.css", "path": "tts.css"}
@@ -89,12 +89,18 @@ def test_each_role_gets_exactly_what_the_table_says(app, callers, daytime):
         elif allowed == TWILIO:
             if status != 403:
                 problems.append(f"{method} {url} without Twilio's signature: {status}, wanted 403")
+        elif allowed == METRICS:  # loopback may scrape; any other address, signed in or not, needs the token
+            for who in (anonymous, *clients.values()):
+                outside = who.open(url, method=method, environ_base={"REMOTE_ADDR": "203.0.113.9"})
+                if outside.status_code != 403:
+                    problems.append(f"{method} {url} from outside without the metrics token: {outside.status_code}")
+                outside.close()
         elif api:
             if status != 401:
                 problems.append(f"{method} {url} anonymous: {status}, wanted 401")
         elif not (status == 302 and location.startswith("/login")):
             problems.append(f"{method} {url} anonymous: {status} {location}, wanted a redirect to sign in")
-        if allowed in (PUBLIC, TWILIO):
+        if allowed in (PUBLIC, TWILIO, METRICS):
             continue
         for audience in AUDIENCES:
             if api:

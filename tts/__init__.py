@@ -11,6 +11,7 @@ def create_app(config: type | str | None = None, **overrides) -> Flask:
     app = App(__name__, template_folder="../templates", instance_relative_config=False)
     app.extensions["tts.create_app"] = create_app  # for the capacity planner's scratch apps
     register_config(app, config, overrides)
+    register_operations(app)
     register_url_converters(app)
     register_extensions(app)
     register_blueprints(app)
@@ -63,6 +64,10 @@ def register_config(app: Flask, config, overrides: dict) -> None:
     app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set in the environment")
+    import ipaddress
+
+    app.config["TTS_METRICS_NETWORKS"] = [ipaddress.ip_network(part.strip(), strict=False)
+                                          for part in app.config["TTS_METRICS_ALLOW"].split(",") if part.strip()]
     if app.config["TTS_PROXY_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -77,6 +82,13 @@ def register_config(app: Flask, config, overrides: dict) -> None:
         path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
         if path and path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+
+
+def register_operations(app: Flask) -> None:
+    """Request ids and JSON logs first, so every later hook's log lines carry the id (tts/ops)."""
+    from tts.ops import logs
+
+    logs.init_app(app)
 
 
 def register_url_converters(app: Flask) -> None:
@@ -135,7 +147,7 @@ def register_blueprints(app: Flask) -> None:
                    "callqueue.views", "escalation.views", "telephony.views", "telephony.webhooks",
                    "supervision.views", "support.views", "reports.views", "reports.exports", "imports.views",
                    "api.auth", "api.views", "api.queue", "api.supervision", "api.openapi", "about.views",
-                   "simulation.views", "selfservice.views"):
+                   "simulation.views", "selfservice.views", "ops.views"):
         importlib.import_module(f"tts.{module}")
 
     from tts.api import bp as api_bp
@@ -155,12 +167,13 @@ def register_blueprints(app: Flask) -> None:
     from tts.about import bp as about_bp
     from tts.simulation import bp as simulation_bp
     from tts.selfservice import bp as selfservice_bp
+    from tts.ops import bp as ops_bp
 
     from tts.api.openapi import register_docs
 
     register_docs(app)
     for bp in (auth_bp, cases_bp, people_bp, callqueue_bp, supervision_bp, escalation_bp, support_bp, telephony_bp,
-               webhooks_bp, reports_bp, imports_bp, policies_bp, audit_bp, api_bp, about_bp, simulation_bp, selfservice_bp):
+               webhooks_bp, reports_bp, imports_bp, policies_bp, audit_bp, api_bp, about_bp, simulation_bp, selfservice_bp, ops_bp):
         app.register_blueprint(bp)
 
 

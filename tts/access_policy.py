@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 PUBLIC = "public"  # no sign-in: the sign-in pages, static files, the API description
 TWILIO = "twilio"  # no sign-in, but Twilio's request signature is required
+METRICS = "metrics"  # no sign-in: the metrics token, or an address in TTS_METRICS_ALLOW (tts/ops/views.py)
 AUDIENCES = ("tracer", "field", "supervisor", "reporting", "admin")
 STAFF = frozenset(AUDIENCES)
 
@@ -60,7 +61,7 @@ RECORD_RULES: dict[str, str] = {}
 
 
 def audience(access: Access) -> frozenset[str] | str:
-    if access.kind in (PUBLIC, TWILIO):
+    if access.kind in (PUBLIC, TWILIO, METRICS):
         return access.kind
     if access.kind == "field":
         return FIELD_OFFICERS | (holders(access.also) if access.also else frozenset())

@@ -1,7 +1,7 @@
 """Domain errors raised by services, and the app's HTTP error pages."""
 import logging
 
-from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 log = logging.getLogger(__name__)
@@ -50,10 +50,33 @@ def init_app(app: Flask) -> None:
     def page(code: int, title: str):
         def handler(error):
             if _wants_json():
-                return jsonify({"error": title}), code
+                return jsonify({"error": title, "request_id": g.get("request_id")}), code
             return render_template("errors/error.html", code=code, title=title), code
 
         return handler
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def _csrf_refused(error):
+        if _wants_json():
+            return jsonify({"error": "Bad request", "request_id": g.get("request_id")}), 400
+        explanation = None
+        if not request.is_secure and app.config.get("SESSION_COOKIE_SECURE"):
+            # The commonest cause on a new server: plain HTTP, where the browser refuses to keep the sign-in
+            # cookie (it is marked Secure), so the form's token cannot be checked against it.
+            log.warning("form refused: the request came over plain HTTP, where browsers do not keep TTS's cookies "
+                        "(they are Secure). Serve TTS over HTTPS, and behind a proxy set TTS_PROXY_COUNT so its "
+                        "X-Forwarded-Proto is trusted (docs/deploy.md)")
+            explanation = ("This service only works over a secure connection (an address starting https://). "
+                           "This page came over plain HTTP, so your browser did not keep the sign-in cookie. "
+                           "Use the https:// address, or tell your IT team: the server must be reached over HTTPS, "
+                           "and behind a proxy TTS_PROXY_COUNT must be set.")
+        else:
+            log.info("form refused: its security token was missing or did not match (%s)", error.description)
+        return render_template("errors/error.html", code=400, title="Bad request",
+                               explanation=explanation or "The form had expired or was sent twice. Go back, "
+                               "reload the page and try again."), 400
 
     app.register_error_handler(400, page(400, "Bad request"))
     app.register_error_handler(403, page(403, "You do not have permission to see this page"))

@@ -20,8 +20,17 @@ SLOW_LANE = ("simulations", "kpis_refreshed", "exports", "exports_expired", "ide
 
 def _run_lane(names: tuple[str, ...]) -> dict:
     from tts.jobs import JOBS, run_job
+    from tts.ops.metrics import job_ran
 
-    return {name: int(run_job(JOBS[name]) or 0) for name in names}
+    done = {}
+    for name in names:
+        try:
+            done[name] = int(run_job(JOBS[name]) or 0)
+        except Exception:
+            job_ran(name, "failed")
+            raise
+        job_ran(name, "done")
+    return done
 
 
 def run_once(slow: bool = True) -> dict:
@@ -55,14 +64,24 @@ def lower_priority(niceness: int) -> bool:
 
 
 def _lane(app: Flask, stop: threading.Event, step, name: str, niceness: int = 0) -> None:
+    import time
+
+    from tts.ops.heartbeats import beat
+
     interval = app.config["TTS_WORKER_INTERVAL_SECONDS"]
     lower_priority(niceness)
     while not stop.is_set():
         with app.app_context():
+            started = time.perf_counter()
             try:
                 result = step()
+                # One JSON line a pass that did something: counts only, nothing personal.
                 if any(result.values()):
-                    log.info("worker %s: %s", name, result)  # counts only: nothing personal in logs
+                    log.info("worker %s: %s", name, result, extra={"fields": {
+                        "event": "job", "lane": name, "done": {k: v for k, v in result.items() if v},
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 1)}})
+                beat(name)
+                db.session.commit()  # the lane's heartbeat (tts/ops/heartbeats.py): the pass finished
             except Exception:
                 db.session.rollback()
                 log.exception("worker %s pass failed; retrying", name)

@@ -15,6 +15,7 @@ from tts.auth import mfa, sessions
 from tts.auth.forms import (ROLE_CHOICES, CodeForm, EnrolForm, LoginForm, PasswordChangeForm, ProfileForm,
                             RecoveryCodesForm, UserCreateForm, UserEditForm)
 from tts.auth.throttle import throttle
+from tts.ops.metrics import signin_failed
 from tts.errors import ValidationFailed
 from tts.auth.models import User
 from tts.clock import utcnow
@@ -143,6 +144,7 @@ def login():
             session[PENDING] = {"user_id": user.id, "at": time.time(), "next": _safe_next(request.args.get("next"))}
             return redirect(url_for("auth.login_code" if user.mfa_enrolled else "auth.enrol"))
         throttle().failed((form.email.data or "").strip().lower(), _client_address())
+        signin_failed("password")
         form.email.errors = ["Enter a correct email address and password"]
     return render_template("auth/login.html", form=form), (200 if not form.errors else 400)
 
@@ -169,6 +171,7 @@ def login_code():
                 flash(f"You used a recovery code: {mfa.recovery_codes_left(user)} left. Each works once.", "info")
             return _finish_sign_in(user, method)
         throttle().failed(user.email, _client_address())
+        signin_failed("code")
         record_event(None, "auth.login_failed", user, {"reason": "bad second factor"})
         form.code.errors = ["Enter the 6-digit code your authenticator app shows now, or an unused recovery code"]
     return render_template("auth/login_code.html", form=form), (200 if not form.errors else 400)
@@ -193,6 +196,7 @@ def enrol():
         except ValidationFailed as exc:
             undo()
             throttle().failed(user.email, _client_address())
+            signin_failed("enrol")
             form.code.errors = exc.errors["code"]
         else:
             response = _finish_sign_in(user, "totp")
