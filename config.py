@@ -18,6 +18,7 @@ def driver_url(url: str) -> str:
 
 
 class Config:
+    TTS_ENVIRONMENT = "production"  # development and testing allow the demo data; nothing else does
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = database_url()
     # hide_parameters: a database error logged with its statement never carries the values (personal data).
@@ -149,6 +150,8 @@ class Config:
 class DevelopmentConfig(Config):
     """The embedded default: SQLite file, simulated Twilio, plain-HTTP cookies on localhost."""
 
+    TTS_ENVIRONMENT = "development"
+
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
     TTS_SIMULATED_TWILIO = True
     TTS_DEVELOPMENT_TWILIO_KEY = True  # simulated webhooks signed with the key in the source: this machine only
@@ -157,6 +160,7 @@ class DevelopmentConfig(Config):
 
 
 class TestingConfig(Config):
+    TTS_ENVIRONMENT = "testing"
     TESTING = True
     SECRET_KEY = "test-secret"
     TTS_SIMULATED_TWILIO = True

@@ -132,3 +132,16 @@ def test_demo_accounts_are_enrolled_and_their_keys_printed(demo):
         secret = other.totp_secret
     refused = runner.invoke(args=["demo", "code", "harper@tts.example"])
     assert refused.exit_code == 1 and secret not in refused.output
+
+
+def test_demo_data_is_refused_outside_development_and_testing(app, monkeypatch):
+    """Its accounts' password and authenticator keys are published: a production server must never have them."""
+    monkeypatch.setitem(app.config, "TTS_ENVIRONMENT", "production")
+    runner = app.test_cli_runner()
+    for args in (["demo", "load"], ["demo", "code", "tracer@tts.example"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1 and "Refused" in result.output and "development only" in result.output
+    with app.app_context():
+        from tts.auth.models import User
+
+        assert db.session.scalar(select(User.id).where(User.email == "tracer@tts.example")) is None

@@ -105,12 +105,25 @@ def test_tracer_cannot_manage_users(tracer_client):
 
 def test_users_cli_creates_a_user_and_prints_a_token_last(app):
     runner = app.test_cli_runner()
+    # Asked for at a hidden prompt, twice (never on the command line, where shell history keeps it).
     result = runner.invoke(args=["users", "create", "cli.user@tts.example", "--role", "supervisor",
-                                 "--password", "a-long-terminal-passphrase", "--name", "Cleo Cli"])
+                                 "--name", "Cleo Cli"], input="a-long-terminal-passphrase\na-long-terminal-passphrase\n")
     assert result.exit_code == 0, result.output
+    assert "a-long-terminal-passphrase" not in result.output  # hidden input is not echoed
     bad = runner.invoke(args=["users", "create", "cli.user@tts.example", "--role", "supervisor",
-                              "--password", "short", "--name", "Cleo Cli"])
+                              "--password-stdin", "--name", "Cleo Cli"], input="short\n")
     assert bad.exit_code == 1 and "already exists" in bad.output and "at least 12" in bad.output
+    from_stdin = runner.invoke(args=["users", "create", "cli.piped@tts.example", "--role", "tracer",
+                                     "--password-stdin", "--name", "Pip Piped"], input="another-long-passphrase\n")
+    assert from_stdin.exit_code == 0, from_stdin.output
+    from tts.auth.services import authenticate
+
+    with app.app_context():
+        assert authenticate("cli.piped@tts.example", "another-long-passphrase") is not None
+        db.session.rollback()
+    mismatch = runner.invoke(args=["users", "create", "cli.typo@tts.example", "--role", "tracer",
+                                   "--name", "Tess Typo"], input="first-long-passphrase\nsecond-long-passphrase\n")
+    assert mismatch.exit_code != 0 and "do not match" in mismatch.output.lower()
     result = runner.invoke(args=["users", "token", "cli.user@tts.example"])
     assert result.exit_code == 0, result.output
     token = result.output.strip().splitlines()[-1]

@@ -16,12 +16,25 @@ def users_cli():
 @users_cli.command("create")
 @click.argument("email")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="The user's role.")
-@click.option("--password", required=True, help="Initial password (at least 12 characters).")
 @click.option("--name", required=True, help="The user's full name.")
+@click.option("--password-stdin", is_flag=True, help="Read the initial password from standard input's first line "
+              "(for scripts: never put a password on the command line, where shell history and ps keep it).")
+@click.option("--password", default=None, hidden=True, help="Deprecated: the password on the command line.")
 @with_appcontext
 @command_boundary
-def create_command(email: str, role: str, password: str, name: str):
-    """Create a staff account."""
+def create_command(email: str, role: str, name: str, password_stdin: bool, password: str | None):
+    """Create a staff account. The initial password (at least 12 characters) is asked for, hidden, twice;
+    with --password-stdin it is read from standard input instead."""
+    import sys
+
+    if password is not None:
+        click.echo("Warning: --password leaves the password in your shell history; use the prompt or "
+                   "--password-stdin.", err=True)
+    elif password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Initial password (at least 12 characters)", hide_input=True,
+                                confirmation_prompt="Type it again")
     try:
         user = create_user(None, email=email, name=name, role=role, password=password)
     except ValidationFailed as exc:

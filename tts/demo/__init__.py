@@ -37,13 +37,27 @@ def demo_cli():
     """Demo data for trying TTS locally."""
 
 
+def _development_only() -> None:
+    """The demo accounts' password and authenticator keys are published in this code: a server that any of
+    the public can reach must never have them. Refused unless TTS_CONFIG is development or testing."""
+    from flask import current_app
+
+    environment = current_app.config.get("TTS_ENVIRONMENT")
+    if environment not in ("development", "testing"):
+        click.echo(f"Refused: the demo data's accounts have published passwords and authenticator keys, and this is "
+                   f"a {environment} configuration (TTS_CONFIG). Demo data is for development only: create real "
+                   f"accounts with `flask users create` (docs/deploy.md).", err=True)
+        raise SystemExit(1)
+
+
 @demo_cli.command("load")
 @with_appcontext
 @command_boundary
 def load_command():
-    """Create demo staff (one per role) and a fortnight of fictional work; safe to run twice."""
+    """Create demo staff (one per role) and a fortnight of fictional work; safe to run twice. Development only."""
     import time
 
+    _development_only()
     from tts.demo import fortnight
 
     started = time.perf_counter()
@@ -82,6 +96,7 @@ def code_command(email: str):
     """Print the current sign-in code of a demo account (only demo accounts, with their published keys)."""
     import pyotp
 
+    _development_only()
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or email not in {e for e, _n, _r in DEMO_USERS} or user.totp_secret != demo_totp_secret(email):
         click.echo("Only the demo accounts' codes can be printed", err=True)
