@@ -45,6 +45,11 @@ class Config:
     TTS_LOG_LEVEL = os.environ.get("TTS_LOG_LEVEL", "info")
     TTS_METRICS_TOKEN = os.environ.get("TTS_METRICS_TOKEN") or None  # Prometheus sends Authorization: Bearer ...
     TTS_METRICS_ALLOW = os.environ.get("TTS_METRICS_ALLOW", "127.0.0.1/32,::1/128")  # addresses that need no token
+    # The audit chain (tts/audit/chain.py): the worker seals committed events this often. AT_COMMIT=1 seals each
+    # transaction's events inside it instead (one writer at a time at the chain's lock: the tests, or a
+    # command line with no worker running).
+    TTS_AUDIT_SEAL_INTERVAL_SECONDS = float(os.environ.get("TTS_AUDIT_SEAL_INTERVAL_SECONDS", "1"))
+    TTS_AUDIT_SEAL_AT_COMMIT = os.environ.get("TTS_AUDIT_SEAL_AT_COMMIT") == "1"
 
     # Sign-in and sessions (docs/security.md).
     TTS_SESSION_IDLE_MINUTES = int(os.environ.get("TTS_SESSION_IDLE_MINUTES", "30"))
@@ -162,6 +167,7 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     TTS_ENVIRONMENT = "testing"
     TESTING = True
+    TTS_AUDIT_SEAL_AT_COMMIT = True  # every test sees its events sealed at once; tests/audit prove the sealer
     SECRET_KEY = "test-secret"
     TTS_SIMULATED_TWILIO = True
     TTS_DEVELOPMENT_TWILIO_KEY = True

@@ -52,9 +52,9 @@ def test_the_queue_tables_are_vacuumed_sooner_on_postgresql(fresh_database_url):
 
 
 @pytest.mark.no_rollback
-def test_audit_seal_function_comes_and_goes_with_its_migration(fresh_database_url):
-    """PostgreSQL seals audit events with audit_seal() (tts/audit/chain.py): created by 7c41e9a2d3b8,
-    dropped by its downgrade, and the chain written through it verifies."""
+def test_audit_seal_function_comes_and_goes_with_its_migrations(fresh_database_url):
+    """PostgreSQL once sealed audit events with audit_seal(), created by 7c41e9a2d3b8; 61656e2b7c0b drops it
+    (the sealer seals after commit now), and its downgrade puts it back as it was."""
     from sqlalchemy import text
 
     from tts.audit.chain import verify
@@ -63,17 +63,19 @@ def test_audit_seal_function_comes_and_goes_with_its_migration(fresh_database_ur
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=fresh_database_url("audit_seal"))
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
-            pytest.skip("SQLite seals in Python")
+            pytest.skip("SQLite never had it")
         flask_migrate.upgrade(directory=MIGRATIONS)
 
         def exists() -> bool:
             return db.session.scalar(text("SELECT count(*) FROM pg_proc WHERE proname = 'audit_seal'")) == 1
 
-        assert exists()
+        assert not exists()
         record_event(None, "test.sealed", None, {"n": 1})
         db.session.commit()
         assert verify(db.session).ok
         db.session.commit()
+        flask_migrate.downgrade(directory=MIGRATIONS, revision="80c8314c4f27")
+        assert exists()
         flask_migrate.downgrade(directory=MIGRATIONS, revision="e5a0c1d2b7f4")
         assert not exists()
         db.session.remove()

@@ -14,7 +14,7 @@ from tts.extensions import db
 from tts.jobs import JOBS, Job, run_job, run_pending
 from tts.people.models import Person
 from tts.transaction import command_boundary, run_steps, undo
-from tts.worker import PASS_LANE, SLOW_LANE
+from tts.worker import AUDIT_LANE, PASS_LANE, SLOW_LANE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -153,6 +153,7 @@ def test_a_command_commits_when_it_returns_and_not_when_it_fails(app, ctx):
 
 
 def test_every_declared_job_runs_on_its_lane_of_the_worker(app):
-    assert sorted(PASS_LANE + SLOW_LANE) == sorted(JOBS), "a job no lane runs, or a lane naming no job"
+    assert sorted(PASS_LANE + SLOW_LANE + AUDIT_LANE) == sorted(JOBS), "a job no lane runs, or a lane naming no job"
     assert all(JOBS[name].lane == "pass" for name in PASS_LANE)
     assert all(JOBS[name].lane == "slow" for name in SLOW_LANE)
+    assert all(JOBS[name].lane == "audit" for name in AUDIT_LANE)

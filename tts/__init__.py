@@ -42,7 +42,7 @@ def prepare_shared_statements() -> None:
 # Modules that register handlers on hooks (tts/hooks.py), such as telephony's texts on the queue's events,
 # or declare background jobs (tts/jobs.py). Imported whenever an app is made, so a handler or a job is
 # never missing because nothing happened to import its module.
-REACTIONS = ("tts.telephony.services", "tts.selfservice.checkins", "tts.cases.lifecycle", "tts.callqueue.services", "tts.imports.services", "tts.people.retention",
+REACTIONS = ("tts.audit.sealer", "tts.telephony.services", "tts.selfservice.checkins", "tts.cases.lifecycle", "tts.callqueue.services", "tts.imports.services", "tts.people.retention",
              "tts.simulation.services", "tts.reports.kpis", "tts.reports.export_jobs", "tts.api.idempotency")
 
 

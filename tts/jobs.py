@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 
 # PostgreSQL advisory lock keys: with several workers, only one runs each of these jobs at a time.
 LOCK_SWEEP, LOCK_RECONCILE, LOCK_RETENTION, LOCK_KPI, LOCK_COMPLETE = 7211, 7212, 7213, 7214, 7215
-LANES = ("pass", "slow")  # every few seconds (texts, scanners); minutes-long work on a thread of its own
+# Every few seconds (texts, scanners); minutes-long work on a thread of its own; the audit chain's sealer,
+# every second on a thread of its own (tts/audit/sealer.py).
+LANES = ("pass", "slow", "audit")
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,14 @@ def run_job(declared: Job, *args, **kwargs) -> Any:
     except BaseException:
         db.session.rollback()
         raise
+
+
+def lane_finished(lane: str) -> None:
+    """A worker finished a pass of `lane`: its heartbeat is committed (tts/ops/heartbeats.py, for /metrics)."""
+    from tts.ops.heartbeats import beat
+
+    beat(lane)
+    db.session.commit()  # the job runner's boundary: the heartbeat of a finished pass
 
 
 def advisory_lock(key: int, sub: Any = None, *, wait: bool = False) -> bool:

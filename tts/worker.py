@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 # Each lane's jobs (declared by the features with tts.jobs.job), in the order a pass runs them.
 PASS_LANE = ("sent", "imports", "escalated", "reconciled", "checkins_missed", "anonymised")
 SLOW_LANE = ("simulations", "kpis_refreshed", "exports", "exports_expired", "idempotency_pruned", "completed")
+AUDIT_LANE = ("audit_sealed",)
 
 
 def _run_lane(names: tuple[str, ...]) -> dict:
@@ -39,7 +40,13 @@ def run_once(slow: bool = True) -> dict:
     result = {**_run_lane(PASS_LANE), **{name: 0 for name in SLOW_LANE}}
     if slow:
         result.update(run_slow_jobs())
+    result.update(seal_audit_events())
     return result
+
+
+def seal_audit_events() -> dict:
+    """Seal the audit events committed since the last pass into the chain (tts/audit/sealer.py)."""
+    return _run_lane(AUDIT_LANE)
 
 
 def run_slow_jobs() -> dict:
@@ -63,12 +70,12 @@ def lower_priority(niceness: int) -> bool:
     return True
 
 
-def _lane(app: Flask, stop: threading.Event, step, name: str, niceness: int = 0) -> None:
+def _lane(app: Flask, stop: threading.Event, step, name: str, niceness: int = 0, interval: float | None = None) -> None:
     import time
 
-    from tts.ops.heartbeats import beat
+    from tts.jobs import lane_finished
 
-    interval = app.config["TTS_WORKER_INTERVAL_SECONDS"]
+    interval = app.config["TTS_WORKER_INTERVAL_SECONDS"] if interval is None else interval
     lower_priority(niceness)
     while not stop.is_set():
         with app.app_context():
@@ -76,12 +83,11 @@ def _lane(app: Flask, stop: threading.Event, step, name: str, niceness: int = 0)
             try:
                 result = step()
                 # One JSON line a pass that did something: counts only, nothing personal.
-                if any(result.values()):
+                if any(result.values()) and name != "audit":  # the sealer's passes: only in the metrics
                     log.info("worker %s: %s", name, result, extra={"fields": {
                         "event": "job", "lane": name, "done": {k: v for k, v in result.items() if v},
                         "duration_ms": round((time.perf_counter() - started) * 1000, 1)}})
-                beat(name)
-                db.session.commit()  # the lane's heartbeat (tts/ops/heartbeats.py): the pass finished
+                lane_finished(name)
             except Exception:
                 db.session.rollback()
                 log.exception("worker %s pass failed; retrying", name)
@@ -90,13 +96,18 @@ def _lane(app: Flask, stop: threading.Event, step, name: str, niceness: int = 0)
 
 def run_forever(app: Flask, stop: threading.Event) -> None:
     """Texts and scanners on this thread; the slow jobs on a second one, so a planner run or a KPI
-    computation never holds up a text."""
+    computation never holds up a text; the audit chain's sealer on a third, every second."""
     slow = threading.Thread(target=_lane, args=(app, stop, run_slow_jobs, "slow jobs",
                                                 app.config.get("TTS_SLOW_JOBS_NICE", 10)),
                             name="tts-worker-slow", daemon=True)
     slow.start()
+    sealer = threading.Thread(target=_lane, args=(app, stop, seal_audit_events, "audit", 0,
+                                                  app.config["TTS_AUDIT_SEAL_INTERVAL_SECONDS"]),
+                              name="tts-worker-audit", daemon=True)
+    sealer.start()
     _lane(app, stop, lambda: run_once(slow=False), "pass")
     slow.join(timeout=5)
+    sealer.join(timeout=5)
 
 
 def start_inline(app: Flask) -> threading.Event:

@@ -1,4 +1,5 @@
-"""The audit log's hash chain: sealed at commit, verified by `flask audit verify`, tamper named."""
+"""The audit log's hash chain: sealed by the sealer after commit (or at commit, as the suite runs), verified by
+`flask audit verify`, tamper named; writers and imports never wait for the chain's lock."""
 import threading
 
 import pytest
@@ -42,9 +43,8 @@ def test_events_are_sealed_into_an_intact_chain(app):
 
 
 def test_events_written_early_and_late_in_one_transaction_seal_in_order(app):
-    """One transaction with an event an earlier flush wrote (sealed by an update) and events still to be
-    written (inserted sealed), with text outside ASCII: on PostgreSQL the server hashes what Python sent
-    (audit_seal), and Python's verify must agree byte for byte."""
+    """One transaction with an event an earlier flush wrote and events written at the commit, with text outside
+    ASCII: the sealer's hashing (from the stored rows) and verify's must agree byte for byte."""
     with app.app_context():
         early = record_event(None, "test.early", None, {"label": "Zoë’s café, Ōsaka – ü"})
         db.session.flush()
@@ -83,13 +83,16 @@ def test_a_deleted_event_is_named_by_verify(app):
         assert not verdict.ok and verdict.broken_at == seqs[1] and "missing" in verdict.reason
 
 
-def test_an_event_written_around_the_app_is_reported(app):
+def test_an_event_written_around_the_app_is_reported_as_unsealed(app):
     _three_events(app)
     with app.app_context():
         db.session.execute(text("INSERT INTO audit_events (at, action, via) VALUES (CURRENT_TIMESTAMP, 'forged', 'cli')"))
         db.session.commit()
         verdict = verify(db.session)
-        assert not verdict.ok and "without being sealed" in verdict.reason
+        assert verdict.ok and verdict.unsealed == 1 and verdict.oldest_unsealed_at is not None
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0 and "1 newer events are not sealed yet" in result.output
+    assert app.test_cli_runner().invoke(args=["audit", "verify", "--strict"]).exit_code == 2
 
 
 def test_the_database_refuses_edits_but_allows_only_sealing(app):
@@ -177,8 +180,7 @@ def test_savepoints_do_not_seal_on_their_own(app):
     heads = []
 
     def count(conn, cursor, statement, *args):
-        # PostgreSQL: one call of audit_seal (it reads the head inside); SQLite: the head's read.
-        if "audit_seal(" in statement or ("FROM audit_events" in statement and "chain_seq DESC" in statement):
+        if "FROM audit_events" in statement and "chain_seq DESC" in statement:  # the chain head's read
             heads.append(statement)
 
     with app.app_context():
@@ -194,12 +196,12 @@ def test_savepoints_do_not_seal_on_their_own(app):
         assert verify(db.session).ok
 
 
-def test_events_inserted_sealed_in_bulk_verify(app, make_user):
-    """The bulk path builds the hashed JSON from pieces; verify rebuilds it with json.dumps: they agree on
+def test_events_inserted_in_bulk_are_sealed_and_verify(app, make_user):
+    """The sealer builds the hashed JSON from pieces; verify rebuilds it with json.dumps: they agree on
     awkward values (no actor, an IP, unicode and quotes in details, nested and unsorted details)."""
     from datetime import UTC, datetime
 
-    from tts.audit.chain import content_hash, insert_sealed
+    from tts.audit.chain import content_hash, insert_unsealed
 
     at = datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC)
     actor = make_user("supervisor")["id"]
@@ -214,7 +216,7 @@ def test_events_inserted_sealed_in_bulk_verify(app, make_user):
     ]
     expected = [content_hash(0, "x", **r) for r in rows]  # the reference serialisation, before rows are used
     with app.app_context():
-        insert_sealed(db.session(), [dict(r) for r in rows])
+        insert_unsealed(db.session(), [dict(r) for r in rows])
         db.session.commit()
         assert verify(db.session).ok
         stored = db.session.scalars(select(AuditEvent).order_by(AuditEvent.chain_seq.desc()).limit(3)).all()
@@ -222,50 +224,161 @@ def test_events_inserted_sealed_in_bulk_verify(app, make_user):
     assert len(set(expected)) == 3
 
 
-@pytest.mark.no_rollback
-def test_on_postgresql_the_seal_and_the_commit_go_together(fresh_database_url):
-    """Outside the suite's outer transaction, as in the app: the events' seal and the COMMIT are one
-    message (the chain's lock is never held while Python runs). The transaction's other writes land with
-    its events, the session goes on to its next transaction, and a failed seal leaves nothing written."""
-    from tts.auth.models import User
+@pytest.fixture
+def sealed_later(fresh_database_url):
+    """An app as production runs it: events are committed unsealed and the sealer seals them afterwards."""
+    app = make_app(fresh_database_url("sealer"), TTS_AUDIT_SEAL_AT_COMMIT=False,
+                   SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 12})
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
-    url = fresh_database_url("seal_commit")
-    app = make_app(url)
+
+@pytest.mark.no_rollback
+def test_events_commit_unsealed_and_the_sealer_seals_them_in_batches(sealed_later, monkeypatch):
+    from tts.audit import chain
+    from tts.audit.sealer import seal_committed_events
+
+    app = sealed_later
+    monkeypatch.setattr(chain, "BATCH", 7)  # several batches, each its own transaction
+    monkeypatch.setattr("tts.audit.sealer.BATCH", 7)
+    with app.app_context():
+        for n in range(20):
+            record_event(None, "test.later", None, {"n": n, "label": "Zoë ☎"})
+            db.session.commit()
+        verdict = verify(db.session)
+        assert verdict.ok and verdict.unsealed == 20
+        runner = app.test_cli_runner()
+        assert runner.invoke(args=["audit", "verify", "--strict"]).exit_code == 2
+        assert seal_committed_events() == 20
+        verdict = verify(db.session)
+        assert verdict.ok and verdict.unsealed == 0 and verdict.checked >= 20
+        assert seal_committed_events() == 0
+        assert runner.invoke(args=["audit", "verify", "--strict"]).exit_code == 0
+        result = runner.invoke(args=["audit", "seal"])
+        assert result.exit_code == 0 and "Sealed 0 audit events" in result.output
+
+
+def _hold_the_chain_lock(app):
+    """What a sealer in the middle of a batch holds (on another connection)."""
+    connection = db.engine.connect()
+    connection.execute(text("SELECT pg_advisory_lock(7317001)"))
+    return connection
+
+
+@pytest.mark.no_rollback
+def test_writers_never_wait_for_the_chain_and_many_sealers_build_one_chain(sealed_later):
+    """PostgreSQL, real threads: while a sealer holds the chain's lock, audited writes still commit; then 8
+    writers and 3 sealers run at once, and every event is sealed exactly once into one unbroken chain."""
+    import time
+
+    from tts.audit.sealer import seal_committed_events
+
+    app = sealed_later
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
-            pytest.skip("SQLite seals in Python, in the ORM's commit")
-        user = User(email="sealer@example.org", name="Ada Sealwright", role="tracer", password_hash="x")
-        db.session.add(user)
-        db.session.flush()
-        user_id = user.id
-        record_event(None, "test.with_user", user, {"n": 1})
-        db.session.commit()
-        record_event(None, "test.next", None, {"n": 2})
-        db.session.commit()
-
-    with make_app(url).app_context():  # another process's view
-        rows = db.session.execute(select(AuditEvent.action, AuditEvent.record_id, AuditEvent.hash)
-                                  .where(AuditEvent.action.like("test.%")).order_by(AuditEvent.chain_seq)).all()
-        assert [(r.action, r.record_id) for r in rows] == [("test.with_user", user_id), ("test.next", None)]
-        assert all(r.hash for r in rows) and verify(db.session).ok
-        assert db.session.scalar(select(func.count()).select_from(User).where(User.email == "sealer@example.org")) == 1
-        db.session.remove()
-        db.engine.dispose()
-
-    with app.app_context():
-        # A seal the database refuses (an event id that is not waiting to be sealed): the whole
-        # transaction goes, its other writes included.
-        record_event(None, "test.refused", None, {"n": 3})
-        db.session.add(User(email="never@example.org", name="Nev Unwritten", role="tracer", password_hash="x"))
-        db.session.flush()
-        refused = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "test.refused")).one()
-        db.session.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
-        db.session.execute(text("UPDATE audit_events SET hash = 'taken' WHERE id = :id"), {"id": refused.id})
-        with pytest.raises(Exception, match="not waiting to be sealed"):
+            pytest.skip("SQLite has one writer at a time: there is nothing to wait for")
+        held = _hold_the_chain_lock(app)
+        try:
+            started = time.perf_counter()
+            record_event(None, "test.while_locked")
             db.session.commit()
-        db.session.rollback()
-        assert db.session.scalar(select(func.count()).select_from(User).where(User.email == "never@example.org")) == 0
-        assert db.session.scalar(select(func.count()).select_from(AuditEvent)
-                                 .where(AuditEvent.action == "test.refused")) == 0
+            assert time.perf_counter() - started < 2
+            assert seal_committed_events() == 0  # another sealer has it: this one goes on
+        finally:
+            held.execute(text("SELECT pg_advisory_unlock(7317001)"))
+            held.close()
         db.session.remove()
-        db.engine.dispose()
+
+    errors: list[BaseException] = []
+    writing = threading.Event()
+    start = threading.Barrier(11, timeout=60)
+
+    def write(worker: int) -> None:
+        try:
+            start.wait()
+            for n in range(40):
+                with app.app_context():
+                    record_event(None, "test.concurrent", None, {"worker": worker, "n": n})
+                    record_event(None, "test.concurrent", None, {"worker": worker, "n": n, "second": True})
+                    db.session.commit()
+        except BaseException as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+
+    def seal() -> None:
+        try:
+            start.wait()
+            while writing.is_set():
+                with app.app_context():
+                    seal_committed_events()
+                    db.session.remove()
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    writing.set()
+    writers = [threading.Thread(target=write, args=(w,)) for w in range(8)]
+    sealers = [threading.Thread(target=seal) for _ in range(3)]
+    for thread in writers + sealers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    writing.clear()
+    for thread in sealers:
+        thread.join()
+    assert errors == []
+    with app.app_context():
+        seal_committed_events()
+        verdict = verify(db.session)
+        assert verdict.ok and verdict.unsealed == 0 and verdict.checked == 641, verdict
+        seqs = db.session.scalars(select(AuditEvent.chain_seq).order_by(AuditEvent.chain_seq)).all()
+        assert seqs == list(range(1, 642))
+
+
+@pytest.mark.no_rollback
+def test_a_bulk_import_never_takes_the_chain_lock(sealed_later, make_user):
+    """The set-based import writes its events unsealed: it commits while a sealer holds the chain's lock."""
+    from tts.audit.sealer import seal_committed_events
+    from tts.auth.models import User
+    from tts.clock import today
+    from tts.imports.services import import_now_or_later
+
+    app = sealed_later
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite has one writer at a time")
+        from tests.factories import UserFactory
+
+        supervisor = UserFactory(role="supervisor")
+        db.session.commit()
+        supervisor = db.session.get(User, supervisor.id)
+        tested = today().isoformat()
+        rows = "\n".join(f"IMP-{n},case,Ima{n},Porter,1990-01-0{1 + n % 9},07700 900{n:03d},,{n} Import Row,S1 2HH,"
+                          f"{tested},,,," for n in range(30))
+        csv = ("referral_id,record_type,first_name,last_name,date_of_birth,phone,email,address,postcode,test_date,"
+               "symptom_onset_date,case_referral_id,relationship,last_exposure_date\n" + rows + "\n")
+        held = _hold_the_chain_lock(app)
+        try:
+            finished = threading.Event()
+            outcome: list = []
+
+            def importing():
+                with app.app_context():
+                    try:
+                        outcome.append(import_now_or_later(db.session.get(User, supervisor.id), "bulk.csv", csv).status)
+                        db.session.commit()
+                    except BaseException as exc:  # noqa: BLE001
+                        outcome.append(exc)
+                    finished.set()
+
+            thread = threading.Thread(target=importing)
+            thread.start()
+            assert finished.wait(30), "the import waited for the chain's lock"
+            thread.join()
+        finally:
+            held.execute(text("SELECT pg_advisory_unlock(7317001)"))
+            held.close()
+        assert outcome == ["completed"], outcome
+        sealed = seal_committed_events()
+        assert sealed >= 30
+        assert verify(db.session).ok and verify(db.session).unsealed == 0

@@ -1,28 +1,34 @@
 """Tamper evidence for the audit log: a hash chain.
 
-Each event, when its transaction commits, is sealed with the next `chain_seq`, the previous event's hash
-and a SHA-256 over its own content plus that previous hash. Changing, deleting or inserting an event
-afterwards breaks the chain at that point, and `flask audit verify` names the first broken link.
+Each event is sealed with the next `chain_seq`, the previous event's hash and a SHA-256 over its own content
+plus that previous hash. Changing, deleting or inserting an event afterwards breaks the chain at that point,
+and `flask audit verify` names the first broken link.
 
-Sealing happens in the committing transaction (SQLAlchemy's before_commit), under a lock that only
-spans the commit. On PostgreSQL the transaction's other writes are flushed first, then one call of the
-`audit_seal` function takes the transaction-level advisory lock, reads the head, hashes and inserts the
-events on the server, sent in one message with the COMMIT (every writer queues on that lock: it must not
-wait on Python). On SQLite every write transaction already holds the database's write lock, and Python seals the
-events before their INSERT. Both hash the same text. Events from a rolled-back savepoint never reach
-the chain.
+Writers never wait for the chain. An event is written unsealed, in the writer's own transaction, like any
+other row (so it exists only if the change it records does), and takes no lock. One sealer at a time (the
+worker's audit lane, every second: tts/audit/sealer.py) takes the chain's advisory lock, reads the chain's
+head, and seals the committed unsealed events in the order of their ids, a few thousand a transaction, then
+lets the lock go. So no request, on any server, queues behind another for the chain, and a bulk import that
+writes 100,000 events holds nothing: they are sealed in batches after it commits. Until an event is sealed
+(about a second), it is reported as the chain's unsealed tail (`audit verify`, and the metric
+tts_audit_unsealed).
+
+TTS_AUDIT_SEAL_AT_COMMIT seals a transaction's events inside it instead, just before it commits, taking the
+lock for the rest of the commit: the test suite uses it so that every test sees its events sealed at once
+(it runs the same sealing code), and it suits a single-user command line with no worker. Both hash the same
+text; SQLite and PostgreSQL alike. Events from a rolled-back savepoint never reach the chain: they were never
+written.
 """
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import bindparam, event as sa_event, select, text
-from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import bindparam, event as sa_event, func, select, text
+from sqlalchemy.orm import Session
 
 from tts.audit.models import AuditEvent
-from tts.clock import utcnow
 from tts.bulk_insert import RawJSON, insert_rows
 
 GENESIS = "0" * 64
@@ -62,141 +68,100 @@ def _event_hash(event: AuditEvent, seq: int, prev_hash: str) -> str:
                         details=event.details)
 
 
-def track(session: Session, event: AuditEvent) -> None:
-    """Remember an event added in this transaction so it is sealed when the transaction commits."""
-    session.info.setdefault(_PENDING, []).append(event)
-
-
-def seal_pending(session: Session) -> None:
-    """Seal this transaction's events. Those not yet written are sealed before their INSERT (the commit's
-    flush writes them with their link: one statement for them all); those an earlier flush wrote are
-    sealed by an UPDATE by primary key, the one change the database allows on an audit event."""
-    pending = session.info.pop(_PENDING, None)
-    if not pending:
-        return
-    new = session.new
-    unwritten = [e for e in pending if e in new]
-    # Events added inside a savepoint that was rolled back are no longer in the session: they never happened.
-    written = [e for e in pending if e not in new and e in session and e.id is not None and not e.hash]
-    if not unwritten and not written:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        _seal_on_server(session, sorted(written, key=lambda e: e.id), unwritten)
-        return
-    with session.no_autoflush:  # a flush here would write the unsealed events unsealed
-        seq, prev = _head(session)
-        sealed = []
-        for event in sorted(written, key=lambda e: e.id):
-            seq += 1
-            digest = _event_hash(event, seq, prev)
-            sealed.append({"event_id": event.id, "seq": seq, "prev": prev, "digest": digest})
-            prev = digest
-        if sealed:
-            # One executemany of Core updates by primary key: the ORM refuses to modify audit events.
-            table = AuditEvent.__table__
-            session.execute(table.update().where(table.c.id == bindparam("event_id"), table.c.hash.is_(None))
-                            .values(chain_seq=bindparam("seq"), prev_hash=bindparam("prev"),
-                                    hash=bindparam("digest")), sealed)
-            for event in written:
-                session.expire(event, ["chain_seq", "prev_hash", "hash"])
-        for event in unwritten:  # in the order they were recorded, which is the order they are inserted
-            if event.at is None:
-                event.at = utcnow()
-            seq += 1
-            event.chain_seq, event.prev_hash = seq, prev
-            event.hash = prev = _event_hash(event, seq, prev)
-
-
-_SEAL_CALL = text("SELECT event_id, seq, prev, digest FROM audit_seal(CAST(:events AS json))")
-
-
-def _seal_on_server(session: Session, written: list[AuditEvent], unwritten: list[AuditEvent]) -> None:
-    """PostgreSQL: everything else the transaction changed is written first, then one call of
-    `audit_seal` (migration 7c41e9a2d3b8) takes the chain's lock, reads its head, hashes and writes the
-    events, and the COMMIT goes in the same message (`_seal_and_commit`): the lock is taken and released
-    on the server, never held across the whole flush or a wait for Python (under load, every writer
-    queued behind it). The hashed text is the one `content_parts` builds; the server only puts the
-    previous hash and the place in the chain between its parts."""
-    for event in unwritten:  # the function inserts these: the flush must not
-        session.expunge(event)
-    session.flush()
-    events = written + unwritten
-    for event in unwritten:
-        if event.at is None:
-            event.at = utcnow()
-    parts = [content_parts(at=e.at, actor_id=e.actor_id, action=e.action, record_type=e.record_type,
-                           record_id=e.record_id, via=e.via, ip=e.ip, details=e.details) for e in events]
-    new = set(map(id, unwritten))
-    # One JSON document (json.dumps is C): text arrays cost psycopg a regular expression an element.
-    # `details` goes in as the object it is (stored as this JSON); the hashed parts carry their own encoding.
-    document = json.dumps([
-        {"id": None if id(e) in new else e.id, "at": e.at.isoformat(), "actor_id": e.actor_id, "action": e.action,
-         "record_type": e.record_type, "record_id": e.record_id, "via": e.via, "ip": e.ip, "details": e.details,
-         "head": head, "middle": middle, "tail": tail}
-        for e, (head, middle, tail) in zip(events, parts, strict=True)], default=str)
-    connection = session.connection()
-    if connection.in_nested_transaction():
-        # The session works inside a transaction it does not own (the test suite's rolled-back outer
-        # transaction, where its commits release savepoints): seal, and leave the commit to its owner.
-        rows = [tuple(row) for row in session.execute(_SEAL_CALL, {"events": document})]
-    else:
-        rows = _seal_and_commit_or_raise(connection, document)
-    for event, (event_id, seq, prev, digest) in zip(events, rows, strict=True):
-        if id(event) in new:
-            event.id, event.chain_seq, event.prev_hash, event.hash = event_id, seq, prev, digest
-            make_transient_to_detached(event)  # as if loaded: no changes for the ORM to write
-            session.add(event)
-        else:
-            for name, value in (("chain_seq", seq), ("prev_hash", prev), ("hash", digest)):
-                set_committed_value(event, name, value)
-
-
-def _seal_and_commit_or_raise(connection, document: str) -> list[tuple]:
-    """_seal_and_commit on the session's connection. It talks to the driver directly, so SQLAlchemy does not
-    see its errors: a dropped connection here would surface as the driver's own exception (a 500). It is
-    raised as SQLAlchemy's, with the connection invalidated (the pool replaces it), so the app's handler
-    answers the friendly 503 like any other database failure."""
-    import psycopg
-    from sqlalchemy.exc import DBAPIError
-
-    try:
-        return _seal_and_commit(connection.connection.driver_connection, document)
-    except psycopg.Error as error:
-        lost = isinstance(error, psycopg.OperationalError | psycopg.InterfaceError) or error.sqlstate is None
-        if lost:
-            connection.invalidate(error)
-        raise DBAPIError.instance("SELECT audit_seal(...); COMMIT", None, error, psycopg.Error,
-                                  connection_invalidated=lost) from error
-
-
-def _seal_and_commit(raw, document: str) -> list[tuple]:
-    """The seal and the COMMIT in one message to the server (two statements in one simple query), so the
-    chain's lock is taken and released without a round trip to Python in between: under load, a Python
-    thread waiting for the interpreter while it held the lock kept every writer of the app waiting. The
-    session's own commit then finds the transaction committed (psycopg's commit of an idle connection
-    does nothing); this runs last in the commit, when everything else is flushed. The events' JSON goes
-    in as a literal (simple queries take no parameters), composed and quoted by psycopg.sql."""
-    from psycopg import sql
-
-    query = sql.SQL("SELECT event_id, seq, prev, digest FROM audit_seal({}::json); COMMIT").format(
-        sql.Literal(document))
-    with raw.cursor() as cursor:
-        cursor.execute(query)
-        return cursor.fetchall()
+def track(session: Session, event: AuditEvent | None = None) -> None:
+    """Note that this transaction wrote audit events (sealed at its commit when TTS_AUDIT_SEAL_AT_COMMIT)."""
+    session.info[_PENDING] = True
 
 
 def _head(session: Session) -> tuple[int, str]:
-    """Take the chain's lock (until this transaction ends) and read its last link."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
     last = session.execute(
         select(AuditEvent.chain_seq, AuditEvent.hash).where(AuditEvent.chain_seq.is_not(None))
         .order_by(AuditEvent.chain_seq.desc()).limit(1)).first()
     return (last.chain_seq, last.hash) if last else (0, GENESIS)
 
 
-SEALED_COLUMNS = ("at", "actor_id", "action", "record_type", "record_id", "via", "ip", "details",
-                  "chain_seq", "prev_hash", "hash")
+def take_chain_lock(session: Session, *, wait: bool) -> bool:
+    """The chain's lock, until this transaction ends; False if another sealer has it (unless `wait`). SQLite
+    needs none: a write transaction there already holds the database's only write lock."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    if wait:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        return True
+    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _LOCK_KEY}))
+
+
+_SEAL_READS = (AuditEvent.id, AuditEvent.at, AuditEvent.actor_id, AuditEvent.action, AuditEvent.record_type,
+                     AuditEvent.record_id, AuditEvent.via, AuditEvent.ip, AuditEvent.details)
+
+
+BATCH = 5000  # events sealed in one transaction: the lock is held for about 0.1 s
+
+
+def seal_batch(session: Session, *, limit: int = BATCH, wait: bool = False) -> int:
+    """Seal up to `limit` of the unsealed events this transaction can see (committed ones, and its own), in
+    id order, after the chain's head. Returns how many; 0 also when another sealer holds the lock (it will
+    seal them). The caller commits: that releases the lock."""
+    if not take_chain_lock(session, wait=wait):
+        return 0
+    rows = session.execute(select(*_SEAL_READS).where(AuditEvent.hash.is_(None))
+                           .order_by(AuditEvent.id).limit(limit)).all()
+    if not rows:
+        return 0
+    seq, prev = _head(session)
+    ids, seqs, prevs, digests = [], [], [], []
+    enc = _Encoded()
+    for row in rows:
+        seq += 1
+        digest = _hash_row(enc, row, seq, prev)
+        ids.append(row.id)
+        seqs.append(seq)
+        prevs.append(prev)
+        digests.append(digest)
+        prev = digest
+    table = AuditEvent.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement for the batch: the arrays are unnested into rows and joined to the events by id.
+        done = session.execute(text(
+            "UPDATE audit_events AS a SET chain_seq = v.seq, prev_hash = v.prev, hash = v.digest "
+            "FROM unnest(CAST(:ids AS integer[]), CAST(:seqs AS integer[]), CAST(:prevs AS text[]), "
+            "CAST(:digests AS text[])) AS v(id, seq, prev, digest) WHERE a.id = v.id AND a.hash IS NULL"),
+            {"ids": ids, "seqs": seqs, "prevs": prevs, "digests": digests}).rowcount
+    else:
+        done = session.execute(table.update().where(table.c.id == bindparam("event_id"), table.c.hash.is_(None))
+                               .values(chain_seq=bindparam("seq"), prev_hash=bindparam("prev"),
+                                       hash=bindparam("digest")),
+                               [{"event_id": i, "seq": q, "prev": p, "digest": d}
+                                for i, q, p, d in zip(ids, seqs, prevs, digests, strict=True)]).rowcount
+    if done != len(ids):  # only a second sealer without the lock could cause this: never seal half a batch
+        raise RuntimeError(f"sealed {done} of {len(ids)} audit events: another sealer ran without the lock")
+    # Events this session holds were changed around the ORM: read their seal again when next used.
+    held = {e.id: e for e in session.identity_map.values() if isinstance(e, AuditEvent)}
+    for event_id in ids:
+        if event_id in held:
+            session.expire(held[event_id], ["chain_seq", "prev_hash", "hash"])
+    return len(ids)
+
+
+def _hash_row(enc: "_Encoded", row, seq: int, prev: str) -> str:
+    """The hash `content_hash` gives, built from encodings of values that repeat across a batch (an action, an
+    actor, a time) taken once (tests/audit/test_chain.py checks the two agree)."""
+    at, record_id = row.at, row.record_id
+    return hashlib.sha256(
+        f'{{"action":{enc[row.action]},"actor_id":{enc[row.actor_id]},"at":{enc.stamp(at)},'
+        f'"details":{_JSON.encode(row.details)},"ip":{enc[row.ip]},"prev":"{prev}","record_id":'
+        f'{record_id if type(record_id) is int else _JSON.encode(record_id)},'
+        f'"record_type":{enc[row.record_type]},"seq":{seq},"via":{enc[row.via]}}}'.encode()).hexdigest()
+
+
+def seal_pending(session: Session) -> None:
+    """TTS_AUDIT_SEAL_AT_COMMIT: seal this transaction's events (and any committed ones still unsealed) inside
+    it, waiting for the chain's lock, just before it commits."""
+    if not session.info.pop(_PENDING, None):
+        return
+    session.flush()
+    while seal_batch(session, limit=BATCH, wait=True) == BATCH:
+        pass
 
 
 class _Encoded(dict):
@@ -206,36 +171,26 @@ class _Encoded(dict):
         encoded = self[value] = _JSON.encode(value)
         return encoded
 
+    def stamp(self, at) -> str:
+        key = ("at", at)
+        found = self.get(key)
+        if found is None:
+            found = self[key] = _JSON.encode(at.isoformat(timespec="microseconds"))
+        return found
 
-def insert_sealed(session: Session, rows: Iterable[dict]) -> None:
-    """Insert many events already sealed (the set-based import's): one COPY instead of an INSERT and an
-    UPDATE each. Call it as the transaction's last large write: the chain's lock is held from here to the
-    commit. Each row holds the columns of `audit.services.event_row` plus `at`. The hashed JSON is the
-    one `content_parts` builds, assembled from the encodings of values that repeat across the batch
-    (tests/audit/test_chain.py checks the two agree)."""
-    session.flush()
-    head = []
-    enc = _Encoded()
-    stamps = {}
 
-    def sealed() -> Iterator[tuple]:
-        seq, prev = head
-        for row in rows:
-            seq += 1
-            at, details, record_id = row["at"], row["details"], row["record_id"]
-            stamp = stamps.get(at) or stamps.setdefault(at, _JSON.encode(at.isoformat(timespec="microseconds")))
-            details_json = _JSON.encode(details)
-            digest = hashlib.sha256(
-                f'{{"action":{enc[row["action"]]},"actor_id":{enc[row["actor_id"]]},"at":{stamp},'
-                f'"details":{details_json},"ip":{enc[row["ip"]]},"prev":"{prev}","record_id":'
-                f'{record_id if type(record_id) is int else _JSON.encode(record_id)},'
-                f'"record_type":{enc[row["record_type"]]},"seq":{seq},"via":{enc[row["via"]]}}}'.encode()).hexdigest()
-            yield (at, row["actor_id"], row["action"], row["record_type"], record_id, row["via"], row["ip"],
-                   RawJSON(details_json) if details is not None else None, seq, prev, digest)
-            prev = digest
+UNSEALED_COLUMNS = ("at", "actor_id", "action", "record_type", "record_id", "via", "ip", "details")
 
-    head.extend(_head(session))
-    insert_rows(AuditEvent.__table__, SEALED_COLUMNS, sealed())
+
+def insert_unsealed(session: Session, rows: Iterable[dict]) -> None:
+    """Insert many events (the set-based import's) in one COPY, unsealed: the sealer seals them after the
+    transaction commits, so the import holds no lock on the chain. Each row holds the columns of
+    `audit.services.event_row` plus `at`."""
+    insert_rows(AuditEvent.__table__, UNSEALED_COLUMNS,
+                ((row["at"], row["actor_id"], row["action"], row["record_type"], row["record_id"], row["via"],
+                  row["ip"], RawJSON(_JSON.encode(row["details"])) if row["details"] is not None else None)
+                 for row in rows))
+    track(session)
 
 
 def discard_pending(session: Session) -> None:
@@ -246,9 +201,11 @@ def discard_pending(session: Session) -> None:
 class Verdict:
     ok: bool
     checked: int
-    broken_at: int | None = None  # chain_seq (or event id, for an unsealed event) of the first bad link
+    broken_at: int | None = None  # chain_seq of the first bad link
     event_id: int | None = None
     reason: str | None = None
+    unsealed: int = 0  # events written but not sealed yet: the sealer's tail, not a break
+    oldest_unsealed_at: datetime | None = None
 
 
 def _walk(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
@@ -264,43 +221,47 @@ def _walk(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
 
 
 def verify(session: Session) -> Verdict:
-    """Walk the chain in order; the first event whose link or content does not match is reported."""
-    unsealed = session.scalar(select(AuditEvent.id).where(AuditEvent.hash.is_(None)).order_by(AuditEvent.id).limit(1))
+    """Walk the chain in order; the first event whose link or content does not match is reported. Events
+    not sealed yet are counted as the tail (the sealer seals them within seconds of their commit)."""
+    unsealed, oldest = session.execute(select(func.count(), func.min(AuditEvent.at))
+                                       .where(AuditEvent.hash.is_(None))).one()
+    tail = {"unsealed": unsealed or 0, "oldest_unsealed_at": oldest}
     expected_seq, prev, checked = 1, GENESIS, 0
     for event in _walk(session):
         if event.chain_seq != expected_seq:
             return Verdict(False, checked, expected_seq, event.id,
-                           f"event {expected_seq} of the chain is missing (next is {event.chain_seq})")
+                           f"event {expected_seq} of the chain is missing (next is {event.chain_seq})", **tail)
         if event.prev_hash != prev:
-            return Verdict(False, checked, event.chain_seq, event.id, "it does not link to the event before it")
+            return Verdict(False, checked, event.chain_seq, event.id, "it does not link to the event before it",
+                           **tail)
         if _event_hash(event, event.chain_seq, prev) != event.hash:
-            return Verdict(False, checked, event.chain_seq, event.id, "its content does not match its hash")
+            return Verdict(False, checked, event.chain_seq, event.id, "its content does not match its hash", **tail)
         prev = event.hash  # type: ignore[assignment]
         expected_seq += 1
         checked += 1
-    if unsealed is not None:
-        return Verdict(False, checked, None, unsealed, "it was written without being sealed into the chain")
-    return Verdict(True, checked)
+    return Verdict(True, checked, **tail)
+
+
+def _seal_at_commit() -> bool:
+    from flask import current_app, has_app_context
+
+    return has_app_context() and bool(current_app.config.get("TTS_AUDIT_SEAL_AT_COMMIT"))
 
 
 @sa_event.listens_for(Session, "before_commit")
 def _seal_on_commit(session: Session) -> None:
     # before_commit also fires when a savepoint is released: its events are sealed with the rest of the
     # transaction, when the real commit comes (one lock and one read of the chain's head a transaction).
-    if session.in_nested_transaction():
+    if session.in_nested_transaction() or not session.info.get(_PENDING):
         return
-    seal_pending(session)
+    if _seal_at_commit():
+        seal_pending(session)
+    else:
+        discard_pending(session)  # the sealer seals them after this commit
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")
-def _forget_on_rollback(session: Session, _transaction) -> None:
-    # After any rollback, a savepoint's included, the events still pending are those still in the session:
-    # a savepoint's rollback drops only its own events, not those the transaction recorded before it.
-    # (after_rollback would be too early: it fires before the rolled-back objects are expunged.)
-    pending = session.info.get(_PENDING)
-    if pending:
-        kept = [e for e in pending if e in session]
-        if kept:
-            session.info[_PENDING] = kept
-        else:
-            discard_pending(session)
+def _forget_on_rollback(session: Session, transaction) -> None:
+    # Only the whole transaction's rollback: a savepoint's leaves the events recorded before it to be sealed.
+    if not transaction.nested and transaction.parent is None:
+        discard_pending(session)

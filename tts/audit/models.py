@@ -2,7 +2,7 @@
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, Index, String, event
+from sqlalchemy import JSON, ForeignKey, Index, String, event, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from tts.clock import utcnow
@@ -15,7 +15,12 @@ if TYPE_CHECKING:
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_record", "record_type", "record_id"),)
+    __table_args__ = (
+        Index("ix_audit_events_record", "record_type", "record_id"),
+        # The sealer's work: events written but not sealed yet (a handful at any moment).
+        Index("ix_audit_events_unsealed", "id", postgresql_where=text("hash IS NULL"),
+              sqlite_where=text("hash IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
@@ -27,7 +32,7 @@ class AuditEvent(db.Model):
     ip: Mapped[str | None] = mapped_column(String(45))
     # Identifiers and flags only: never names, numbers or addresses.
     details: Mapped[dict | None] = mapped_column(JSON)
-    # Tamper evidence: events are sealed into a hash chain at commit (tts/audit/chain.py).
+    # Tamper evidence: the worker seals events into a hash chain after their commit (tts/audit/chain.py).
     chain_seq: Mapped[int | None] = mapped_column(index=True, unique=True)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))

@@ -48,7 +48,7 @@ def record_event(actor, action: str, record=None, details: dict | None = None) -
                                    type(record).__name__.lower() if record is not None else None,
                                    getattr(record, "id", None), details))
     db.session.add(event)
-    chain.track(db.session(), event)
+    chain.track(db.session())
     return event
 
 

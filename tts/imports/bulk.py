@@ -508,8 +508,8 @@ class SetBased:
     # --- Writing ---------------------------------------------------------------------------------------
     #
     # Once every row is applied and none has a problem: each table's new rows in one COPY (ids taken first,
-    # so rows referring to them can be built), the known people's changes, then the audit events, sealed
-    # (the chain's lock is held from there to the commit). Writing earlier, in chunks by a thread beside
+    # so rows referring to them can be built), the known people's changes, then the audit events, unsealed
+    # (the worker seals them after the commit: the import never holds the chain's lock). Writing earlier, in chunks by a thread beside
     # the rules, was measured no faster on two cores (docs/benchmarks.md) and was taken out.
 
     def _write_new(self) -> None:
@@ -584,7 +584,7 @@ class SetBased:
                 yield {"at": now, **event_row(origin, event.action, _RECORD_TYPES[type(event.record)],
                                               event.record.id, details)}
 
-        chain.insert_sealed(db.session(), events())
+        chain.insert_unsealed(db.session(), events())
 
     def _update_people(self, now: datetime) -> None:
         """The details a known person lacked, and the household they joined: column by column as the ORM
