@@ -181,6 +181,31 @@ def register_template_helpers(app: Flask) -> None:
     from tts import ui
 
     ui.init_app(app)
+    register_static_versions(app)
+
+
+def register_static_versions(app: Flask) -> None:
+    """Every link to a static file carries ?v=<hash of its content>: nginx caches them for a year (deploy/), and
+    an upgrade that changes a file changes its links, so nobody keeps yesterday's script."""
+    import hashlib
+    from functools import cache
+    from pathlib import Path
+
+    folder = Path(app.static_folder or "")
+
+    @cache
+    def version(filename: str) -> str | None:
+        path = folder / filename
+        if not path.is_file():
+            return None
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+    @app.url_defaults
+    def _versioned(endpoint, values):
+        if endpoint == "static" and "v" not in values and values.get("filename"):
+            found = version(values["filename"])
+            if found:
+                values["v"] = found
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -124,13 +124,21 @@ def worker_command(once: bool):
     if once:
         click.echo(run_once())
         return
+    import signal
+
     app = current_app._get_current_object()
     click.echo("Worker running; Ctrl+C to stop")
     stop = threading.Event()
-    try:
-        run_forever(app, stop)
-    except KeyboardInterrupt:
+
+    def finish(signum, _frame):
+        # systemd's stop (SIGTERM) or Ctrl+C: each lane finishes the pass it is in (a text being sent is sent
+        # and put on record), then the worker exits. Nothing is cut off half-way.
+        log.info("worker stopping after its current pass (signal %s)", signum)
         stop.set()
+
+    signal.signal(signal.SIGTERM, finish)
+    signal.signal(signal.SIGINT, finish)
+    run_forever(app, stop)
 
 
 @click.command("serve")

@@ -262,7 +262,8 @@ def test_oversized_request_bodies_are_refused(client, tracer_client, app, api_to
     big = b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
     headers, _ = api_token("tracer")
     response = client.post("/api/v1/cases", data=big, headers={**headers, "Content-Type": "application/json"})
-    assert response.status_code == 413 and response.json == {"error": "The request is too large"}
+    assert response.status_code == 413 and response.json["error"] == "The request is too large"
+    assert response.json["request_id"] == response.headers["X-Request-ID"]  # for the caller to quote
     page = tracer_client.post("/cases/new", data=big, headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert page.status_code == 413 and "too large" in page.get_data(as_text=True)
 

@@ -206,3 +206,13 @@ def test_a_form_refused_over_plain_http_says_it_needs_https(app, client, monkeyp
     assert over_https.status_code == 400
     assert "secure connection" not in over_https.get_data(as_text=True)
     assert "expired" in over_https.get_data(as_text=True)
+
+
+def test_static_links_carry_their_contents_version(app, client):
+    import hashlib
+    from pathlib import Path
+
+    page = client.get("/login").get_data(as_text=True)
+    css = (Path(app.static_folder) / "tts.css").read_bytes()
+    assert f"/static/tts.css?v={hashlib.sha256(css).hexdigest()[:12]}" in page
+    assert client.get(f"/static/tts.css?v={hashlib.sha256(css).hexdigest()[:12]}").status_code == 200
