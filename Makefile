@@ -37,6 +37,7 @@ assets: $(BIN)/python tts/static/govuk/govuk-frontend.min.css
 
 browser:
 	@bash scripts/ensure_chromium.sh
+	@bash scripts/ensure_nginx.sh
 
 db: install
 	$(FLASK) db upgrade
