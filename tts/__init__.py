@@ -238,6 +238,9 @@ def register_commands(app: Flask) -> None:
     from tts.simulation.cli import simulate_command
 
     app.cli.add_command(simulate_command)
+    from tts.ops.backup import backup_cli
+
+    app.cli.add_command(backup_cli)
 
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
