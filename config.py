@@ -138,6 +138,7 @@ class Config:
     TTS_TWILIO_TIMEOUT_SECONDS = int(os.environ.get("TTS_TWILIO_TIMEOUT_SECONDS", "15"))
     TTS_RECONCILE_MAX_HOURS = int(os.environ.get("TTS_RECONCILE_MAX_HOURS", "72"))  # then "sent" is left as is
     TTS_SIMULATED_GATEWAY_LATENCY_MS = int(os.environ.get("TTS_SIMULATED_GATEWAY_LATENCY_MS", "0"))
+    TTS_SIMULATED_GATEWAY_RECORD = os.environ.get("TTS_SIMULATED_GATEWAY_RECORD") or None  # drills: a file of sends
     TTS_WORKER_INTERVAL_SECONDS = float(os.environ.get("TTS_WORKER_INTERVAL_SECONDS", "5"))
     # Without Twilio settings the simulated gateway records texts and calls. It is the default in development
     # and tests; a production server refuses to start without real Twilio settings unless this is "1", and its

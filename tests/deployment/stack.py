@@ -3,6 +3,7 @@ shipped site (deploy/nginx-tts.conf, rewritten only for ports, certificate and p
 gunicorn app servers (the shipped gunicorn.conf.py) and, if asked, `flask worker` processes, all with
 TTS_CONFIG=production against one database."""
 import http.client
+import json
 import os
 import re
 import shutil
@@ -160,18 +161,21 @@ class Client:
     """A browser's part, over HTTPS through nginx: cookies, the forms' CSRF tokens, a client address of its own
     (another loopback address, so the audit log shows whose address it recorded)."""
 
-    def __init__(self, stack: Stack, source: str = "127.0.0.1"):
-        self.stack, self.source, self.cookies = stack, source, {}
+    def __init__(self, stack: Stack, source: str = "127.0.0.1", headers: dict | None = None):
+        self.stack, self.source, self.cookies, self.headers = stack, source, {}, headers or {}
         self.context = ssl.create_default_context()
         self.context.check_hostname = False
         self.context.verify_mode = ssl.CERT_NONE
 
-    def request(self, method: str, path: str, form: dict | None = None, headers: dict | None = None
-                ) -> tuple[int, dict, bytes]:
+    def request(self, method: str, path: str, form: dict | None = None, headers: dict | None = None,
+                json_body=None) -> tuple[int, dict, bytes]:
         """One request on a connection of its own (so nginx may send each to another app server)."""
         body = urllib.parse.urlencode(form) if form is not None else None
-        sent = {"Host": "tts.council.example", **(headers or {})}
-        if body is not None:
+        sent = {"Host": "tts.council.example", **self.headers, **(headers or {})}
+        if json_body is not None:
+            body = json.dumps(json_body)
+            sent["Content-Type"] = "application/json"
+        elif body is not None:
             sent.setdefault("Content-Type", "application/x-www-form-urlencoded")
             sent.setdefault("Referer", f"{self.stack.public_url}{path}")  # as a browser sends (CSRF over HTTPS)
         if self.cookies:

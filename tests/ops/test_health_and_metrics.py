@@ -114,7 +114,10 @@ def test_metrics_read_the_queue_the_outbox_and_the_workers_from_the_database(app
                         created_at=utcnow(), next_attempt_at=utcnow() + timedelta(days=2))  # a check-in, not due
         failed = Message(direction="outbound", channel="sms", to_number="+447700900125", body="x", status="failed",
                          created_at=utcnow(), status_updated_at=utcnow())
-        db.session.add_all([stuck, later, failed])
+        with_twilio = Message(direction="outbound", channel="sms", to_number="+447700900126", body="x",
+                              status="sending", twilio_sid="SM" + "7" * 32, created_at=utcnow() - timedelta(hours=5),
+                              next_attempt_at=utcnow() - timedelta(hours=5))  # Twilio's now: not pending here
+        db.session.add_all([stuck, later, failed, with_twilio])
         db.session.commit()
     daytime.shift(timedelta(minutes=90))
     samples = _scrape(client)
@@ -124,9 +127,9 @@ def test_metrics_read_the_queue_the_outbox_and_the_workers_from_the_database(app
     with app.app_context():
         expected = db.session.scalar(select(func.count()).select_from(Message).where(
             Message.direction == "outbound", Message.status.in_(("queued", "sending")),
-            Message.next_attempt_at <= utcnow()))
+            Message.twilio_sid.is_(None), Message.next_attempt_at <= utcnow()))
     assert samples["tts_outbox_pending"] == expected >= 1
-    assert samples["tts_outbox_oldest_pending_seconds"] >= 110 * 60
+    assert 110 * 60 <= samples["tts_outbox_oldest_pending_seconds"] < 5 * 3600
     assert samples["tts_outbox_failed"] >= 1
     assert samples["tts_database_up"] == 1
 

@@ -95,8 +95,11 @@ def database_figures() -> list[GaugeMetricFamily]:
                                       value=max(0.0, (now - oldest.due_at).total_seconds()) if oldest else 0.0))
     families.append(GaugeMetricFamily("tts_queue_overdue", "Items waiting longer than TTS_OVERDUE_MINUTES",
                                       value=overdue_count(now)))
-    due = (Message.direction == "outbound", or_(Message.status == "sending", (Message.status == "queued") & or_(
-        Message.next_attempt_at.is_(None), Message.next_attempt_at <= now)))
+    # Not yet handed to Twilio: due and queued, or taken by a worker that has not had Twilio's answer. (A text
+    # Twilio accepted stays "sending" until its delivery report: that is Twilio's queue, not ours.)
+    due = (Message.direction == "outbound", Message.twilio_sid.is_(None), or_(
+        Message.status == "sending",
+        (Message.status == "queued") & or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now)))
     pending, oldest_pending = db.session.execute(
         select(func.count(), func.min(func.coalesce(Message.next_attempt_at, Message.created_at))).where(*due)).one()
     families.append(GaugeMetricFamily("tts_outbox_pending", "Texts due to go that have not been sent yet",
