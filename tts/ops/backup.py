@@ -35,7 +35,10 @@ def _tables() -> list[str]:
 
 
 def _counts(cursor, tables: list[str]) -> dict[str, int]:
-    return {name: cursor.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in tables}  # noqa: S608
+    from psycopg import sql
+
+    return {name: cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name))).fetchone()[0]
+            for name in tables}
 
 
 def _tool(name: str) -> str:
