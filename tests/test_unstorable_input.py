@@ -162,7 +162,7 @@ def test_the_window_is_configurable(app, client, api_token):
     app.config["TTS_PLAUSIBLE_DAYS"] = 400
     try:
         assert client.post("/api/v1/cases", headers=headers, json=body).status_code in (201, 422)
-        body2 = {**case_body(), "new_episode": True}  # the same person as above (issue 27: said to be new)
+        body2 = {**case_body(), "new_episode": True}  # the same person as above (said to be a new illness)
         assert client.post("/api/v1/cases", headers=headers, json=body2).status_code == 201
     finally:
         app.config["TTS_PLAUSIBLE_DAYS"] = 90

@@ -73,7 +73,7 @@ def test_after_24_hours_a_key_counts_as_new(app, client, api_token, daytime):
     key = _key()
     first = client.post("/api/v1/cases", headers={**headers, **key}, json=case_body())
     daytime.shift(24 * 3600 + 1)
-    body = {**case_body(), "new_episode": True}  # the same person again: a new illness, said so (issue 27)
+    body = {**case_body(), "new_episode": True}  # the same person again: a new illness, said so
     later = client.post("/api/v1/cases", headers={**headers, **key}, json=body)
     assert later.status_code == 201 and later.json["id"] != first.json["id"]
 

@@ -1,4 +1,4 @@
-"""Property: "Next" hands items out in exactly the order design.md gives, whatever the queue holds."""
+"""Property: "Next" hands items out in exactly the order docs/design.md gives, whatever the queue holds."""
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings

@@ -105,7 +105,7 @@ def test_known_person_is_reused_by_first_name_dob_and_phone(db_ctx):
 
 
 def test_twins_on_a_parents_phone_are_two_people(db_ctx):
-    """The same date of birth and phone, different first names: never one person (issue 27)."""
+    """The same date of birth and phone, different first names: never one person."""
     first = create_case(None, person_data(1), test_date=today(), symptom_onset_date=None)
     twin = person_data(1, first_name="Adah")
     contact = add_contact(None, first, twin, relationship="household", last_exposure_date=today())
