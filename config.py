@@ -80,9 +80,11 @@ class Config:
     TTS_IDLE_MINUTES = int(os.environ.get("TTS_IDLE_MINUTES", "30"))  # on shift, no call, work waiting
     TTS_PLANNER_MAX_CASES = int(os.environ.get("TTS_PLANNER_MAX_CASES", "2000"))  # cases a day, planner page
     TTS_IMPORT_INLINE_MAX_ROWS = int(os.environ.get("TTS_IMPORT_INLINE_MAX_ROWS", "2000"))  # larger: background
-    # The most rows one file may hold: an import keeps the whole file's records in memory until it writes
-    # them (about 450 MB for 100,000 rows), and the upload limit alone would let through five times that.
+    # The most rows one file may hold (the upload limit alone would let through five times that).
     TTS_IMPORT_MAX_ROWS = int(os.environ.get("TTS_IMPORT_MAX_ROWS", "100000"))
+    # An import applies and writes a file this many rows at a time, in its one transaction, holding one part
+    # in memory rather than the whole file (tts/imports/bulk.py, SetBased.end_chunk).
+    TTS_IMPORT_CHUNK_ROWS = int(os.environ.get("TTS_IMPORT_CHUNK_ROWS", "5000"))
     # Imports apply the app's rules to the whole file in memory and write it in a few multi-row INSERTs
     # (tts/imports/bulk.py, tested to write exactly what the row-by-row services write); 0 = one service
     # call a row, the reference behaviour (about 60x slower).

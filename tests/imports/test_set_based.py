@@ -176,10 +176,12 @@ def _dump() -> dict:
     return out
 
 
-def _import_twice(app, actor, content: str) -> tuple:
+def _import_twice(app, actor, content: str, chunk: int = 5000) -> tuple:
+    """Row by row, then set-based in parts of `chunk` rows (2: every part boundary the rules can cross)."""
     results = []
     for set_based in (False, True):
         app.config["TTS_IMPORT_SET_BASED"] = set_based
+        app.config["TTS_IMPORT_CHUNK_ROWS"] = chunk
         savepoint = db.session.begin_nested()
         try:
             batch = create_batch(actor, "referrals.csv", content)
@@ -190,6 +192,7 @@ def _import_twice(app, actor, content: str) -> tuple:
         finally:
             savepoint.rollback()
             app.config.pop("TTS_IMPORT_SET_BASED", None)
+            app.config["TTS_IMPORT_CHUNK_ROWS"] = 5000
     return results
 
 
@@ -202,8 +205,9 @@ def seeded(app, daytime, make_user):
         yield actor
 
 
-def test_a_good_file_is_written_exactly_as_row_by_row(app, seeded):
-    (by_row_report, by_row), (set_report, set_based) = _import_twice(app, seeded, _csv(*_good_rows()))
+@pytest.mark.parametrize("chunk", [5000, 2, 1])
+def test_a_good_file_is_written_exactly_as_row_by_row(app, seeded, chunk):
+    (by_row_report, by_row), (set_report, set_based) = _import_twice(app, seeded, _csv(*_good_rows()), chunk)
     assert by_row_report[:5] == set_report[:5]  # (matched: compared below, as the new case's position)
     assert set_report[:5] == ("completed", 17, 15, 1, None), set_report[4]
     [matched] = set_report[5]
@@ -226,9 +230,10 @@ def test_a_good_file_is_written_exactly_as_row_by_row(app, seeded):
             "message.queue", "escalation.create"} <= actions
 
 
-def test_a_bad_file_reports_the_same_problems(app, seeded):
+@pytest.mark.parametrize("chunk", [5000, 2])
+def test_a_bad_file_reports_the_same_problems(app, seeded, chunk):
     before = _dump()
-    (by_row_report, by_row), (set_report, set_based) = _import_twice(app, seeded, _csv(*_bad_rows()))
+    (by_row_report, by_row), (set_report, set_based) = _import_twice(app, seeded, _csv(*_bad_rows()), chunk)
     assert set_report == by_row_report
     assert set_report[0] == "rejected" and set_report[2] == 0
     found = {(e["row"], e["column"]) for e in set_report[4]}

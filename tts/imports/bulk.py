@@ -95,6 +95,7 @@ class _Case:
     referral_id: str | None = None
     reference: str | None = None
     known: bool = False  # read from the database, not made by this file
+    generation: int = 0  # the chunk of the file it belongs to (SetBased.end_chunk)
 
 
 @dataclass(slots=True, eq=False)
@@ -191,9 +192,13 @@ class SetBased:
     links: list[_Link] = field(default_factory=list)
     messages: list[_Message] = field(default_factory=list)
     events: list[_Event] = field(default_factory=list)
+    cases_by_id: dict[int, _Case] = field(default_factory=dict)
+    generation: int = 0
 
     def __post_init__(self) -> None:
         self.now = utcnow()
+        if not self.rows:  # given part by part (begin_chunk)
+            self.rows = []
         self.policy = policy_in_force()
         template = get_template(Trigger.INTRODUCTION)
         self.introduction = template.body if template is not None and template.is_enabled else None
@@ -236,17 +241,21 @@ class SetBased:
         self._load_people(phone_keys=phone_keys, postcode_keys=postcode_keys)
         self._load_households(sorted(postcodes | {p.postcode for p in self.people.values() if p.postcode}))
 
-    def _load_cases(self, refs: list[str]) -> None:
+    def _load_cases(self, refs: list[str] = (), ids: list[int] = ()) -> None:
         found = db.session.execute(select(Case.id, Case.referral_id, Case.person_id, Case.test_date,
                                           Case.symptom_onset_date, Case.isolation_end_date, Case.policy_id,
-                                          Case.reference).where(Case.referral_id.in_(refs))).all()
+                                          Case.reference).where(Case.referral_id.in_(refs) | Case.id.in_(ids))).all()
         self._load_people(ids={row.person_id for row in found})
+        wanted = set(refs)
         for row in found:
-            self.db_cases[row.referral_id] = _Case(
+            case = self.cases_by_id.get(row.id) or _Case(
                 id=row.id, person=self.people[row.person_id], test_date=row.test_date,
                 symptom_onset_date=row.symptom_onset_date, isolation_end_date=row.isolation_end_date,
                 policy=db.session.get(IsolationPolicy, row.policy_id), referral_id=row.referral_id,
-                reference=row.reference, known=True)
+                reference=row.reference, known=True, generation=self.generation)
+            self.cases_by_id[row.id] = case
+            if row.referral_id in wanted:
+                self.db_cases[row.referral_id] = case
         for ref in refs:
             self.db_cases.setdefault(ref, None)
         case_ids = [row.id for row in found]
@@ -385,7 +394,7 @@ class SetBased:
         self._ensure_household(subject)
         case = _Case(id=None, person=subject, test_date=test_date, symptom_onset_date=symptom_onset_date,
                      isolation_end_date=self.policy.isolation_end(test_date, symptom_onset_date), policy=self.policy,
-                     referral_id=referral_id)
+                     referral_id=referral_id, generation=self.generation)
         self.cases.append(case)
         self.case_of[id(subject)] = case
         self.events.append(_Event("case.create", case, {"person_id": subject, "source": source}))
@@ -405,9 +414,13 @@ class SetBased:
         return self.current_cases[person.id]
 
     def _known_case(self, case: Case) -> _Case:
+        if case.id in self.cases_by_id:
+            return self.cases_by_id[case.id]
         known = _Case(id=case.id, person=self.people[case.person_id], test_date=case.test_date,
                       symptom_onset_date=case.symptom_onset_date, isolation_end_date=case.isolation_end_date,
-                      policy=case.policy, referral_id=case.referral_id, reference=case.reference, known=True)
+                      policy=case.policy, referral_id=case.referral_id, reference=case.reference, known=True,
+                      generation=self.generation)
+        self.cases_by_id[case.id] = known
         self.pairs.update((("db", case.id), ("db", p)) for p in db.session.scalars(
             select(Contact.person_id).where(Contact.case_id == case.id)))
         return known
@@ -418,6 +431,10 @@ class SetBased:
         return self.db_cases[referral_id]
 
     def contact(self, case: _Case, person: PersonData, *, relationship, last_exposure_date, referral_id) -> None:
+        if case.generation != self.generation:  # a case from an earlier chunk: read it again, with its person
+            if case.id not in self.cases_by_id:
+                self._load_cases(ids=[case.id])
+            case = self.cases_by_id[case.id]
         clean = check_contact(case, person, relationship=relationship, last_exposure_date=last_exposure_date)
         household_contact = lives_with_case(relationship)
         match = self._match(clean)
@@ -570,6 +587,28 @@ class SetBased:
 
     def close(self) -> None:
         """Nothing is held between rows."""
+
+    # --- Chunks: a large file in parts, each written before the next is read --------------------------------
+
+    def begin_chunk(self, rows: list) -> None:
+        """The next part of the file: read what its rows can touch."""
+        self.rows = rows
+        self._preload()
+
+    def end_chunk(self) -> None:
+        """Write what this part's rows planned (in the import's transaction: a rejected file is rolled back
+        whole), then forget it all. The next part reads what it needs again, from the database, where this
+        transaction's writes are visible: people this file made are then known people, found by the same
+        rules, and the import holds one part in memory, not the whole file."""
+        self.write()
+        stale = [*self.cases, *self.cases_by_id.values(), *(c for c in self.db_cases.values() if c is not None),
+                 *(c for c in self.current_cases.values() if c is not None), *self.case_of.values()]
+        for case in stale:  # the caller may keep these (a file's case for its contacts): keep only what it reads
+            case.person = case.policy = None  # type: ignore[assignment]
+        for name in ("people", "by_phone", "by_postcode", "households", "households_at", "db_cases", "case_of",
+                     "current_cases", "cases_by_id", "loaded_keys", "pairs", "events", *_TABLE_ORDER):
+            getattr(self, name).clear()
+        self.generation += 1
 
     def write(self) -> None:
         self._write_new()

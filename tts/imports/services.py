@@ -157,6 +157,12 @@ class RowByRow:
                         last_exposure_date=last_exposure_date, referral_id=referral_id, source=ContactSource.IMPORT)
             db.session.flush()
 
+    def begin_chunk(self, rows: list) -> None:
+        """Each row is read as it comes."""
+
+    def end_chunk(self) -> None:
+        """Each row is written as it comes."""
+
     def write(self) -> None:
         """Everything is written already."""
 
@@ -168,7 +174,7 @@ def _import_rows(actor, rows: list[Row], progress: Progress | None) -> tuple[lis
     from tts.imports.bulk import SetBased
 
     set_based = current_app.config.get("TTS_IMPORT_SET_BASED", True)
-    backend = SetBased(actor, rows) if set_based else RowByRow(actor)
+    backend = SetBased(actor, []) if set_based else RowByRow(actor)
     try:
         errors, duplicates, imported, matched = import_with(backend, rows, progress)
         if not errors:
@@ -186,66 +192,90 @@ def import_with(backend, rows: list[Row], progress: Progress | None) -> tuple[li
     duplicates = imported = 0
     matched: list[dict] = []
     cases_here: dict[str, object] = {}
-    imported_before = _imported_before(rows)
     # Cases first, so contacts can name a case from further down the same file.
     ordered = sorted(rows, key=lambda r: (r.record_type != "case", r._row))
-    for done, row in enumerate(ordered, start=1):
-        if progress and done % PROGRESS_EVERY == 0:
-            progress(done)
-        line = row._row
-        problems = _check_row(row, seen)
-        errors.extend({"row": line, "column": c, "message": m} for c, m in problems)
-        if row.record_type not in ("case", "contact"):
-            continue
-        ref = row.referral_id
-        if not problems and (row.record_type, ref) in imported_before:
-            duplicates += 1  # imported before: reported, nothing changes
-            continue
-        # Even a row with problems goes through the rules, so every problem in it is reported; the
-        # import is then rejected, so nothing from it is kept.
-        reported = {c for c, _ in problems}
-        dates = {c: _date_or_none(row[c]) for c in DATE_COLUMNS}
-        person = PersonData(first_name=row.first_name, last_name=row.last_name,
-                            date_of_birth=dates["date_of_birth"], phone=row.phone or None,
-                            email=row.email or None, address=row.address or None, postcode=row.postcode or None,
-                            language=row.language or None)
-        try:
-            if row.record_type == "case":
-                try:
-                    case = backend.case(person, test_date=dates["test_date"],
-                                        symptom_onset_date=dates["symptom_onset_date"],
-                                        referral_id=None if problems else ref)
-                except AlreadyCase as already:
-                    if not problems:
-                        cases_here[ref] = already.case
-                        matched.append({"row": line, "referral_id": ref, "case": already.case})
-                    continue
-                if not problems:
-                    cases_here[ref] = case
-            else:
-                case = cases_here.get(row.case_referral_id) or backend.case_by_referral(row.case_referral_id)
-                if case is None:
-                    if "case_referral_id" not in reported:
-                        errors.append({"row": line, "column": "case_referral_id", "message":
-                                       "No case with this referral id, in this file or imported before"})
-                    # The row's other problems are reported now too, not after the file is fixed and sent again.
-                    check_contact_alone(person, relationship=row.relationship or None,
-                                        last_exposure_date=dates["last_exposure_date"])
-                    continue
-                backend.contact(case, person, relationship=row.relationship or None,
-                                last_exposure_date=dates["last_exposure_date"], referral_id=None if problems else ref)
-        except ValidationFailed as exc:
-            for key, messages in exc.errors.items():
-                column = key.removeprefix("person.")
-                if column not in reported:
-                    errors.extend({"row": line, "column": column, "message": m} for m in messages)
-            continue
-        if not problems:
-            imported += 1
+    done = 0
+    for part, last in _parts(ordered, current_app.config["TTS_IMPORT_CHUNK_ROWS"]):
+        backend.begin_chunk(part)
+        imported_before = _imported_before(part)
+        for row in part:
+            done += 1
+            if progress and done % PROGRESS_EVERY == 0:
+                progress(done)
+            outcome = _apply_row(backend, row, seen, imported_before, cases_here, errors, matched)
+            duplicates += outcome == "duplicate"
+            imported += outcome == "imported"
+        if not last:
+            backend.end_chunk()  # written (in the import's transaction) and forgotten: one part in memory
     if progress and len(ordered) >= PROGRESS_EVERY:
         progress(len(ordered))  # every row checked: what is left is saving them
     errors.sort(key=lambda e: (e["row"], e["column"]))
     return errors, duplicates, imported, matched
+
+
+def _parts(ordered: list[Row], size: int):
+    """The rows in parts of at most `size`, cases and contacts never in one part (so every contact's case is
+    written before the contact is read). Yields (part, is_last)."""
+    parts = []
+    for kind in ("case", None):
+        rows = [r for r in ordered if (r.record_type == "case") == (kind == "case")]
+        parts += [rows[start:start + size] for start in range(0, len(rows), size)]
+    parts = parts or [[]]
+    for n, part in enumerate(parts):
+        yield part, n == len(parts) - 1
+
+
+def _apply_row(backend, row: Row, seen: dict, imported_before: set, cases_here: dict, errors: list,
+               matched: list) -> str | None:
+    """One row through the import's rules: "imported", "duplicate", or None (a problem, or not a record)."""
+    line = row._row
+    problems = _check_row(row, seen)
+    errors.extend({"row": line, "column": c, "message": m} for c, m in problems)
+    if row.record_type not in ("case", "contact"):
+        return None
+    ref = row.referral_id
+    if not problems and (row.record_type, ref) in imported_before:
+        return "duplicate"  # imported before: reported, nothing changes
+    # Even a row with problems goes through the rules, so every problem in it is reported; the
+    # import is then rejected, so nothing from it is kept.
+    reported = {c for c, _ in problems}
+    dates = {c: _date_or_none(row[c]) for c in DATE_COLUMNS}
+    person = PersonData(first_name=row.first_name, last_name=row.last_name,
+                        date_of_birth=dates["date_of_birth"], phone=row.phone or None,
+                        email=row.email or None, address=row.address or None, postcode=row.postcode or None,
+                        language=row.language or None)
+    try:
+        if row.record_type == "case":
+            try:
+                case = backend.case(person, test_date=dates["test_date"],
+                                    symptom_onset_date=dates["symptom_onset_date"],
+                                    referral_id=None if problems else ref)
+            except AlreadyCase as already:
+                if not problems:
+                    cases_here[ref] = already.case
+                    matched.append({"row": line, "referral_id": ref, "case": already.case})
+                return None
+            if not problems:
+                cases_here[ref] = case
+        else:
+            case = cases_here.get(row.case_referral_id) or backend.case_by_referral(row.case_referral_id)
+            if case is None:
+                if "case_referral_id" not in reported:
+                    errors.append({"row": line, "column": "case_referral_id", "message":
+                                   "No case with this referral id, in this file or imported before"})
+                # The row's other problems are reported now too, not after the file is fixed and sent again.
+                check_contact_alone(person, relationship=row.relationship or None,
+                                    last_exposure_date=dates["last_exposure_date"])
+                return None
+            backend.contact(case, person, relationship=row.relationship or None,
+                            last_exposure_date=dates["last_exposure_date"], referral_id=None if problems else ref)
+    except ValidationFailed as exc:
+        for key, messages in exc.errors.items():
+            column = key.removeprefix("person.")
+            if column not in reported:
+                errors.extend({"row": line, "column": column, "message": m} for m in messages)
+        return None
+    return None if problems else "imported"
 
 
 def _imported_before(rows: list[Row], chunk: int = 500) -> set[tuple[str, str]]:
