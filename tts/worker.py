@@ -37,10 +37,10 @@ def _run_lane(names: tuple[str, ...]) -> dict:
 def run_once(slow: bool = True) -> dict:
     """One pass: texts out, imports, the scanners; with `slow`, also the long jobs (`run_slow_jobs`). Each
     job is its own transaction (tts/jobs.py)."""
-    result = {**_run_lane(PASS_LANE), **{name: 0 for name in SLOW_LANE}}
-    if slow:
+    result = {**_run_lane(PASS_LANE), **{name: 0 for name in SLOW_LANE}, **{name: 0 for name in AUDIT_LANE}}
+    if slow:  # `worker --once`: everything, the audit chain's sealer included
         result.update(run_slow_jobs())
-    result.update(seal_audit_events())
+        result.update(seal_audit_events())
     return result
 
 
@@ -97,7 +97,7 @@ def _lane(app: Flask, stop: threading.Event, step, name: str, niceness: int = 0,
 def run_forever(app: Flask, stop: threading.Event) -> None:
     """Texts and scanners on this thread; the slow jobs on a second one, so a planner run or a KPI
     computation never holds up a text; the audit chain's sealer on a third, every second."""
-    slow = threading.Thread(target=_lane, args=(app, stop, run_slow_jobs, "slow jobs",
+    slow = threading.Thread(target=_lane, args=(app, stop, run_slow_jobs, "slow",
                                                 app.config.get("TTS_SLOW_JOBS_NICE", 10)),
                             name="tts-worker-slow", daemon=True)
     slow.start()
