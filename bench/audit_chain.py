@@ -67,7 +67,7 @@ def run_pgbench(url: str, script: str, clients: int, seconds: float) -> float:
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
         handle.write(script)
     out = subprocess.run([PGBENCH, "-n", "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 2)),
-                          "-T", str(seconds), "-f", handle.name, libpq(url)], capture_output=True, text=True)
+                          "-T", str(int(seconds)), "-f", handle.name, libpq(url)], capture_output=True, text=True)
     os.unlink(handle.name)
     if out.returncode:
         raise RuntimeError(out.stderr)
@@ -105,17 +105,20 @@ def pgbench(seconds: float, clients: list[int]) -> dict:
     try:
         for n in clients:
             before = run_pgbench(url, through_lock, n, seconds)
-            after = run_pgbench(url, unsealed, n, seconds)
+            seal_all(url)  # the chain is sealed before each run
             sealer = subprocess.Popen([sys.executable, __file__, "_seal_loop", "--database-url", url], cwd=ROOT)
             time.sleep(1)
             with_sealer = run_pgbench(url, unsealed, n, seconds)
-            sealer.terminate()
-            sealer.wait()
+            time.sleep(1)  # one sealer interval after the writers stop
             with engine.connect() as connection:
                 backlog = connection.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.hash.is_(None)))
+            sealer.terminate()
+            sealer.wait()
+            seal_all(url)
+            after = run_pgbench(url, unsealed, n, seconds)
             results["clients"][n] = {"through_the_chain_lock_tps": round(before), "unsealed_insert_tps": round(after),
                                      "unsealed_insert_with_sealer_running_tps": round(with_sealer),
-                                     "left_unsealed_when_the_sealer_stopped": backlog}
+                                     "unsealed_1s_after_the_writers_stopped": backlog}
             print(json.dumps({n: results["clients"][n]}), flush=True)
         # The sealer alone on whatever backlog is left, then on a fresh one of 200,000 events.
         with engine.begin() as connection:
@@ -132,6 +135,10 @@ def pgbench(seconds: float, clients: list[int]) -> dict:
         engine.dispose()
         drop(url)
     return results
+
+
+def seal_all(url: str) -> None:
+    subprocess.run([sys.executable, __file__, "_seal_loop", "--database-url", url, "--until-done"], cwd=ROOT, check=True)
 
 
 def seal_loop(url: str, until_done: bool) -> None:
@@ -153,22 +160,24 @@ def seal_loop(url: str, until_done: bool) -> None:
 
 # --- The stall an import causes to the call queue -----------------------------------------------------------
 
-def stall(rows: int, code: Path) -> dict:
+def stall(rows: int, code: Path, claims: bool = True) -> dict:
     url = scratch_database(code)
     env = {**os.environ, "PYTHONPATH": str(code)}
     try:
         subprocess.run([sys.executable, __file__, "_seed", "--database-url", url, "--code", str(code)], env=env,
                        check=True)
         marks = Path(tempfile.mkdtemp()) / "marks.json"
+        marks.write_text("[]")
         loop = subprocess.Popen([sys.executable, __file__, "_claim_loop", "--database-url", url, "--code", str(code),
-                                 "--out", str(marks)], env=env)
-        time.sleep(5)  # the loop's steady state first
+                                 "--out", str(marks)], env=env) if claims else None
+        time.sleep(5 if claims else 0)  # the loop's steady state first
         imported = subprocess.run([sys.executable, __file__, "_import", "--database-url", url, "--code", str(code),
                                    "--rows", str(rows)], env=env, check=True, capture_output=True, text=True)
         result = json.loads(imported.stdout.strip().splitlines()[-1])
-        time.sleep(3)
-        loop.terminate()
-        loop.wait()
+        if loop is not None:
+            time.sleep(3)
+            loop.terminate()
+            loop.wait()
         cycles = json.loads(marks.read_text())
         start, end = result["started"], result["finished"]
         during = [c for c in cycles if c["end"] >= start and c["start"] <= end]
@@ -281,12 +290,13 @@ def main() -> None:
     parser.add_argument("--code", type=Path, default=ROOT)
     parser.add_argument("--database-url")
     parser.add_argument("--until-done", action="store_true")
+    parser.add_argument("--without-claims", action="store_true", help="the import alone (its own time and memory)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if args.job == "pgbench":
         print(json.dumps(pgbench(args.seconds, [int(c) for c in args.clients.split(",")]), indent=2))
     elif args.job == "stall":
-        print(json.dumps(stall(args.rows, args.code.resolve()), indent=2))
+        print(json.dumps(stall(args.rows, args.code.resolve(), not args.without_claims), indent=2))
     elif args.job == "_seal_loop":
         seal_loop(args.database_url, args.until_done)
     elif args.job == "_seed":

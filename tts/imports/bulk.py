@@ -219,7 +219,7 @@ class SetBased:
             self._load_cases(refs[start:start + _CHUNK])
         case_postcodes = {r.referral_id: _clean(normalise_postcode, r.postcode)
                           for r in self.rows if r.record_type == "case"}
-        for ref, case in self.db_cases.items():
+        for ref, case in [*self.db_cases.items(), *getattr(self, "carried", {}).items()]:
             if case is not None:
                 case_postcodes.setdefault(ref, case.person.postcode)
         postcodes: set[str] = set()
@@ -244,7 +244,9 @@ class SetBased:
     def _load_cases(self, refs: list[str] = (), ids: list[int] = ()) -> None:
         found = db.session.execute(select(Case.id, Case.referral_id, Case.person_id, Case.test_date,
                                           Case.symptom_onset_date, Case.isolation_end_date, Case.policy_id,
-                                          Case.reference).where(Case.referral_id.in_(refs) | Case.id.in_(ids))).all()
+                                          Case.reference).where(
+            Case.referral_id.in_(refs) if not ids else Case.id.in_(ids) if not refs
+            else Case.referral_id.in_(refs) | Case.id.in_(ids))).all()
         self._load_people(ids={row.person_id for row in found})
         wanted = set(refs)
         for row in found:
@@ -590,9 +592,15 @@ class SetBased:
 
     # --- Chunks: a large file in parts, each written before the next is read --------------------------------
 
-    def begin_chunk(self, rows: list) -> None:
-        """The next part of the file: read what its rows can touch."""
+    def begin_chunk(self, rows: list, carried: dict | None = None) -> None:
+        """The next part of the file: read what its rows can touch. `carried` maps the referral ids its contacts
+        name to cases from earlier parts (made by this file, or joined by it): read again here in a few queries."""
         self.rows = rows
+        ids = sorted({case.id for case in (carried or {}).values() if case is not None and case.id is not None})
+        for start in range(0, len(ids), _CHUNK):
+            self._load_cases(ids=ids[start:start + _CHUNK])
+        self.carried = {ref: self.cases_by_id[case.id] for ref, case in (carried or {}).items()
+                        if case is not None and case.id in self.cases_by_id}
         self._preload()
 
     def end_chunk(self) -> None:
@@ -605,8 +613,10 @@ class SetBased:
                  *(c for c in self.current_cases.values() if c is not None), *self.case_of.values()]
         for case in stale:  # the caller may keep these (a file's case for its contacts): keep only what it reads
             case.person = case.policy = None  # type: ignore[assignment]
-        for name in ("people", "by_phone", "by_postcode", "households", "households_at", "db_cases", "case_of",
-                     "current_cases", "cases_by_id", "loaded_keys", "pairs", "events", *_TABLE_ORDER):
+        # Households are kept (a few small objects a postcode, now all with ids): read again, every part would
+        # read every household at the file's postcodes, the ones this file made included.
+        for name in ("people", "by_phone", "by_postcode", "db_cases", "case_of", "current_cases", "cases_by_id",
+                     "loaded_keys", "pairs", "events", *_TABLE_ORDER):
             getattr(self, name).clear()
         self.generation += 1
 

@@ -157,7 +157,7 @@ class RowByRow:
                         last_exposure_date=last_exposure_date, referral_id=referral_id, source=ContactSource.IMPORT)
             db.session.flush()
 
-    def begin_chunk(self, rows: list) -> None:
+    def begin_chunk(self, rows: list, carried: dict | None = None) -> None:
         """Each row is read as it comes."""
 
     def end_chunk(self) -> None:
@@ -194,10 +194,13 @@ def import_with(backend, rows: list[Row], progress: Progress | None) -> tuple[li
     cases_here: dict[str, object] = {}
     # Cases first, so contacts can name a case from further down the same file.
     ordered = sorted(rows, key=lambda r: (r.record_type != "case", r._row))
+    # Before any part is written: "imported before" means before this file (and the queries stay quick: once
+    # the file's own rows are in, the planner's statistics no longer describe the tables).
+    imported_before = _imported_before(ordered)
     done = 0
     for part, last in _parts(ordered, current_app.config["TTS_IMPORT_CHUNK_ROWS"]):
-        backend.begin_chunk(part)
-        imported_before = _imported_before(part)
+        backend.begin_chunk(part, {r.case_referral_id: cases_here[r.case_referral_id] for r in part
+                                   if r.record_type == "contact" and r.case_referral_id in cases_here})
         for row in part:
             done += 1
             if progress and done % PROGRESS_EVERY == 0:
