@@ -219,6 +219,9 @@ def import_with(backend, rows: list[Row], progress: Progress | None) -> tuple[li
 def _parts(ordered: list[Row], size: int):
     """The rows in parts of at most `size`, cases and contacts never in one part (so every contact's case is
     written before the contact is read). Yields (part, is_last)."""
+    if size <= 0:  # TTS_IMPORT_CHUNK_ROWS=0: the whole file at once (faster, with memory that grows with the file)
+        yield ordered, True
+        return
     parts = []
     for kind in ("case", None):
         rows = [r for r in ordered if (r.record_type == "case") == (kind == "case")]
