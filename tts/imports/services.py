@@ -2,7 +2,7 @@
 import csv
 import io
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 from flask import current_app
 from sqlalchemy import select, text
@@ -45,38 +45,60 @@ class Row:
         return getattr(self, name)
 
 
-def read_rows(content: str, max_rows: int | None = None) -> tuple[list[Row], list[dict]]:
-    """The rows (with their line numbers) and any problems with the file's shape. A file of more than
-    `max_rows` rows is refused as soon as it has been read that far, so no more of it is held."""
+def _shape(content: str) -> tuple[csv.reader, list[int], int, list[dict]]:
+    """The file's reader past its header, which cells make a row, and any problems with the header."""
     reader = csv.reader(io.StringIO(content.lstrip("\ufeff")))
     header = [h.strip() for h in next(reader, [])]
     repeated = sorted({h for h in header if h and header.count(h) > 1}, key=header.index)
     missing = [c for c in COLUMNS if c not in header]
     if missing or repeated:
         # A repeated column is refused, never read with one copy winning: which one the sender meant is unknown.
-        return [], ([{"row": 1, "column": c, "message": f"The header row has this column {header.count(c)} times: "
-                      "keep one and upload the file again"} for c in repeated]
-                    + [{"row": 1, "column": c, "message": "This column is missing from the header row"}
-                       for c in missing])
+        return reader, [], 0, ([{"row": 1, "column": c, "message": f"The header row has this column "
+                                 f"{header.count(c)} times: keep one and upload the file again"} for c in repeated]
+                               + [{"row": 1, "column": c, "message": "This column is missing from the header row"}
+                                  for c in missing])
     at = {name: i for i, name in enumerate(header)}
     blank = len(header)  # an optional column the file does not have reads as this (blank) cell
     wanted = [at[c] for c in COLUMNS] + [at.get(c, blank) for c in OPTIONAL_COLUMNS]
-    width = max(wanted) + 1
-    rows = []
+    return reader, wanted, max(wanted) + 1, []
+
+
+def iter_rows(content: str) -> Iterator[Row]:
+    """The file's rows one at a time, with their line numbers (read again on each call: an import reads the
+    file twice, cases then contacts, and never holds all its rows)."""
+    reader, wanted, width, problems = _shape(content)
+    if problems:
+        return
     number = 1
     for raw in reader:
         if not raw:
             continue  # blank lines are not rows, and not counted (as csv.DictReader did)
         number += 1
-        if max_rows is not None and number - 1 > max_rows:
-            return [], [{"row": 1, "column": "", "message": f"The file has more than {max_rows:,} rows, the most "
-                         "one import takes: split it into smaller files and import each"}]
         if len(raw) < width:
             raw += [""] * (width - len(raw))
-        rows.append(Row(number, [raw[i].strip() for i in wanted]))
-    if not rows:
-        return [], [{"row": 1, "column": "", "message": "The file has no rows"}]
-    return rows, []
+        yield Row(number, [raw[i].strip() for i in wanted])
+
+
+def check_file(content: str, max_rows: int | None = None) -> tuple[int, list[dict]]:
+    """How many rows the file has, and any problems with its shape: a bad header, no rows, or more than
+    `max_rows` (refused as soon as it has been read that far)."""
+    problems = _shape(content)[3]
+    if problems:
+        return 0, problems
+    count = 0
+    for count, _row in enumerate(iter_rows(content), start=1):
+        if max_rows is not None and count > max_rows:
+            return 0, [{"row": 1, "column": "", "message": f"The file has more than {max_rows:,} rows, the most "
+                        "one import takes: split it into smaller files and import each"}]
+    if not count:
+        return 0, [{"row": 1, "column": "", "message": "The file has no rows"}]
+    return count, []
+
+
+def read_rows(content: str, max_rows: int | None = None) -> tuple[list[Row], list[dict]]:
+    """Every row at once (small files, tests), and any problems with the file's shape."""
+    total, problems = check_file(content, max_rows)
+    return ([], problems) if problems else (list(iter_rows(content)), [])
 
 
 def file_problem(content: str) -> str | None:
@@ -103,14 +125,14 @@ def run_import(actor, batch: ImportBatch, progress: Progress | None = None) -> I
     """Validate and import the batch's file in the caller's transaction. Any bad row: nothing is kept."""
     # The batch row is written only at the end, so a background import's progress updates (made on
     # another connection) never wait on this transaction's row lock.
-    rows, errors = read_rows(batch.payload or "", current_app.config["TTS_IMPORT_MAX_ROWS"])
-    total = len(rows)
+    content = batch.payload or ""
+    total, errors = check_file(content, current_app.config["TTS_IMPORT_MAX_ROWS"])
     duplicates = 0
     imported = 0
     matched: list[dict] = []
     if not errors:
         with db.session.begin_nested() as rows_written:  # released when every row is good
-            errors, duplicates, imported, matched = _import_rows(actor, rows, progress)
+            errors, duplicates, imported, matched = _import_rows(actor, lambda: iter_rows(content), progress)
             if errors:
                 rows_written.rollback()  # any bad row: none of them stands
                 imported, matched = 0, []
@@ -170,7 +192,8 @@ class RowByRow:
         """Nothing to stop."""
 
 
-def _import_rows(actor, rows: list[Row], progress: Progress | None) -> tuple[list[dict], int, int, list[dict]]:
+def _import_rows(actor, rows: "list[Row] | Callable[[], Iterator[Row]]", progress: Progress | None
+                 ) -> tuple[list[dict], int, int, list[dict]]:
     from tts.imports.bulk import SetBased
 
     set_based = current_app.config.get("TTS_IMPORT_SET_BASED", True)
@@ -185,20 +208,22 @@ def _import_rows(actor, rows: list[Row], progress: Progress | None) -> tuple[lis
                                            "case_reference": m["case"].reference} for m in matched]
 
 
-def import_with(backend, rows: list[Row], progress: Progress | None) -> tuple[list[dict], int, int, list[dict]]:
-    """The import's rules, row by row in file order (cases first), whichever backend applies them."""
+def import_with(backend, rows: "list[Row] | Callable[[], Iterator[Row]]", progress: Progress | None
+                ) -> tuple[list[dict], int, int, list[dict]]:
+    """The import's rules, row by row in file order (cases first), whichever backend applies them. `rows` is
+    the file's rows, or a function that reads them again from the start each time it is called: a large file
+    is then read twice (cases, then contacts), a part at a time, and never held whole."""
+    read = rows if callable(rows) else (lambda: iter(rows))
     errors: list[dict] = []
     seen: dict[str, int] = {}
     duplicates = imported = 0
     matched: list[dict] = []
     cases_here: dict[str, object] = {}
-    # Cases first, so contacts can name a case from further down the same file.
-    ordered = sorted(rows, key=lambda r: (r.record_type != "case", r._row))
     # Before any part is written: "imported before" means before this file (and the queries stay quick: once
     # the file's own rows are in, the planner's statistics no longer describe the tables).
-    imported_before = _imported_before(ordered)
+    imported_before = _imported_before(read())
     done = 0
-    for part, last in _parts(ordered, current_app.config["TTS_IMPORT_CHUNK_ROWS"]):
+    for part, last in _parts(read, current_app.config["TTS_IMPORT_CHUNK_ROWS"]):
         backend.begin_chunk(part, {r.case_referral_id: cases_here[r.case_referral_id] for r in part
                                    if r.record_type == "contact" and r.case_referral_id in cases_here})
         for row in part:
@@ -210,25 +235,38 @@ def import_with(backend, rows: list[Row], progress: Progress | None) -> tuple[li
             imported += outcome == "imported"
         if not last:
             backend.end_chunk()  # written (in the import's transaction) and forgotten: one part in memory
-    if progress and len(ordered) >= PROGRESS_EVERY:
-        progress(len(ordered))  # every row checked: what is left is saving them
+    if progress and done >= PROGRESS_EVERY:
+        progress(done)  # every row checked: what is left is saving them
     errors.sort(key=lambda e: (e["row"], e["column"]))
     return errors, duplicates, imported, matched
 
 
-def _parts(ordered: list[Row], size: int):
-    """The rows in parts of at most `size`, cases and contacts never in one part (so every contact's case is
-    written before the contact is read). Yields (part, is_last)."""
+def _parts(read: "Callable[[], Iterator[Row]]", size: int) -> Iterator[tuple[list[Row], bool]]:
+    """The rows, cases first (so contacts can name a case from further down the same file), in parts of at
+    most `size`, cases and contacts never in one part (every contact's case is written before the contact is
+    read). Each kind is a pass over the file. Yields (part, is_last)."""
     if size <= 0:  # TTS_IMPORT_CHUNK_ROWS=0: the whole file at once (faster, with memory that grows with the file)
-        yield ordered, True
+        yield sorted(read(), key=lambda r: (r.record_type != "case", r._row)), True
         return
-    parts = []
-    for kind in ("case", None):
-        rows = [r for r in ordered if (r.record_type == "case") == (kind == "case")]
-        parts += [rows[start:start + size] for start in range(0, len(rows), size)]
-    parts = parts or [[]]
-    for n, part in enumerate(parts):
-        yield part, n == len(parts) - 1
+
+    def parts() -> Iterator[list[Row]]:
+        for cases in (True, False):
+            part: list[Row] = []
+            for row in read():
+                if (row.record_type == "case") == cases:
+                    part.append(row)
+                    if len(part) == size:
+                        yield part
+                        part = []
+            if part:
+                yield part
+
+    previous = None
+    for part in parts():
+        if previous is not None:
+            yield previous, False
+        previous = part
+    yield (previous if previous is not None else []), True
 
 
 def _apply_row(backend, row: Row, seen: dict, imported_before: set, cases_here: dict, errors: list,
@@ -284,12 +322,16 @@ def _apply_row(backend, row: Row, seen: dict, imported_before: set, cases_here: 
     return None if problems else "imported"
 
 
-def _imported_before(rows: list[Row], chunk: int = 500) -> set[tuple[str, str]]:
-    """The file's referral ids already in the database, as (record type, id): a few queries for the whole
-    file instead of one a row."""
+def _imported_before(rows: "Iterable[Row]", chunk: int = 500) -> set[tuple[str, str]]:
+    """The file's referral ids already in the database, as (record type, id): one pass over the rows, then a
+    few queries for the whole file instead of one a row."""
+    wanted: dict[str, set[str]] = {"case": set(), "contact": set()}
+    for row in rows:
+        if row.record_type in wanted and row.referral_id:
+            wanted[row.record_type].add(row.referral_id)
     found: set[tuple[str, str]] = set()
     for kind, model in (("case", Case), ("contact", Contact)):
-        refs = sorted({r.referral_id for r in rows if r.record_type == kind and r.referral_id})
+        refs = sorted(wanted[kind])
         for start in range(0, len(refs), chunk):
             found.update((kind, ref) for ref in db.session.scalars(
                 select(model.referral_id).where(model.referral_id.in_(refs[start:start + chunk]))))
