@@ -35,7 +35,8 @@ LOGINS = {"tracer": "tracer@tts.example", "field": "field@tts.example", "supervi
 # Routes that answer with something other than a page (files, fragments htmx swaps in, JSON).
 NOT_PAGES = {"static", "govuk_assets", "favicon", "auth.session_status", "simulation.progress", "reports.download", "reports.publication",
              "imports.template", "imports.progress", "supervision.panel", "api.openapi",
-             "reports.export_job_progress", "reports.export_job_file"}
+             "reports.export_job_progress", "reports.export_job_file",
+             "ops.healthz", "ops.readyz", "ops.metrics"}  # for load balancers and Prometheus, not people
 
 
 @pytest.fixture(scope="module")
