@@ -20,17 +20,30 @@ AUDIT_LANE = ("audit_sealed",)
 
 
 def _run_lane(names: tuple[str, ...]) -> dict:
+    """Each job in turn. A job that did something (or failed) is logged as one JSON line: its name, how much it
+    did (texts sent, items escalated: counts only, nothing personal) and how long it took."""
+    import time
+
     from tts.jobs import JOBS, run_job
     from tts.ops.metrics import job_ran
 
     done = {}
     for name in names:
+        started = time.perf_counter()
         try:
             done[name] = int(run_job(JOBS[name]) or 0)
         except Exception:
             job_ran(name, "failed")
+            log.warning("job %s failed", name, extra={"fields": {
+                "event": "job", "job": name, "status": "failed",
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1)}})
             raise
         job_ran(name, "done")
+        if done[name]:
+            # The sealer runs every second: its lines are for debugging; tts_audit_unsealed is its figure.
+            log.log(logging.DEBUG if name == "audit_sealed" else logging.INFO, "job %s: %s", name, done[name], extra={"fields": {
+                "event": "job", "job": name, "status": "done", "count": done[name],
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1)}})
     return done
 
 
@@ -71,22 +84,14 @@ def lower_priority(niceness: int) -> bool:
 
 
 def _lane(app: Flask, stop: threading.Event, step, name: str, niceness: int = 0, interval: float | None = None) -> None:
-    import time
-
     from tts.jobs import lane_finished
 
     interval = app.config["TTS_WORKER_INTERVAL_SECONDS"] if interval is None else interval
     lower_priority(niceness)
     while not stop.is_set():
         with app.app_context():
-            started = time.perf_counter()
             try:
-                result = step()
-                # One JSON line a pass that did something: counts only, nothing personal.
-                if any(result.values()) and name != "audit":  # the sealer's passes: only in the metrics
-                    log.info("worker %s: %s", name, result, extra={"fields": {
-                        "event": "job", "lane": name, "done": {k: v for k, v in result.items() if v},
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 1)}})
+                step()  # each job that did something logs its own line (_run_lane)
                 lane_finished(name)
             except Exception:
                 db.session.rollback()

@@ -219,3 +219,18 @@ def test_static_links_carry_their_contents_version(app, client):
     css = (Path(app.static_folder) / "tts.css").read_bytes()
     assert f"/static/tts.css?v={hashlib.sha256(css).hexdigest()[:12]}" in page
     assert client.get(f"/static/tts.css?v={hashlib.sha256(css).hexdigest()[:12]}").status_code == 200
+
+
+def test_each_job_that_did_something_is_one_json_line(app, caplog, daytime):
+    from tts.ops.logs import JsonFormatter
+    from tts.worker import run_once
+
+    with app.app_context():
+        create_case(None, person_data(3, address="3 Log Lane"), test_date=today(), symptom_onset_date=None)
+        db.session.commit()
+        with caplog.at_level(logging.INFO, logger="tts.worker"):
+            run_once()  # sends the case's introduction text
+    [sent] = [r for r in caplog.records if getattr(r, "fields", {}).get("job") == "sent"]
+    entry = json.loads(JsonFormatter().format(sent))
+    assert entry["event"] == "job" and entry["status"] == "done" and entry["count"] >= 1
+    assert entry["duration_ms"] >= 0 and "07700" not in json.dumps(entry)
