@@ -168,6 +168,9 @@ function wrapTables(root) {
     };
     sync();
     window.addEventListener("resize", sync);
+    // The table can widen after this runs (the web fonts arriving, a cell filled in): check again then.
+    if (document.fonts && document.fonts.ready) document.fonts.ready.then(sync);
+    if (window.ResizeObserver) new ResizeObserver(sync).observe(table);
   });
 }
 wrapTables(document);
