@@ -120,24 +120,25 @@ def test_events_from_a_rolled_back_savepoint_never_enter_the_chain(app):
         assert verify(db.session).ok
 
 
+def _writer(app, worker: int, transactions: int, start: threading.Barrier, errors: list) -> None:
+    """A thread committing `transactions` transactions of two audit events each, once every thread is ready."""
+    try:
+        start.wait()
+        for n in range(transactions):
+            with app.app_context():
+                record_event(None, "test.concurrent", None, {"worker": worker, "n": n})
+                record_event(None, "test.concurrent", None, {"worker": worker, "n": n, "second": True})
+                db.session.commit()
+    except BaseException as exc:  # noqa: BLE001  (reported by the test)
+        errors.append(exc)
+
+
 @pytest.mark.no_rollback
 def test_concurrent_writers_build_one_unbroken_chain(fresh_database_url):
     app = make_app(fresh_database_url("chain"), SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 10})
     errors: list[BaseException] = []
     start = threading.Barrier(8, timeout=60)
-
-    def write(worker: int) -> None:
-        try:
-            start.wait()
-            for n in range(25):
-                with app.app_context():
-                    record_event(None, "test.concurrent", None, {"worker": worker, "n": n})
-                    record_event(None, "test.concurrent", None, {"worker": worker, "n": n, "second": True})
-                    db.session.commit()
-        except BaseException as exc:  # noqa: BLE001  (reported below)
-            errors.append(exc)
-
-    threads = [threading.Thread(target=write, args=(w,)) for w in range(8)]
+    threads = [threading.Thread(target=_writer, args=(app, w, 25, start, errors)) for w in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -295,17 +296,6 @@ def test_writers_never_wait_for_the_chain_and_many_sealers_build_one_chain(seale
     writing = threading.Event()
     start = threading.Barrier(11, timeout=60)
 
-    def write(worker: int) -> None:
-        try:
-            start.wait()
-            for n in range(40):
-                with app.app_context():
-                    record_event(None, "test.concurrent", None, {"worker": worker, "n": n})
-                    record_event(None, "test.concurrent", None, {"worker": worker, "n": n, "second": True})
-                    db.session.commit()
-        except BaseException as exc:  # noqa: BLE001  (reported below)
-            errors.append(exc)
-
     def seal() -> None:
         try:
             start.wait()
@@ -317,7 +307,7 @@ def test_writers_never_wait_for_the_chain_and_many_sealers_build_one_chain(seale
             errors.append(exc)
 
     writing.set()
-    writers = [threading.Thread(target=write, args=(w,)) for w in range(8)]
+    writers = [threading.Thread(target=_writer, args=(app, w, 40, start, errors)) for w in range(8)]
     sealers = [threading.Thread(target=seal) for _ in range(3)]
     for thread in writers + sealers:
         thread.start()
