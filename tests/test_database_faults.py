@@ -135,36 +135,55 @@ def test_connections_killed_under_load_never_give_a_500(faulty):
     assert statuses[503] <= total * 0.02, statuses  # a read fails only if its retry is killed too
 
 
+@pytest.mark.parametrize("mode", ["sealed_at_commit", "sealed_by_the_worker"])
 @pytest.mark.parametrize("surface", ["web", "api"])
-def test_a_connection_dropped_during_the_audit_seal_and_commit_is_a_503_not_a_500(faulty, monkeypatch, surface):
-    """The seal and the COMMIT go to the driver directly (tts/audit/chain.py): a connection killed there
-    used to surface as the driver's own error, a 500. Now a 503 like every other database failure, and the
-    next request is served on a fresh connection."""
+def test_a_connection_dropped_at_the_commit_is_a_503_not_a_500(faulty, monkeypatch, surface, mode):
+    """A connection killed as the request commits (while its audit events are sealed, in the tests' mode; or
+    just before the COMMIT, as production runs, where the worker seals them later) is a 503 like every other
+    database failure, never a 500, and the next request is served on a fresh connection."""
+    from sqlalchemy import event as sa_event
+    from sqlalchemy.orm import Session
+
     import tts.audit.chain as chain
 
     app, account, headers, admin, name = faulty
-    original = chain._seal_and_commit
     killed = []
 
-    def kill_then_seal(raw, document):
+    def kill(session) -> None:
+        pid = session.connection().connection.driver_connection.info.backend_pid
         with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": raw.info.backend_pid})
-        killed.append(raw.info.backend_pid)
-        return original(raw, document)
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        killed.append(pid)
+
+    original = chain.seal_pending
+
+    def kill_then_seal(session) -> None:
+        if session.info.get(chain._PENDING):
+            kill(session)
+        original(session)
+
+    def kill_before_commit(session) -> None:
+        if not session.in_nested_transaction() and session.info.get(chain._PENDING) and not killed:
+            session.flush()  # the request's writes, its unsealed audit events among them, are sent
+            kill(session)
 
     client = app.test_client()
     if surface == "web":
         import pyotp
 
         with app.app_context():  # a user of its own: the module's has used this half-minute's codes already
-            user = create_user(None, email="seal@faults.example", name="Sasha Seal", role="tracer",
+            user = create_user(None, email=f"seal.{mode}@faults.example", name="Sasha Seal", role="tracer",
                                password="quartz-meadow-lamp")
             user.totp_secret = pyotp.random_base32()
             user.totp_enrolled_at = user.created_at
             db.session.commit()
             own = {"email": user.email, "password": "quartz-meadow-lamp", "totp_secret": user.totp_secret}
         sign_in(client, own)
-    monkeypatch.setattr(chain, "_seal_and_commit", kill_then_seal)
+    if mode == "sealed_at_commit":
+        monkeypatch.setattr(chain, "seal_pending", kill_then_seal)
+    else:
+        monkeypatch.setitem(app.config, "TTS_AUDIT_SEAL_AT_COMMIT", False)
+        sa_event.listen(Session, "before_commit", kill_before_commit, insert=True)  # before the chain's own
     if surface == "web":
         response = client.post("/account", data={"phone": "", "languages": "Welsh"})  # audited
         assert response.status_code == 503 and "briefly unavailable" in response.get_data(as_text=True)
@@ -174,6 +193,9 @@ def test_a_connection_dropped_during_the_audit_seal_and_commit_is_a_503_not_a_50
         response = client.post("/api/v1/cases", json=case_body(), headers=headers)
         assert response.status_code == 503 and response.json["error"].startswith("The service is briefly")
     assert killed
-    monkeypatch.setattr(chain, "_seal_and_commit", original)
+    if mode == "sealed_at_commit":
+        monkeypatch.setattr(chain, "seal_pending", original)
+    else:
+        sa_event.remove(Session, "before_commit", kill_before_commit)
     follow = client.get("/cases/") if surface == "web" else client.get("/api/v1/escalations", headers=headers)
     assert follow.status_code in (200, 403)
