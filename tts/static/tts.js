@@ -170,7 +170,11 @@ function wrapTables(root) {
     window.addEventListener("resize", sync);
     // The table can widen after this runs (the web fonts arriving, a cell filled in): check again then.
     if (document.fonts && document.fonts.ready) document.fonts.ready.then(sync);
-    if (window.ResizeObserver) new ResizeObserver(sync).observe(table);
+    if (window.ResizeObserver) {
+      const watch = new ResizeObserver(sync);
+      watch.observe(table);
+      watch.observe(region);
+    }
   });
 }
 wrapTables(document);
