@@ -119,6 +119,12 @@ class Config:
     # most likely the same illness: it is shown and confirmed, never silently made twice.
     TTS_REINFECTION_DAYS = int(os.environ.get("TTS_REINFECTION_DAYS", "90"))
     TTS_TEAM_PHONE = os.environ.get("TTS_TEAM_PHONE", "0114 496 0000")
+    # Settings and outbreaks (docs/outbreaks.md): this many cases linked to one setting with test dates no more
+    # than TTS_CLUSTER_DAYS apart open an outbreak; one with no new case for TTS_OUTBREAK_QUIET_DAYS is
+    # proposed for closure.
+    TTS_CLUSTER_CASES = int(os.environ.get("TTS_CLUSTER_CASES", "2"))
+    TTS_CLUSTER_DAYS = int(os.environ.get("TTS_CLUSTER_DAYS", "14"))
+    TTS_OUTBREAK_QUIET_DAYS = int(os.environ.get("TTS_OUTBREAK_QUIET_DAYS", "28"))
     # Self-service (docs/self-service.md): a case's online form and a contact's confirmation, by a texted link.
     TTS_SELF_SERVICE = os.environ.get("TTS_SELF_SERVICE", "1") == "1"
     TTS_SELF_SERVICE_HOURS = int(os.environ.get("TTS_SELF_SERVICE_HOURS", "48"))  # a link works this long

@@ -43,7 +43,8 @@ def prepare_shared_statements() -> None:
 # or declare background jobs (tts/jobs.py). Imported whenever an app is made, so a handler or a job is
 # never missing because nothing happened to import its module.
 REACTIONS = ("tts.audit.sealer", "tts.telephony.services", "tts.selfservice.checkins", "tts.cases.lifecycle", "tts.callqueue.services", "tts.imports.services", "tts.people.retention",
-             "tts.simulation.services", "tts.reports.kpis", "tts.reports.export_jobs", "tts.api.idempotency")
+             "tts.simulation.services", "tts.reports.kpis", "tts.reports.export_jobs", "tts.api.idempotency",
+             "tts.outbreaks.services", "tts.outbreaks.reactions")
 
 
 def register_reactions() -> None:
@@ -147,7 +148,7 @@ def register_blueprints(app: Flask) -> None:
                    "callqueue.views", "escalation.views", "telephony.views", "telephony.webhooks",
                    "supervision.views", "support.views", "reports.views", "reports.exports", "imports.views",
                    "api.auth", "api.views", "api.queue", "api.supervision", "api.openapi", "about.views",
-                   "simulation.views", "selfservice.views", "ops.views"):
+                   "simulation.views", "selfservice.views", "ops.views", "outbreaks.views", "api.outbreaks"):
         importlib.import_module(f"tts.{module}")
 
     from tts.api import bp as api_bp
@@ -168,12 +169,14 @@ def register_blueprints(app: Flask) -> None:
     from tts.simulation import bp as simulation_bp
     from tts.selfservice import bp as selfservice_bp
     from tts.ops import bp as ops_bp
+    from tts.outbreaks import bp as outbreaks_bp
 
     from tts.api.openapi import register_docs
 
     register_docs(app)
     for bp in (auth_bp, cases_bp, people_bp, callqueue_bp, supervision_bp, escalation_bp, support_bp, telephony_bp,
-               webhooks_bp, reports_bp, imports_bp, policies_bp, audit_bp, api_bp, about_bp, simulation_bp, selfservice_bp, ops_bp):
+               webhooks_bp, reports_bp, imports_bp, policies_bp, audit_bp, api_bp, about_bp, simulation_bp, selfservice_bp, ops_bp,
+               outbreaks_bp):
         app.register_blueprint(bp)
 
 

@@ -7,6 +7,7 @@ from tts.cases.models import Case, Contact
 from tts.escalation.models import Escalation, Visit
 from tts.imports.models import ImportBatch
 from tts.ops.heartbeats import WorkerHeartbeat
+from tts.outbreaks.models import Outbreak, OutbreakAction, OutbreakCase, Setting, SettingLink, SettingMention
 from tts.supervision.models import WorkNotice
 from tts.support.models import SupportNeed
 from tts.people.models import Household, Person
@@ -16,4 +17,4 @@ from tts.selfservice.models import CheckIn, SelfServiceLink, TeamAlert
 from tts.simulation.models import SimulationRun
 from tts.telephony.models import Message, MessageTemplate, PhoneCall, WebhookEvent
 
-__all__ = ["WorkerHeartbeat", "CheckIn", "SelfServiceLink", "TeamAlert", "IdempotentRequest", "ExportFileChunk", "ExportJob", "ReportSnapshot", "SimulationRun", "ImportBatch", "Visit", "WorkNotice", "SupportNeed", "Message", "MessageTemplate", "PhoneCall", "WebhookEvent", "CallAttempt", "WorkItem", "Escalation", "AuditEvent", "ApiToken", "User", "Case", "Contact", "Household", "Person", "IsolationPolicy"]
+__all__ = ["Outbreak", "OutbreakAction", "OutbreakCase", "Setting", "SettingLink", "SettingMention", "WorkerHeartbeat", "CheckIn", "SelfServiceLink", "TeamAlert", "IdempotentRequest", "ExportFileChunk", "ExportJob", "ReportSnapshot", "SimulationRun", "ImportBatch", "Visit", "WorkNotice", "SupportNeed", "Message", "MessageTemplate", "PhoneCall", "WebhookEvent", "CallAttempt", "WorkItem", "Escalation", "AuditEvent", "ApiToken", "User", "Case", "Contact", "Household", "Person", "IsolationPolicy"]

@@ -28,12 +28,13 @@ ROLE_LABELS = {
 }
 
 _TRACING = {"case.create", "case.view", "person.view", "person.update", "person.search", "queue.work",
-            "support.create"}
+            "support.create", "setting.view", "setting.create"}
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.TRACER: frozenset(_TRACING),
     Role.SUPERVISOR: frozenset(_TRACING | {"case.view_all", "audit.view", "escalation.view", "supervise",
-                                          "support.manage", "reports.view", "reports.export", "import.run"}),
+                                          "support.manage", "reports.view", "reports.export", "import.run",
+                                          "setting.manage", "outbreak.manage"}),
     Role.REPORTING: frozenset({"reports.view", "reports.export"}),
     Role.ADMIN: frozenset({"user.manage", "policy.manage", "audit.view", "template.manage", "reports.view",
                            "reports.export", "import.run"}),

@@ -227,6 +227,8 @@ NAV_ITEMS = [
     ("callqueue.my_work", "My work", "queue.work", None),
     ("cases.index", "Cases", "case.create", None),
     ("imports.index", "Imports", "import.run", None),
+    ("outbreaks.index", "Outbreaks", "outbreak.manage", None),
+    ("outbreaks.settings_index", "Settings", "setting.view", "cases"),
     ("people.search", "Find a person", "person.search", "cases"),
     ("escalation.index", "Escalations", "escalation.view", "follow-up"),
     ("support.queue", "Support needs", "support.manage", "follow-up"),
@@ -248,6 +250,7 @@ NAV_GROUPS = {
     "cases": ("Cases", ""),
 }
 NAV_DESCRIPTIONS = {
+    "outbreaks.settings_index": "Care homes, schools, workplaces: the register, and who attended them.",
     "people.search": "Anyone on record, cases and contacts, by name, date of birth, phone or postcode.",
     "escalation.index": "People the calls did not reach: doorstep visits and their outcomes.",
     "escalation.visits": "Every field officer's round of doorstep visits.",

@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 # Each lane's jobs (declared by the features with tts.jobs.job), in the order a pass runs them.
 PASS_LANE = ("sent", "imports", "escalated", "reconciled", "checkins_missed", "anonymised")
-SLOW_LANE = ("simulations", "kpis_refreshed", "exports", "exports_expired", "idempotency_pruned", "completed")
+SLOW_LANE = ("simulations", "kpis_refreshed", "exports", "exports_expired", "idempotency_pruned", "completed", "outbreak_closures")
 AUDIT_LANE = ("audit_sealed",)
 
 

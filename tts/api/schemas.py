@@ -20,6 +20,8 @@ CASE_IN = {"type": "object", "properties": {
     "person": {"$ref": "#/components/schemas/PersonIn"}, "test_date": DATE, "symptom_onset_date": NULLABLE_DATE,
     "source": {"type": "string", "enum": ["api", "national_referral", "local"]},
     "new_episode": {"type": "boolean", "description": "Log it even though the person has a current case"},
+    "settings": {"type": "array", "maxItems": 20, "description": "Settings they attended (the cluster rule runs)",
+                 "items": {"$ref": "#/components/schemas/CaseSettingIn"}},
     "language": {"type": ["string", "null"], "description": "The person's language (also accepted in person)"}},
     "required": ["person", "test_date"]}
 CONTACT_IN = {"type": "object", "properties": {
@@ -73,7 +75,30 @@ EXPORT_JOB_IN = {"type": "object", "properties": {
     "format": {"type": "string", "enum": ["xlsx"]}, "from": DATE, "to": DATE, "identifiable": {"type": "boolean"}},
     "required": ["dataset"]}
 
-COMPONENTS = {"PersonIn": PERSON_IN, "CaseIn": CASE_IN, "ContactIn": CONTACT_IN, "AttemptIn": ATTEMPT_IN,
+SETTING_KINDS = ["care_home", "school", "workplace", "hospital", "hospitality", "other"]
+SETTING_IN = {"type": "object", "properties": {
+    "name": {"type": "string", "example": "Ferncliffe Care Home"}, "kind": {"type": "string", "enum": SETTING_KINDS},
+    "address": TEXT, "postcode": {"type": "string", "example": "S11 8YA"}, "contact_name": TEXT,
+    "contact_phone": {"type": ["string", "null"], "example": "0114 496 0123"}, "contact_email": TEXT,
+    "size": {"type": ["integer", "null"], "minimum": 1}, "notes": TEXT},
+    "required": ["name", "kind", "postcode"]}
+CASE_SETTING_IN = {"type": "object", "properties": {"setting_id": ID, "last_attended": NULLABLE_DATE},
+                   "required": ["setting_id"]}
+OUTBREAK_ACTION_IN = {"type": "object", "properties": {
+    "kind": {"type": "string", "enum": ["call_setting", "risk_assessment", "advice_given", "testing_arranged", "visit",
+                                       "closure_advised", "other"]},
+    "notes": TEXT, "due_date": NULLABLE_DATE,
+    "done": {"type": "boolean", "description": "Done already (default: yes, unless the due date is in the future)"}},
+    "required": ["kind"]}
+OUTBREAK_PATCH = {"type": "object", "properties": {
+    "status": {"type": "string", "enum": ["open", "monitoring", "closed"]}, "reason": {"type": "string"}},
+    "required": ["status", "reason"]}
+OUTBREAK_IN = {"type": "object", "properties": {"setting_id": ID, "reason": {"type": "string"},
+                                                "case_ids": {"type": "array", "items": ID}},
+               "required": ["setting_id", "reason"]}
+
+COMPONENTS = {"PersonIn": PERSON_IN, "SettingIn": SETTING_IN, "CaseSettingIn": CASE_SETTING_IN,
+              "OutbreakActionIn": OUTBREAK_ACTION_IN, "OutbreakPatch": OUTBREAK_PATCH, "OutbreakIn": OUTBREAK_IN, "CaseIn": CASE_IN, "ContactIn": CONTACT_IN, "AttemptIn": ATTEMPT_IN,
               "CallAttemptIn": CALL_ATTEMPT_IN,
               "ReassignIn": REASSIGN_IN, "VisitIn": VISIT_IN, "SupportIn": SUPPORT_IN, "SupportPatch": SUPPORT_PATCH,
               "ExportJobIn": EXPORT_JOB_IN, "CloseIn": CLOSE_IN,

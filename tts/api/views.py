@@ -16,6 +16,7 @@ from tts.cases.models import CaseSource, CaseStatus
 from tts.cases.services import DuplicateCase, add_contact, convert_contact, create_case, view_case
 from tts.errors import ErrorCollector, ValidationFailed
 from tts.extensions import db
+from tts.outbreaks.services import link as link_setting
 from tts.people.access import case_or_403, contact_or_403, person_or_403
 from tts.people.models import Person
 from tts.people.validation import PersonData
@@ -91,9 +92,31 @@ def create_case_endpoint():
     test_date = _date(errors, body, "test_date", "test_date")
     onset = _date(errors, body, "symptom_onset_date", "symptom_onset_date")
     source = body.get("source", CaseSource.API)
+    attended = _settings_attended(errors, body.get("settings") or [])
     case = _with_parse_errors(errors, create_case, g.api_user, person, test_date=test_date,
                               symptom_onset_date=onset, source=source, new_episode=body.get("new_episode") is True)
+    for setting, last_attended in attended:
+        link_setting(g.api_user, setting, case=case, last_attended=last_attended, source="api")
     return answer(case_json(case, with_contacts=True), 201, f"/api/v1/cases/{case.id}")
+
+
+def _settings_attended(errors: ErrorCollector, items: list) -> list:
+    """The settings a new case attended, checked before anything is written: [(setting, last_attended)]."""
+    from tts.outbreaks.models import Setting
+    from tts.outbreaks.settings import check_attended
+
+    found = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        setting = db.session.get(Setting, item["setting_id"]) if isinstance(item.get("setting_id"), int) else None
+        if setting is None and f"settings.{i}.setting_id" not in errors:
+            errors.add(f"settings.{i}.setting_id", "No setting in the register has this id")
+        last = _date(errors, item, "last_attended", f"settings.{i}.last_attended")
+        check_attended(errors, last, f"settings.{i}.last_attended")
+        if setting is not None:
+            found.append((setting, last))
+    return found
 
 
 @bp.get("/cases")

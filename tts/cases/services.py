@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from tts.audit.services import record_event
 from tts.callqueue.services import queue_initial_call
+from tts.cases import events
 from tts.cases.intake import check_case, check_contact, check_new_contact, lives_with_case, random_reference
 from tts.cases.lifecycle import cancel_work
 from tts.cases.models import Case, CaseSource, CaseStatus, Contact, ContactSource, ContactStatus
@@ -184,4 +185,5 @@ def convert_contact(actor, contact: Contact, *, test_date: date | None, symptom_
     record_event(actor, "contact.convert", contact, {"person_id": subject.id, "case_id": case.id,
                                                      "calls_cancelled": calls, "filled": filled})
     queue_initial_call(actor, case=case)
+    events.contact_converted.fire(actor, contact, case)
     return case

@@ -131,3 +131,44 @@ def bar_chart(buckets: list[dict], title: str, chart_id: str = "bars",
                  f'stroke="#0b0c0c"/></svg>')
     # Accepted bandit B704: the markup is built from numbers and escape()d labels only.
     return Markup("".join(parts))  # nosec B704
+
+
+EPI_COLOURS = {"onset": "#1d70b8", "test": "#f47738"}
+EPI_LABELS = {"onset": "By the day symptoms started", "test": "By test date (no symptoms)"}
+
+
+def epicurve_chart(days: list[dict], title: str, chart_id: str = "epicurve") -> Markup:
+    """An epidemic curve: a bar a day (stacked: cases by onset date, and by test date for those without
+    symptoms), every day from the first case to the last; the page has the same figures as a table."""
+    if not days:
+        return Markup(f'<p class="govuk-body" data-testid="{chart_id}-empty">No cases yet, so there is no '
+                      f'curve.</p>')  # nosec B704
+    height = 260
+    most = max(d["onset"] + d["test"] for d in days) or 1
+    bw = (WIDTH - LEFT - RIGHT) / len(days)
+    plot = height - TOP - BOTTOM - 10
+    y = lambda n: height - BOTTOM - plot * n / most  # noqa: E731
+    parts = _open(chart_id, title, height)
+    for tick in range(0, most + 1, max(1, -(-most // 4))):
+        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#b1b4b6"/>'
+                     f'<text x="{LEFT - 8}" y="{y(tick) + 5:.1f}" text-anchor="end">{tick}</text>')
+    every = _thin(len(days))
+    for i, d in enumerate(days):
+        x = LEFT + i * bw + min(2, bw / 8)
+        w = max(1.0, bw - 2 * min(2, bw / 8))
+        base = 0
+        for part in ("onset", "test"):
+            if d[part]:
+                parts.append(f'<rect x="{x:.1f}" y="{y(base + d[part]):.1f}" width="{w:.1f}" '
+                             f'height="{y(base) - y(base + d[part]):.1f}" fill="{EPI_COLOURS[part]}"/>')
+                base += d[part]
+        if i % every == 0:
+            parts.append(f'<text x="{x + w / 2:.1f}" y="{height - 14}" text-anchor="middle">'
+                         f'{d["day"].day} {d["day"]:%b}</text>')
+    parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{height - BOTTOM}" y2="{height - BOTTOM}" '
+                 f'stroke="#0b0c0c"/></svg>')
+    key = "".join(f'<span class="tts-legend__item"><svg class="tts-legend__swatch" width="28" height="10" '
+                  f'aria-hidden="true" focusable="false"><rect width="28" height="10" fill="{EPI_COLOURS[n]}"/>'
+                  f'</svg>{escape(EPI_LABELS[n])}</span>' for n in ("onset", "test"))
+    # Accepted bandit B704: built from numbers, dates and fixed labels.
+    return Markup("".join(parts) + f'<p class="govuk-body-s tts-legend">{key}</p>')  # nosec B704
