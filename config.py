@@ -1,5 +1,6 @@
 """Configuration classes; everything secret or deployment-specific comes from the environment."""
 import os
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -125,6 +126,18 @@ class Config:
     TTS_CLUSTER_CASES = int(os.environ.get("TTS_CLUSTER_CASES", "2"))
     TTS_CLUSTER_DAYS = int(os.environ.get("TTS_CLUSTER_DAYS", "14"))
     TTS_OUTBREAK_QUIET_DAYS = int(os.environ.get("TTS_OUTBREAK_QUIET_DAYS", "28"))
+    # Letters by email (docs/letters.md): a real SMTP server when TTS_SMTP_HOST is set. Without one, development
+    # and tests write each email to TTS_SMTP_SIMULATED_DIR instead, and production refuses to email letters.
+    TTS_SMTP_HOST = os.environ.get("TTS_SMTP_HOST", "")
+    TTS_SMTP_PORT = int(os.environ.get("TTS_SMTP_PORT", "587"))
+    TTS_SMTP_USERNAME = os.environ.get("TTS_SMTP_USERNAME", "")
+    TTS_SMTP_PASSWORD = os.environ.get("TTS_SMTP_PASSWORD", "")
+    TTS_SMTP_SECURITY = os.environ.get("TTS_SMTP_SECURITY", "starttls")  # starttls, ssl, or none (a local relay)
+    TTS_SMTP_FROM = os.environ.get("TTS_SMTP_FROM", "test-and-trace@council.example")
+    TTS_SMTP_TIMEOUT_SECONDS = float(os.environ.get("TTS_SMTP_TIMEOUT_SECONDS", "20"))
+    TTS_SMTP_SIMULATED_DIR = os.environ.get("TTS_SMTP_SIMULATED_DIR", "")
+    # A letter left "sending" this long (its worker stopped mid-send) is marked failed, never sent again by itself.
+    TTS_SMTP_ORPHAN_MINUTES = int(os.environ.get("TTS_SMTP_ORPHAN_MINUTES", "10"))
     # Self-service (docs/self-service.md): a case's online form and a contact's confirmation, by a texted link.
     TTS_SELF_SERVICE = os.environ.get("TTS_SELF_SERVICE", "1") == "1"
     TTS_SELF_SERVICE_HOURS = int(os.environ.get("TTS_SELF_SERVICE_HOURS", "48"))  # a link works this long
@@ -171,6 +184,7 @@ class DevelopmentConfig(Config):
     TTS_DEVELOPMENT_TWILIO_KEY = True  # simulated webhooks signed with the key in the source: this machine only
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    TTS_SMTP_SIMULATED_DIR = os.environ.get("TTS_SMTP_SIMULATED_DIR", "instance/mail")
 
 
 class TestingConfig(Config):
@@ -186,6 +200,7 @@ class TestingConfig(Config):
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashes keep the suite quick
     TTS_DASHBOARD_CACHE_SECONDS = 0  # tests see every change at once
+    TTS_SMTP_SIMULATED_DIR = os.path.join(tempfile.gettempdir(), "tts-test-mail")
     TTS_KPI_CACHE_SECONDS = 0
 
 

@@ -21,6 +21,21 @@ def main() -> int:
     htmx = ROOT / "node_modules" / "htmx.org" / "dist" / "htmx.min.js"
     (ROOT / "tts" / "static" / "htmx").mkdir(parents=True, exist_ok=True)
     shutil.copy2(htmx, ROOT / "tts" / "static" / "htmx" / "htmx.min.js")
+    # The letters' font (tts/letters/pdf.py): Atkinson Hyperlegible, open-licensed (SIL OFL), made to be read
+    # easily by people with low vision. WeasyPrint embeds it in each PDF, so letters look the same on any
+    # server without a system font package.
+    font = ROOT / "node_modules" / "@fontsource" / "atkinson-hyperlegible"
+    fonts = ROOT / "tts" / "static" / "fonts" / "atkinson-hyperlegible"
+    if fonts.exists():
+        shutil.rmtree(fonts)
+    (fonts / "files").mkdir(parents=True)
+    for weight in ("400", "700"):
+        shutil.copy2(font / f"{weight}.css", fonts / f"{weight}.css")
+        for subset in ("latin", "latin-ext"):
+            for ext in ("woff", "woff2"):
+                name = f"atkinson-hyperlegible-{subset}-{weight}-normal.{ext}"
+                shutil.copy2(font / "files" / name, fonts / "files" / name)
+    shutil.copy2(font / "LICENSE", fonts / "LICENSE")
     return 0
 
 

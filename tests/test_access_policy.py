@@ -165,11 +165,14 @@ def someone_elses_records(app, make_user):
         message = Message(person_id=case.person_id, direction="outbound", channel="sms", to_number="+447700900401",
                           body="Hello", status="sent", twilio_sid="SM" + "0" * 32)
         db.session.add(message)
+        from tts.letters.services import make_letter
+
+        letter, _ = make_letter(actor, case)
         job = start_job(db.session.get(User, analyst["id"]), "cases", "csv",
                         Filters(date(2026, 11, 1), date(2026, 11, 30)), False, 1)
         db.session.commit()
         ids = {"person_id": case.person_id, "case_id": case.id, "item_id": item.id, "message_id": message.id,
-               "escalation_id": escalation.id, "job_id": job.id, "contact_id": contact.id,
+               "escalation_id": escalation.id, "job_id": job.id, "contact_id": contact.id, "letter_id": letter.id,
                "link_id": db.session.scalar(select(SelfServiceLink.id).where(SelfServiceLink.case_id == case.id))}
         names = (case.person.first_name + " " + case.person.last_name,)
     return ids, names, {"owner": owner, "officer": officer, "analyst": analyst}
@@ -202,7 +205,7 @@ def test_record_rules_refuse_other_staffs_records_on_the_web_and_the_api(app, ma
     nothing of the person, and changes nothing. The owners get through, so the refusals are the rule's."""
     from flask import url_for
 
-    from tts.access_policy import OWN_CASE, OWN_CONTACT, OWN_JOB, OWN_PERSON, RECORD_RULES, VISIT, WORK_ITEM
+    from tts.access_policy import OWN_CASE, OWN_CONTACT, OWN_JOB, OWN_LETTER, OWN_PERSON, RECORD_RULES, VISIT, WORK_ITEM
 
     ids, names, owners = someone_elses_records
     outsiders = {"tracer": make_user("tracer"), "field": make_user("tracer", is_field_officer=True),
@@ -226,11 +229,11 @@ def test_record_rules_refuse_other_staffs_records_on_the_web_and_the_api(app, ma
         assert ApiToken  # imported for the type only
 
     who = {OWN_PERSON: "tracer", OWN_CASE: "tracer", OWN_CONTACT: "tracer", WORK_ITEM: "tracer", VISIT: "field",
-           OWN_JOB: "reporting"}
+           OWN_JOB: "reporting", OWN_LETTER: "tracer"}
     owner_of = {OWN_PERSON: "owner_owner", OWN_CASE: "owner_owner", OWN_CONTACT: "owner_owner", VISIT: "owner_officer",
-                OWN_JOB: "owner_analyst"}
+                OWN_JOB: "owner_analyst", OWN_LETTER: "owner_owner"}
     refused_with = {OWN_PERSON: {403}, OWN_CASE: {403}, OWN_CONTACT: {403}, VISIT: {403}, OWN_JOB: {404},
-                    WORK_ITEM: {403, 404, 409}}
+                    WORK_ITEM: {403, 404, 409}, OWN_LETTER: {403}}
     problems, probes = [], 0
     before = _state(app, ids)
     for rule in app.url_map.iter_rules():

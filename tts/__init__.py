@@ -44,7 +44,7 @@ def prepare_shared_statements() -> None:
 # never missing because nothing happened to import its module.
 REACTIONS = ("tts.audit.sealer", "tts.telephony.services", "tts.selfservice.checkins", "tts.cases.lifecycle", "tts.callqueue.services", "tts.imports.services", "tts.people.retention",
              "tts.simulation.services", "tts.reports.kpis", "tts.reports.export_jobs", "tts.api.idempotency",
-             "tts.outbreaks.services", "tts.outbreaks.reactions")
+             "tts.outbreaks.services", "tts.outbreaks.reactions", "tts.letters.services")
 
 
 def register_reactions() -> None:
@@ -148,7 +148,7 @@ def register_blueprints(app: Flask) -> None:
                    "callqueue.views", "escalation.views", "telephony.views", "telephony.webhooks",
                    "supervision.views", "support.views", "reports.views", "reports.exports", "imports.views",
                    "api.auth", "api.views", "api.queue", "api.supervision", "api.openapi", "about.views",
-                   "simulation.views", "selfservice.views", "ops.views", "outbreaks.views", "api.outbreaks"):
+                   "simulation.views", "selfservice.views", "ops.views", "outbreaks.views", "api.outbreaks", "api.letters", "letters.views"):
         importlib.import_module(f"tts.{module}")
 
     from tts.api import bp as api_bp
@@ -170,13 +170,14 @@ def register_blueprints(app: Flask) -> None:
     from tts.selfservice import bp as selfservice_bp
     from tts.ops import bp as ops_bp
     from tts.outbreaks import bp as outbreaks_bp
+    from tts.letters import bp as letters_bp
 
     from tts.api.openapi import register_docs
 
     register_docs(app)
     for bp in (auth_bp, cases_bp, people_bp, callqueue_bp, supervision_bp, escalation_bp, support_bp, telephony_bp,
                webhooks_bp, reports_bp, imports_bp, policies_bp, audit_bp, api_bp, about_bp, simulation_bp, selfservice_bp, ops_bp,
-               outbreaks_bp):
+               outbreaks_bp, letters_bp):
         app.register_blueprint(bp)
 
 

@@ -49,10 +49,12 @@ OWN_CONTACT = "own_contact"  # tts.people.access.contact_or_403: its case is the
 WORK_ITEM = "work_item"  # tts.callqueue.services: the shared queue's claim rules (a tracer claims any waiting
 #                          item not assigned to someone else; outcomes and releases need the caller's claim)
 VISIT = "visit"  # tts.people.access.may_record_visit: the local team, or the field officer assigned
+OWN_LETTER = "own_letter"  # tts.letters.access.letter_or_403: the rule of the record it was made from (outbreak
+#                            letters: supervisors)
 OWN_JOB = "own_job"  # an export job: only the person who asked (others get 404)
 ROLE = "role"  # the role's permission is the whole rule: admin records, the team's shared queues and imports
 
-RULES = (OWN_PERSON, OWN_CASE, OWN_CONTACT, WORK_ITEM, VISIT, OWN_JOB, ROLE)
+RULES = (OWN_PERSON, OWN_CASE, OWN_CONTACT, OWN_LETTER, WORK_ITEM, VISIT, OWN_JOB, ROLE)
 
 # Built by `build` from the routes' declarations when the app is made: endpoint -> audience, and for each
 # route taking a record's id, endpoint -> its record rule.

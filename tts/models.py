@@ -6,6 +6,7 @@ from tts.callqueue.models import CallAttempt, WorkItem
 from tts.cases.models import Case, Contact
 from tts.escalation.models import Escalation, Visit
 from tts.imports.models import ImportBatch
+from tts.letters.models import Letter, LetterTemplate
 from tts.ops.heartbeats import WorkerHeartbeat
 from tts.outbreaks.models import Outbreak, OutbreakAction, OutbreakCase, Setting, SettingLink, SettingMention
 from tts.supervision.models import WorkNotice
@@ -17,4 +18,4 @@ from tts.selfservice.models import CheckIn, SelfServiceLink, TeamAlert
 from tts.simulation.models import SimulationRun
 from tts.telephony.models import Message, MessageTemplate, PhoneCall, WebhookEvent
 
-__all__ = ["Outbreak", "OutbreakAction", "OutbreakCase", "Setting", "SettingLink", "SettingMention", "WorkerHeartbeat", "CheckIn", "SelfServiceLink", "TeamAlert", "IdempotentRequest", "ExportFileChunk", "ExportJob", "ReportSnapshot", "SimulationRun", "ImportBatch", "Visit", "WorkNotice", "SupportNeed", "Message", "MessageTemplate", "PhoneCall", "WebhookEvent", "CallAttempt", "WorkItem", "Escalation", "AuditEvent", "ApiToken", "User", "Case", "Contact", "Household", "Person", "IsolationPolicy"]
+__all__ = ["Letter", "LetterTemplate", "Outbreak", "OutbreakAction", "OutbreakCase", "Setting", "SettingLink", "SettingMention", "WorkerHeartbeat", "CheckIn", "SelfServiceLink", "TeamAlert", "IdempotentRequest", "ExportFileChunk", "ExportJob", "ReportSnapshot", "SimulationRun", "ImportBatch", "Visit", "WorkNotice", "SupportNeed", "Message", "MessageTemplate", "PhoneCall", "WebhookEvent", "CallAttempt", "WorkItem", "Escalation", "AuditEvent", "ApiToken", "User", "Case", "Contact", "Household", "Person", "IsolationPolicy"]

@@ -241,12 +241,14 @@ NAV_ITEMS = [
     ("auth.users", "Users", "user.manage", "admin"),
     ("policies.index", "Isolation policy", "policy.manage", "admin"),
     ("telephony.templates", "Text messages", "template.manage", "admin"),
+    ("letters.templates", "Letters", "template.manage", "admin"),
 ]
 NAV_GROUPS = {
     "follow-up": ("Follow-up", "People the calls did not reach, help to isolate, texts from unknown numbers, "
                                "alerts and missed check-ins."),
     "reports": ("Reports", "How the service is doing, and how many tracers it needs."),
-    "admin": ("Administration", "Staff accounts, the isolation policy, the texts people are sent, and who did what."),
+    "admin": ("Administration", "Staff accounts, the isolation policy, the texts and letters people are sent, and "
+                                "who did what."),
     "cases": ("Cases", ""),
 }
 NAV_DESCRIPTIONS = {
@@ -264,6 +266,7 @@ NAV_DESCRIPTIONS = {
     "auth.users": "Staff accounts, roles and sign-in.",
     "policies.index": "How long cases isolate and contacts quarantine.",
     "telephony.templates": "The wording of each text message.",
+    "letters.templates": "The wording of the isolation note, the quarantine letter and the outbreak advice letter.",
 }
 
 

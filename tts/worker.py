@@ -14,7 +14,7 @@ from tts.extensions import db
 log = logging.getLogger(__name__)
 
 # Each lane's jobs (declared by the features with tts.jobs.job), in the order a pass runs them.
-PASS_LANE = ("sent", "imports", "escalated", "reconciled", "checkins_missed", "anonymised")
+PASS_LANE = ("sent", "letters_emailed", "imports", "escalated", "reconciled", "checkins_missed", "anonymised")
 SLOW_LANE = ("simulations", "kpis_refreshed", "exports", "exports_expired", "idempotency_pruned", "completed", "outbreak_closures")
 AUDIT_LANE = ("audit_sealed",)
 

@@ -91,7 +91,7 @@ def test_stateful_sequences_follow_the_links_and_conform(app, ctx, make_user, da
             case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs or None)
 
     run_state_machine_as_test(WithToken, settings=settings(
-        max_examples=60, stateful_step_count=10, deadline=None, database=None, derandomize=True,
+        max_examples=90, stateful_step_count=10, deadline=None, database=None, derandomize=True,
         suppress_health_check=list(HealthCheck)))
     # The links were followed: records made or handed out in a sequence were then read and acted on.
     # Records made in a sequence were then read through the link to them (an import, an export job).

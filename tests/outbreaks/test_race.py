@@ -43,7 +43,7 @@ def test_concurrent_cases_open_exactly_one_outbreak(fresh_database_url, is_postg
                 gate.wait()  # every writer links at once
                 link(None, setting, case=case)
                 db.session.commit()
-        except BaseException as exc:  # noqa: BLE001: reported below
+        except BaseException as exc:  # noqa: BLE001 (reported below)
             errors.append(exc)
 
     for r, setting_id in enumerate(setting_ids):

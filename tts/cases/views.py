@@ -108,10 +108,11 @@ def show(case_id: int):
     notes = db.session.scalars(select(Note).where(Note.case_id == case.id).order_by(Note.created_at.desc())).all()
     from tts.selfservice.links import self_service_summary
 
+    from tts.letters.services import letters_of
     from tts.outbreaks.settings import links_of, outbreaks_of_case
 
     return render_template("cases/show.html", case=case, notes=notes, self_service=self_service_summary(case),
-                           setting_links=links_of(case=case), outbreaks=outbreaks_of_case(case))
+                           setting_links=links_of(case=case), outbreaks=outbreaks_of_case(case), letters=letters_of(case))
 
 
 @bp.route("/<id:case_id>/contacts/new", methods=["GET", "POST"])

@@ -194,12 +194,18 @@ def _page(outbreak: Outbreak, action_form=None, status_form=None):
     links = services.chain(cases)
     curve = services.epicurve(cases)
     record_event(current_user, "outbreak.view", outbreak, {"case_ids": [c.id for c in cases]})
+    from tts.letters.models import Letter
+    from tts.letters.services import email_available, letters_of
+
+    quarantine = db.session.scalars(select(Letter).where(Letter.contact_id.in_([c.id for c in contacts]))
+                                    .order_by(Letter.created_at.desc(), Letter.id.desc()).limit(200)).all()
     html = render_template(
         "outbreaks/show.html", outbreak=outbreak, cases=cases, contacts=contacts, links=links, curve=curve,
         chart=epicurve_chart(curve, title=f"Cases by day, {outbreak.setting.name}"),
         diagram=chain_diagram(cases, links), action_form=action_form or ActionForm(formdata=None),
         status_form=status_form or StatusForm(formdata=None), action_choices=ACTION_CHOICES,
-        status_choices=[c for c in STATUS_CHOICES if c[0] != outbreak.status], done_form=DoneForm(formdata=None))
+        status_choices=[c for c in STATUS_CHOICES if c[0] != outbreak.status], done_form=DoneForm(formdata=None),
+        letters=letters_of(outbreak), contact_letters=quarantine, email_available=email_available())
     people = [c.person_id for c in cases] + [c.person_id for c in contacts]
     return audited_list_page(html, current_user, "outbreaks.show", people)
 

@@ -49,7 +49,9 @@ def show(person_id: int):
     record_event(current_user, "person.view", person)
     items = db.session.scalars(person_items(person.id)).all()
     messages = db.session.scalars(person_messages(person.id).limit(100)).all()
-    return render_template("people/show.html", person=person, timeline=person_timeline(person), items=items,
+    from tts.letters.services import person_letters
+
+    return render_template("people/show.html", person=person, letters=person_letters(person.id), timeline=person_timeline(person), items=items,
                            kind_labels=KIND_LABELS, messages=messages, simulated=gateway().is_simulated,
                            now=utcnow(),
                            support_needs=db.session.scalars(select(SupportNeed).where(
