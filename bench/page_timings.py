@@ -7,7 +7,8 @@ signed in as the role that uses it; reported are p50, p95 and p99 in millisecond
 statements one request runs. Pages: the call screen, My work, the person page, the supervisor's
 dashboard (and its refreshing panel, and the queue list), the KPI page, the audit log, the Cases list
 (a supervisor's, one searched by part of a surname, and a tracer's own), the alerts and missed check-ins
-lists, and a case's self-service pages (the start page, and check your answers once verified).
+lists, a case's self-service pages (the start page, and check your answers once verified), and with
+bench/outbreaks.py loaded, the largest outbreak's page, the outbreaks list and the settings register.
 """
 import argparse
 import json
@@ -141,6 +142,18 @@ def main() -> None:
         ("self-service: start page", app.test_client(), f"/s/{token}"),
         ("self-service: check your answers", public_client, f"/s/{token}/check"),
     ]
+    # Outbreaks (bench/outbreaks.py loads them): the largest outbreak's page, the list, the register searched.
+    with app.app_context():
+        from tts.outbreaks.models import Outbreak, OutbreakCase
+
+        largest = db.session.scalar(select(OutbreakCase.outbreak_id).group_by(OutbreakCase.outbreak_id)
+                                    .order_by(func.count().desc()).limit(1))
+    if largest is not None:
+        pages += [
+            ("outbreak page (the largest)", supervisor_client, f"/outbreaks/{largest}"),
+            ("outbreaks list", supervisor_client, "/outbreaks/"),
+            ("settings register, searched", tracer_client, "/settings/?q=care+home+12"),
+        ]
     pages = [p for p in pages if args.only in p[0]]
     results = {"data": sizes, "pages": {}}
     for label, client, url in pages:

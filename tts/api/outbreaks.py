@@ -127,7 +127,7 @@ def list_settings():
     if kind is not None and kind not in SettingKind.labels():
         raise ValidationFailed({"kind": ["Must be one of: " + ", ".join(SettingKind.labels())]})
     found = search_settings((request.args.get("q") or "")[:100] or None, kind)
-    live = {o.setting_id: o for o in services.live_outbreaks()}
+    live = services.live_outbreaks_at([s.id for s in found])
     return jsonify({"items": [setting_json(s, live.get(s.id)) for s in found]})
 
 

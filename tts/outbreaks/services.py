@@ -338,11 +338,15 @@ def contacts_of(outbreak: Outbreak, cases: list[Case]) -> list[Contact]:
     """The contacts elicited from its cases, and contacts linked to the setting itself."""
     from sqlalchemy.orm import selectinload
 
+    from sqlalchemy import union
+
     ids = [c.id for c in cases]
     linked = select(SettingLink.contact_id).where(SettingLink.setting_id == outbreak.setting_id,
                                                   SettingLink.contact_id.is_not(None))
+    # A union, not an OR: each side uses its own index (an OR of the two reads every contact).
+    wanted = union(select(Contact.id).where(Contact.case_id.in_(ids)), linked).subquery()
     return list(db.session.scalars(
-        select(Contact).where(Contact.case_id.in_(ids) | Contact.id.in_(linked))
+        select(Contact).where(Contact.id.in_(select(wanted.c[0])))
         .options(selectinload(Contact.person)).order_by(Contact.last_exposure_date.desc(), Contact.id).limit(500)))
 
 
@@ -371,8 +375,20 @@ def waiting_actions(limit: int = 20) -> list[OutbreakAction]:
         .order_by(OutbreakAction.band, OutbreakAction.due_date, OutbreakAction.id).limit(limit)))
 
 
-def live_outbreaks() -> list[Outbreak]:
+def live_outbreaks(limit: int = 5) -> tuple[int, list[Outbreak]]:
+    """How many outbreaks are live, and the newest `limit` of them (the dashboard's banner)."""
     from sqlalchemy.orm import joinedload
 
-    return list(db.session.scalars(select(Outbreak).where(Outbreak.status != OutbreakStatus.CLOSED)
-                                   .options(joinedload(Outbreak.setting)).order_by(Outbreak.opened_at.desc())))
+    live = Outbreak.status != OutbreakStatus.CLOSED
+    count = db.session.scalar(select(func.count()).select_from(Outbreak).where(live)) or 0
+    newest = list(db.session.scalars(select(Outbreak).where(live).options(joinedload(Outbreak.setting))
+                                     .order_by(Outbreak.opened_at.desc(), Outbreak.id.desc()).limit(limit))) if count else []
+    return count, newest
+
+
+def live_outbreaks_at(setting_ids: list[int]) -> dict[int, Outbreak]:
+    """The live outbreak of each of these settings that has one."""
+    if not setting_ids:
+        return {}
+    return {o.setting_id: o for o in db.session.scalars(
+        select(Outbreak).where(Outbreak.setting_id.in_(setting_ids), Outbreak.status != OutbreakStatus.CLOSED))}

@@ -37,7 +37,7 @@ def settings_index():
     q = (request.args.get("q") or "")[:100]
     kind = request.args.get("kind") if request.args.get("kind") in SettingKind.labels() else None
     found = search_settings(q, kind) if q or kind else search_settings(None, None)
-    live = {o.setting_id: o for o in services.live_outbreaks()}
+    live = services.live_outbreaks_at([s.id for s in found])
     return render_template("outbreaks/settings.html", settings=found, q=q, kind=kind, kinds=KIND_CHOICES, live=live)
 
 
@@ -173,7 +173,9 @@ def case_unlink(case_id: int, link_id: int):
 @require("outbreak.manage")
 def index():
     status = request.args.get("status")
-    query = select(Outbreak).order_by(Outbreak.opened_at.desc())
+    from sqlalchemy.orm import joinedload
+
+    query = select(Outbreak).options(joinedload(Outbreak.setting)).order_by(Outbreak.opened_at.desc())
     if status in OutbreakStatus.labels():
         query = query.where(Outbreak.status == status)
     elif status != "all":

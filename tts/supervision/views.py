@@ -46,7 +46,7 @@ def _figures():
         lambda: (queue_depth(now), overdue_count(now), sla_today(now), activity_counts(now)))
     return {"now": now, "depth": depth, "oldest": oldest_waiting(now), "overdue": overdue,
             "sla": sla, "activity": tracer_activity(now, counts), "band_labels": BAND_LABELS,
-            "alerts_open": count_open(), "outbreaks": live_outbreaks(), "outbreak_work": waiting_actions(5)}
+            "alerts_open": count_open(), "outbreaks": live_outbreaks(5), "outbreak_work": waiting_actions(5)}
 
 
 @bp.route("/")
