@@ -235,6 +235,7 @@ NAV_ITEMS = [
     ("telephony.unmatched", "Unmatched replies", "escalation.view", "follow-up"),
     ("supervision.alerts", "Alerts", "supervise", "follow-up"),
     ("supervision.non_responders", "Missed check-ins", "supervise", "follow-up"),
+    ("outbreaks.mentions", "Places to match", "setting.manage", "follow-up"),
     ("reports.kpis", "How we are doing", "reports.view", "reports"),
     ("simulation.planner", "Capacity planner", "reports.view", "reports"),
     ("audit.index", "Audit log", "audit.view", "admin"),
@@ -245,7 +246,7 @@ NAV_ITEMS = [
 ]
 NAV_GROUPS = {
     "follow-up": ("Follow-up", "People the calls did not reach, help to isolate, texts from unknown numbers, "
-                               "alerts and missed check-ins."),
+                               "alerts, missed check-ins and places to match."),
     "reports": ("Reports", "How the service is doing, and how many tracers it needs."),
     "admin": ("Administration", "Staff accounts, the isolation policy, the texts and letters people are sent, and "
                                 "who did what."),
@@ -253,6 +254,7 @@ NAV_GROUPS = {
 }
 NAV_DESCRIPTIONS = {
     "outbreaks.settings_index": "Care homes, schools, workplaces: the register, and who attended them.",
+    "outbreaks.mentions": "Places people named in their own words, to match to the settings register.",
     "people.search": "Anyone on record, cases and contacts, by name, date of birth, phone or postcode.",
     "escalation.index": "People the calls did not reach: doorstep visits and their outcomes.",
     "escalation.visits": "Every field officer's round of doorstep visits.",

@@ -98,21 +98,26 @@ def upgrade():
 
     op.create_table('setting_mentions',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=True),
+    sa.Column('contact_id', sa.Integer(), nullable=True),
     sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('source', sa.String(length=12), nullable=False),
     sa.Column('last_attended', sa.Date(), nullable=True),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('setting_id', sa.Integer(), nullable=True),
     sa.Column('resolved_by_id', sa.Integer(), nullable=True),
     sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('(case_id IS NULL) <> (contact_id IS NULL)', name=op.f('ck_setting_mentions_one_subject')),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_setting_mentions_case_id_cases')),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_setting_mentions_contact_id_contacts')),
     sa.ForeignKeyConstraint(['resolved_by_id'], ['users.id'], name=op.f('fk_setting_mentions_resolved_by_id_users')),
     sa.ForeignKeyConstraint(['setting_id'], ['settings.id'], name=op.f('fk_setting_mentions_setting_id_settings')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_setting_mentions'))
     )
     with op.batch_alter_table('setting_mentions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_setting_mentions_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_setting_mentions_contact_id'), ['contact_id'], unique=False)
         batch_op.create_index('ix_setting_mentions_waiting', ['created_at'], unique=False, postgresql_where=sa.text("status = 'waiting'"), sqlite_where=sa.text("status = 'waiting'"))
 
     op.create_table('setting_links',
@@ -150,6 +155,7 @@ def downgrade():
     with op.batch_alter_table('setting_mentions', schema=None) as batch_op:
         batch_op.drop_index('ix_setting_mentions_waiting', postgresql_where=sa.text("status = 'waiting'"), sqlite_where=sa.text("status = 'waiting'"))
         batch_op.drop_index(batch_op.f('ix_setting_mentions_case_id'))
+        batch_op.drop_index(batch_op.f('ix_setting_mentions_contact_id'))
 
     op.drop_table('setting_mentions')
     with op.batch_alter_table('outbreak_cases', schema=None) as batch_op:

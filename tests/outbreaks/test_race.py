@@ -63,3 +63,5 @@ def test_concurrent_cases_open_exactly_one_outbreak(fresh_database_url, is_postg
             members = db.session.scalar(select(func.count()).select_from(OutbreakCase)
                                         .where(OutbreakCase.outbreak_id == outbreaks[0].id))
             assert members == WRITERS
+        db.session.remove()
+        db.engine.dispose()

@@ -18,11 +18,13 @@ from tts.errors import ValidationFailed
 from tts.extensions import db
 from tts.imports.dates import date_or_none as _date_or_none, parse_date
 from tts.imports.models import ImportBatch
-from tts.people.validation import PersonData
+from tts.people.validation import PersonData, normalise_postcode
 
 COLUMNS = ("referral_id", "record_type", "first_name", "last_name", "date_of_birth", "phone", "email", "address",
            "postcode", "test_date", "symptom_onset_date", "case_referral_id", "relationship", "last_exposure_date")
-OPTIONAL_COLUMNS = ("language",)  # read when the header has them, else blank
+# Read when the header has them, else blank. `setting` (and its postcode) names a place the person attended: a
+# setting in the register is linked (the cluster rule runs); any other name waits for a supervisor to match.
+OPTIONAL_COLUMNS = ("language", "setting", "setting_postcode")
 DATE_COLUMNS = ("date_of_birth", "test_date", "symptom_onset_date", "last_exposure_date")
 MAX_ERRORS = 1000
 PROGRESS_EVERY = 250  # rows between progress reports (background imports are 2,000 rows and more)
@@ -202,10 +204,34 @@ def _import_rows(actor, rows: "list[Row] | Callable[[], Iterator[Row]]", progres
         errors, duplicates, imported, matched = import_with(backend, rows, progress)
         if not errors:
             backend.write()  # a case made by this file has its id and reference from here
+            _link_settings(actor, rows, {m["referral_id"]: m["case"] for m in matched})
     finally:
         backend.close()
     return errors, duplicates, imported, [{"row": m["row"], "referral_id": m["referral_id"], "case_id": m["case"].id,
                                            "case_reference": m["case"].reference} for m in matched]
+
+
+def _link_settings(actor, rows: "list[Row] | Callable[[], Iterator[Row]]", matched: dict) -> None:
+    """The `setting` column, once every row is written: a setting in the register is linked to the row's case
+    or contact (the cluster rule runs, as when staff link one); a name it does not know waits for a supervisor
+    to match (Places to match). Rows imported before are left as they were."""
+    from tts.outbreaks.services import add_mention, find_setting, link
+
+    for row in (rows() if callable(rows) else rows):
+        if not row.setting or row.record_type not in ("case", "contact"):
+            continue
+        model = Case if row.record_type == "case" else Contact
+        record = (matched.get(row.referral_id) if row.record_type == "case" else None) or db.session.scalar(
+            select(model).where(model.referral_id == row.referral_id))
+        if record is None:
+            continue
+        postcode = normalise_postcode(row.setting_postcode) if row.setting_postcode else None
+        setting = find_setting(row.setting, postcode)
+        subject = {"case": record} if row.record_type == "case" else {"contact": record}
+        if setting is not None:
+            link(actor, setting, source="import", **subject)
+        else:
+            add_mention(record, f"{row.setting}{', ' + postcode if postcode else ''}", source="import")
 
 
 def import_with(backend, rows: "list[Row] | Callable[[], Iterator[Row]]", progress: Progress | None
@@ -357,6 +383,15 @@ def _check_row(row: Row, seen: dict[str, int]) -> list[tuple[str, str]]:
                 parse_date(row[column])
             except ValueError as exc:
                 problems.append((column, str(exc)))
+    if len(row.setting) > 200:
+        problems.append(("setting", "Keep the setting's name to 200 characters"))
+    if row.setting_postcode:
+        try:
+            normalise_postcode(row.setting_postcode)
+        except ValueError as exc:
+            problems.append(("setting_postcode", str(exc)))
+        if not row.setting:
+            problems.append(("setting", "Name the setting this postcode is for"))
     return problems
 
 

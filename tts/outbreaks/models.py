@@ -79,11 +79,14 @@ class SettingMention(db.Model):
 
     __tablename__ = "setting_mentions"
     __table_args__ = (Index("ix_setting_mentions_waiting", "created_at", postgresql_where=text("status = 'waiting'"),
-                            sqlite_where=text("status = 'waiting'")),)
+                            sqlite_where=text("status = 'waiting'")),
+                      CheckConstraint("(case_id IS NULL) <> (contact_id IS NULL)", name="one_subject"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(12), default="self_service")  # self_service, import
     last_attended: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), default="waiting")  # waiting, matched, dismissed
     setting_id: Mapped[int | None] = mapped_column(ForeignKey("settings.id"))
@@ -91,8 +94,13 @@ class SettingMention(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    case: Mapped["Case"] = relationship("Case")
+    case: Mapped["Case | None"] = relationship("Case")
+    contact: Mapped["Contact | None"] = relationship("Contact")
     setting: Mapped[Setting | None] = relationship(Setting)
+
+    @property
+    def subject(self):
+        return self.case if self.case_id is not None else self.contact
 
 
 class OutbreakStatus(Labelled):

@@ -392,3 +392,70 @@ def live_outbreaks_at(setting_ids: list[int]) -> dict[int, Outbreak]:
         return {}
     return {o.setting_id: o for o in db.session.scalars(
         select(Outbreak).where(Outbreak.setting_id.in_(setting_ids), Outbreak.status != OutbreakStatus.CLOSED))}
+
+
+# -- places named in people's own words ----------------------------------------------------------------------
+
+def waiting_mentions(limit: int = 100) -> list:
+    from sqlalchemy.orm import joinedload
+
+    from tts.outbreaks.models import SettingMention
+
+    return list(db.session.scalars(select(SettingMention).where(SettingMention.status == "waiting")
+                                   .options(joinedload(SettingMention.case).joinedload(Case.person),
+                                            joinedload(SettingMention.contact).joinedload(Contact.person))
+                                   .order_by(SettingMention.created_at, SettingMention.id).limit(limit)))
+
+
+def count_waiting_mentions() -> int:
+    from tts.outbreaks.models import SettingMention
+
+    return db.session.scalar(select(func.count()).select_from(SettingMention)
+                             .where(SettingMention.status == "waiting")) or 0
+
+
+def match_mention(actor, mention, setting: Setting | None, last_attended: date | None = None):
+    """A supervisor matched a place someone named to a setting in the register: the case is linked to it
+    (the cluster rule runs)."""
+    if mention.status != "waiting":
+        raise OutbreakConflict("This place was already dealt with")
+    found = link(actor, setting, case=mention.case, contact=mention.contact,
+                 last_attended=last_attended or mention.last_attended,
+                 source="self_service" if mention.source == "self_service" else "import")
+    mention.status, mention.setting_id = "matched", setting.id
+    mention.resolved_by_id, mention.resolved_at = getattr(actor, "id", None), utcnow()
+    record_event(actor, "setting.mention_matched", mention, {"setting_id": setting.id, "case_id": mention.case_id,
+                                                           "contact_id": mention.contact_id,
+                                                           "person_id": mention.subject.person_id})
+    return found
+
+
+def dismiss_mention(actor, mention) -> None:
+    if mention.status != "waiting":
+        raise OutbreakConflict("This place was already dealt with")
+    mention.status, mention.resolved_by_id, mention.resolved_at = "dismissed", getattr(actor, "id", None), utcnow()
+    record_event(actor, "setting.mention_dismissed", mention, {"case_id": mention.case_id,
+                                                             "contact_id": mention.contact_id,
+                                                             "person_id": mention.subject.person_id})
+
+
+def add_mention(record, text: str, *, source: str, last_attended: date | None = None):
+    """A place named in someone's own words (the online form, an import's setting column), to be matched."""
+    from tts.outbreaks.models import SettingMention
+
+    subject = {"case_id": record.id} if isinstance(record, Case) else {"contact_id": record.id}
+    mention = SettingMention(text=text[:300], source=source, last_attended=last_attended, **subject)
+    db.session.add(mention)
+    return mention
+
+
+def find_setting(name: str, postcode: str | None) -> Setting | None:
+    """The register's setting of this name (case, spacing and punctuation ignored) at this postcode; without a
+    postcode, the only one of the name."""
+    from tts.outbreaks.settings import name_key
+
+    query = select(Setting).where(Setting.name_key == name_key(name))
+    if postcode:
+        query = query.where(Setting.postcode == postcode)
+    found = db.session.scalars(query.limit(2)).all()
+    return found[0] if len(found) == 1 else None

@@ -12,7 +12,8 @@ from tts.outbreaks import bp
 from tts.outbreaks import services
 from tts.outbreaks.forms import (ACTION_CHOICES, KIND_CHOICES, STATUS_CHOICES, ActionForm, DoneForm, LinkForm,
                                  OpenForm, SettingForm, StatusForm)
-from tts.outbreaks.models import (Outbreak, OutbreakAction, OutbreakStatus, Setting, SettingKind, SettingLink)
+from tts.outbreaks.models import (Outbreak, OutbreakAction, OutbreakStatus, Setting, SettingKind, SettingLink,
+                                  SettingMention)
 from tts.outbreaks.settings import DuplicateSetting, create_setting, links_of, search_settings, unlink, update_setting
 from tts.people.access import case_or_403
 from tts.permissions import can, require
@@ -58,6 +59,9 @@ def setting_new():
     if setting is not None:
         flash(f"{setting.name} added to the register.", "success")
         back = request.args.get("case_id", type=bounded_int)
+        mention_id = request.args.get("mention_id", type=bounded_int)
+        if mention_id:
+            return redirect(url_for("outbreaks.mention", mention_id=mention_id, q=setting.name))
         if back:
             return redirect(url_for("outbreaks.case_link", case_id=back, setting_id=setting.id))
         return redirect(url_for("outbreaks.setting", setting_id=setting.id))
@@ -308,3 +312,60 @@ def chain_diagram(cases: list[Case], links: list[tuple[Case, Case]]):
                      f'stroke="#0b0c0c" stroke-width="2" marker-end="url(#arrow)"/>')
     parts.append("</svg>")
     return Markup("".join(parts))  # nosec B704: built from numbers and escape()d text
+
+
+# -- places people named, to match to the register ------------------------------------------------------------
+
+@bp.route("/settings/places")
+@require("setting.manage")
+def mentions():
+    waiting = services.waiting_mentions()
+    html = render_template("outbreaks/mentions.html", mentions=waiting, total=services.count_waiting_mentions())
+    return audited_list_page(html, current_user, "outbreaks.mentions", [m.subject.person_id for m in waiting])
+
+
+def mention_or_404(mention_id: int) -> SettingMention:
+    return db.session.get(SettingMention, mention_id) or abort(404)
+
+
+@bp.route("/settings/places/<id:mention_id>", methods=["GET", "POST"])
+@require("setting.manage", record="role")
+def mention(mention_id: int):
+    """Match one place to a setting: search the register (the person's words to start with), choose, link."""
+    found_mention = mention_or_404(mention_id)
+    if found_mention.status != "waiting":
+        flash("That place was already dealt with.", "info")
+        return redirect(url_for("outbreaks.mentions"))
+    q = (request.args.get("q") if "q" in request.args else found_mention.text)[:100]
+    form = LinkForm()
+
+    def save():
+        setting_id = bounded_int(form.setting_id.data or "", 1)
+        return services.match_mention(current_user, found_mention, db.session.get(Setting, setting_id) if setting_id
+                                      else None, form.last_attended.data)
+
+    linked = submit(form, save, prefix="")
+    if linked is not None:
+        flash(f"Matched to {linked.setting.name}: {found_mention.subject.person.full_name} is linked to it.", "success")
+        return redirect(url_for("outbreaks.mentions"))
+    found = search_settings(q) if q else []
+    if not found:  # the person's words rarely match exactly: try each longer word alone
+        for word in sorted({w for w in q.replace(",", " ").split() if len(w) > 3}, key=len, reverse=True)[:3]:
+            found += [s for s in search_settings(word, limit=10) if s not in found]
+    record_event(current_user, "setting.mention_view", found_mention, {"person_id": found_mention.subject.person_id})
+    return render_template("outbreaks/mention.html", mention=found_mention, form=form, q=q, found=found[:30]), \
+        (400 if form.errors else 200)
+
+
+@bp.route("/settings/places/<id:mention_id>/dismiss", methods=["POST"])
+@require("setting.manage", record="role")
+def mention_dismiss(mention_id: int):
+    found_mention = mention_or_404(mention_id)
+    try:
+        services.dismiss_mention(current_user, found_mention)
+    except DomainError as exc:
+        undo()
+        flash(str(exc), "info")
+    else:
+        flash(f"\u201c{found_mention.text}\u201d set aside: not a setting to follow up.", "success")
+    return redirect(url_for("outbreaks.mentions"))

@@ -29,6 +29,7 @@ from tts.errors import ErrorCollector, ValidationFailed
 from tts.extensions import db
 from tts.people.languages import check_language
 from tts.people.notes import add_note
+from tts.outbreaks.services import add_mention
 from tts.people.validation import PersonData
 from tts.selfservice.alerts import raise_alert
 from tts.selfservice.models import AlertKind, ContactResponse, LinkStatus, SelfServiceLink
@@ -37,6 +38,7 @@ from tts.support.services import create_support_need
 
 SELF_REPORTED = "Self-reported online"
 PLACES_MAX = 2000
+MAX_PLACES = 10  # places a form's answer can name for matching (the rest stay in the note)
 MAX_PEOPLE = 30  # on each list: enough for a household and a week's close contacts
 
 
@@ -205,6 +207,10 @@ def complete_case_form(link: SelfServiceLink, now: datetime | None = None) -> di
     places = (given.get("places") or "").strip()
     if places:
         add_note(None, case.person, f"{SELF_REPORTED}, where they went: {places[:PLACES_MAX]}", case=case)
+        # Each place on a line of its own, for a supervisor to match to the settings register.
+        for line in [line.strip(" -•\t") for line in places[:PLACES_MAX].splitlines()][:MAX_PLACES]:
+            if line:
+                add_mention(case, line, source="self_service")
     needs = 0
     for kind in given.get("support", []):
         create_support_need(None, case.person, kind=kind, urgency="this_week",

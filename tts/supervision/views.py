@@ -9,7 +9,7 @@ from tts.callqueue.models import KIND_LABELS, OUTCOME_LABELS, ItemKind, WorkItem
 from tts.clock import utcnow
 from tts.errors import DomainError, ValidationFailed
 from tts.extensions import db
-from tts.outbreaks.services import live_outbreaks, waiting_actions
+from tts.outbreaks.services import count_waiting_mentions, live_outbreaks, waiting_actions
 from tts.permissions import require
 from tts.selfservice.alerts import count_open, open_alerts, resolve_alert
 from tts.selfservice.checkins import non_responders
@@ -46,7 +46,8 @@ def _figures():
         lambda: (queue_depth(now), overdue_count(now), sla_today(now), activity_counts(now)))
     return {"now": now, "depth": depth, "oldest": oldest_waiting(now), "overdue": overdue,
             "sla": sla, "activity": tracer_activity(now, counts), "band_labels": BAND_LABELS,
-            "alerts_open": count_open(), "outbreaks": live_outbreaks(5), "outbreak_work": waiting_actions(5)}
+            "alerts_open": count_open(), "outbreaks": live_outbreaks(5), "outbreak_work": waiting_actions(5),
+            "mentions_waiting": count_waiting_mentions()}
 
 
 @bp.route("/")
