@@ -35,6 +35,19 @@ def notes_and_texts(app, scenario):  # noqa: F811
         db.session.add(Message(person_id=first.id, direction="outbound", body="Hello Ada, this is the council",
                                to_number=first.phone, status="delivered"))
         db.session.add(Note(person_id=first.id, text="Ada's daughter Cleo collects her shopping"))
+        from tts.cases.models import Case
+        from tts.letters.models import Letter
+        from tts.outbreaks.models import SettingMention
+
+        for case in db.session.scalars(select(Case)):  # a letter and a place named, for every case
+            db.session.add(Letter(kind="isolation_note", case_id=case.id, content_hash="0" * 64, pdf=b"%PDF Ada",
+                                  pdf_bytes=8, email_to="ada@example.org"))
+            db.session.add(SettingMention(case_id=case.id, text="Ada's work at Moor Mill", source="self_service"))
+        from tts.cases.models import Contact
+
+        for contact in db.session.scalars(select(Contact)):
+            db.session.add(Letter(kind="quarantine_letter", contact_id=contact.id, content_hash="0" * 64,
+                                  pdf=b"%PDF Ada", pdf_bytes=8))
         db.session.commit()
 
 
@@ -66,6 +79,20 @@ def test_retention_anonymises_closed_people_and_keeps_every_figure(app, notes_an
         assert texts and all("Ada" not in t for t in texts)
         messages = db.session.scalars(select(Message).where(Message.person_id.in_(report.people))).all()
         assert messages and all("Ada" not in m.body and m.to_number is None for m in messages)
+        from tts.cases.models import Case
+        from tts.letters.models import Letter
+        from tts.outbreaks.models import SettingMention
+
+        theirs = select(Case.id).where(Case.person_id.in_(report.people))
+        letters = db.session.scalars(select(Letter).where(Letter.case_id.in_(theirs))).all()
+        assert letters and all(x.pdf is None and x.pdf_bytes == 0 and x.email_to is None for x in letters)
+        places = db.session.scalars(select(SettingMention.text).where(SettingMention.case_id.in_(theirs))).all()
+        assert places and all("Ada" not in t for t in places)
+        from tts.cases.models import Contact
+
+        kept = db.session.scalars(select(Letter.pdf).join(Contact, Contact.id == Letter.contact_id)
+                                  .where(Contact.person_id.in_(open_people))).all()
+        assert kept and all(k == b"%PDF Ada" for k in kept)  # people still being traced keep theirs
         for household in db.session.scalars(select(Household).where(Household.id.in_(report.households))):
             assert "Moor" not in household.address and " " not in household.postcode
 

@@ -180,6 +180,17 @@ def _scrub_free_text(ids: list[int]) -> None:
                        .values(answers=None).execution_options(**opts))
     db.session.execute(update(TeamAlert).where(TeamAlert.person_id.in_(ids), TeamAlert.detail.is_not(None))
                        .values(detail=None).execution_options(**opts))
+    # Letters about them (the PDFs name them and give their dates), and places they named in their own words.
+    from tts.letters.models import Letter
+    from tts.outbreaks.models import SettingMention
+
+    cases = select(Case.id).where(Case.person_id.in_(ids)).scalar_subquery()
+    contacts = select(Contact.id).where(Contact.person_id.in_(ids)).scalar_subquery()
+    db.session.execute(update(Letter).where(Letter.case_id.in_(cases) | Letter.contact_id.in_(contacts))
+                       .values(pdf=None, pdf_bytes=0, email_to=None, email_error=None).execution_options(**opts))
+    db.session.execute(update(SettingMention).where(SettingMention.case_id.in_(cases)
+                                                    | SettingMention.contact_id.in_(contacts))
+                       .values(text=REMOVED).execution_options(**opts))
     db.session.expire_all()
 
 
