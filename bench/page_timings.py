@@ -144,7 +144,7 @@ def main() -> None:
     ]
     # Outbreaks (bench/outbreaks.py loads them): the largest outbreak's page, the list, the register searched.
     with app.app_context():
-        from tts.outbreaks.models import Outbreak, OutbreakCase
+        from tts.outbreaks.models import OutbreakCase
 
         largest = db.session.scalar(select(OutbreakCase.outbreak_id).group_by(OutbreakCase.outbreak_id)
                                     .order_by(func.count().desc()).limit(1))

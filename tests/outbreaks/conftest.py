@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 
 from tests.factories import person_data
+from tests.selfservice.conftest import texted_case  # noqa: F401 (a fixture for test_mentions.py)
 from tts.cases.services import create_case
 from tts.clock import today
 from tts.outbreaks.settings import SettingData, create_setting

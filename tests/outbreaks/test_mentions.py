@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from tests.conftest import sign_in
 from tests.outbreaks.conftest import new_case, new_setting
-from tests.selfservice.conftest import dob_form, texted_case  # noqa: F401 (a fixture)
+from tests.selfservice.conftest import dob_form
 from tests.selfservice.test_case_form import answer_everything
 from tts.extensions import db
 from tts.outbreaks.models import SettingLink, SettingMention

@@ -9,6 +9,7 @@ from tts.callqueue.models import CallAttempt, WorkItem
 from tts.cases.models import Case, Contact
 from tts.escalation.models import Escalation
 from tts.extensions import db
+from tts.outbreaks.models import Outbreak, OutbreakCase, Setting, SettingLink
 from tts.people.models import Household, Person
 from tts.reports.copy_csv import _hmac_pads, copy_csv_chunks, uses_copy
 from tts.reports.datasets import DATASETS, dataset, pseudonym
@@ -66,6 +67,20 @@ def awkward(ctx, make_user):
             db.session.add(SupportNeed(person_id=person.id, kind=AWKWARD[i], referred_to=AWKWARD[-i],
                                        notes=AWKWARD[i - 1], created_at=time, updated_at=time,
                                        closed_at=time if i % 2 else None))
+            # A setting of awkward name, kind and postcode for each, and an outbreak at each.
+            setting = Setting(name=AWKWARD[i] or "x", name_key=f"copy {i}", kind=(AWKWARD[-i] or "other")[:20],
+                              postcode=["S1 2HH", "=S2", "S10 2TN"][i % 3], created_at=time)
+            db.session.add(setting)
+            db.session.flush()
+            db.session.add(SettingLink(setting_id=setting.id, case_id=first.id if i == 1 else None,
+                                       contact_id=None if i == 1 else contact.id, created_at=time))
+            outbreak = Outbreak(reference=f"OB-COPY{i}", setting_id=setting.id, status=AWKWARD[i][:12],
+                                opened_at=time, opened_by_id=None if i % 4 == 1 else tracer["id"],
+                                closed_at=times[(i + 1) % 3] if i % 3 else None)
+            db.session.add(outbreak)
+            db.session.flush()
+            if i % 3:
+                db.session.add(OutbreakCase(outbreak_id=outbreak.id, case_id=first.id, added_at=time))
 
 
 @pytest.mark.parametrize("identifiable", [False, True])

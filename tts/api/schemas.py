@@ -71,7 +71,8 @@ MERGE_IN = {"type": "object", "properties": {"into": {"type": "integer", "minimu
             "required": ["into"]}
 
 EXPORT_JOB_IN = {"type": "object", "properties": {
-    "dataset": {"type": "string", "enum": ["cases", "contacts", "attempts", "escalations", "support_needs"]},
+    "dataset": {"type": "string", "enum": ["cases", "contacts", "attempts", "escalations", "support_needs",
+                                           "outbreaks"]},
     "format": {"type": "string", "enum": ["xlsx"]}, "from": DATE, "to": DATE, "identifiable": {"type": "boolean"}},
     "required": ["dataset"]}
 

@@ -21,11 +21,12 @@ from datetime import date
 from operator import attrgetter
 
 from flask import current_app
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, func, select
 
 from tts.callqueue.models import CallAttempt
 from tts.cases.models import Case, Contact
 from tts.escalation.models import Escalation
+from tts.outbreaks.models import Outbreak, OutbreakCase, Setting, SettingLink
 from tts.people.models import Person
 from tts.people.validation import postcode_district
 from tts.support.models import SupportNeed
@@ -66,12 +67,12 @@ DECLARED: dict[str, tuple[type, tuple[Field, ...]]] = {
     "cases": (Case, (
         Field("case_id", "int", "id"), Field("reference", "text"), PERSON, Field("source", "text"),
         Field("status", "text"), Field("test_date", "date"), Field("symptom_onset_date", "date"),
-        Field("isolation_end_date", "date"), Field("created_at", "ts"))),
+        Field("isolation_end_date", "date"), Field("created_at", "ts"), Field("setting_kind", "text"))),
     "contacts": (Contact, (
         Field("contact_id", "int", "id"), Field("case_id", "int"), PERSON, Field("relationship", "text"),
         Field("household_id", "household", "p_household_id"), Field("last_exposure_date", "date"),
         Field("quarantine_end_date", "date"), Field("created_at", "ts"), Field("status", "text"),
-        Field("source", "text"), Field("reached_by", "text"))),
+        Field("source", "text"), Field("reached_by", "text"), Field("setting_kind", "text"))),
     "attempts": (CallAttempt, (
         Field("attempt_id", "int", "id"), Field("work_item_id", "int"), PERSON, Field("tracer_id", "int"),
         Field("outcome", "text"), Field("call_status", "text"), Field("duration_seconds", "int"),
@@ -83,8 +84,18 @@ DECLARED: dict[str, tuple[type, tuple[Field, ...]]] = {
         Field("support_need_id", "int", "id"), PERSON, Field("kind", "text"), Field("urgency", "text"),
         Field("status", "text"), Field("referred_to", "text"), Field("created_at", "ts"), Field("closed_at", "ts"),
         NOTES)),
+    # Not about one person: the outbreaks, with their setting (its name and full postcode only in an
+    # identifiable export; the kind and the postcode's district always).
+    "outbreaks": (Outbreak, (
+        Field("outbreak_id", "int", "id"), Field("reference", "text"), Field("setting_id", "int"),
+        Field("setting_kind", "text"), Field("setting_name", "text", identifiable_only=True),
+        Field("setting_postcode", "text", "s_postcode", identifiable_only=True),
+        Field("setting_postcode_district", "district", "s_postcode"), Field("status", "text"),
+        Field("opened_at", "ts"), Field("opened_by_rule", "int"), Field("case_count", "int"),
+        Field("first_test_date", "date"), Field("last_test_date", "date"), Field("closed_at", "ts"))),
 }
 DATASETS = tuple(DECLARED)
+NOT_PERSONAL = ("outbreaks",)  # datasets whose rows are not people
 
 
 def pseudonym(person_id: int) -> str:
@@ -156,9 +167,36 @@ class Dataset:
         self.row = lambda r, on: [format_(r, on) for format_ in formatters]
 
 
+def _setting_kind(subject):
+    """The kind of a setting the case or contact attended (of several, the first by name of kind: care homes
+    first), for splitting an export by setting kind."""
+    column = SettingLink.case_id if subject is Case else SettingLink.contact_id
+    return (select(func.min(Setting.kind)).join(SettingLink, SettingLink.setting_id == Setting.id)
+            .where(column == subject.id).scalar_subquery())
+
+
+def _outbreaks(filters) -> Select:
+    members = (select(OutbreakCase.outbreak_id, func.count().label("n"), func.min(Case.test_date).label("first"),
+                      func.max(Case.test_date).label("last")).join(Case, Case.id == OutbreakCase.case_id)
+               .group_by(OutbreakCase.outbreak_id).subquery())
+    return (select(Outbreak.id.label("id"), Outbreak.reference.label("reference"),
+                   Outbreak.setting_id.label("setting_id"), Setting.kind.label("setting_kind"),
+                   Setting.name.label("setting_name"), Setting.postcode.label("s_postcode"),
+                   Outbreak.status.label("status"), Outbreak.opened_at.label("opened_at"),
+                   case((Outbreak.opened_by_id.is_(None), 1), else_=0).label("opened_by_rule"),
+                   func.coalesce(members.c.n, 0).label("case_count"), members.c.first.label("first_test_date"),
+                   members.c.last.label("last_test_date"), Outbreak.closed_at.label("closed_at"))
+            .join(Setting, Setting.id == Outbreak.setting_id)
+            .outerjoin(members, members.c.outbreak_id == Outbreak.id)
+            .where(Outbreak.opened_at >= filters.start, Outbreak.opened_at < filters.end).order_by(Outbreak.id))
+
+
 def dataset(name: str, filters, identifiable: bool) -> Dataset:
     """The dataset `name` for records created in the filters' dates. KeyError for an unknown name."""
     model, declared = DECLARED[name]
+    if name in NOT_PERSONAL:
+        fields = tuple(f for f in declared if identifiable or not f.identifiable_only)
+        return Dataset(name, _outbreaks(filters), fields, identifiable)
     fields: list[Field] = []
     for f in declared:
         if f is PERSON:
@@ -166,7 +204,8 @@ def dataset(name: str, filters, identifiable: bool) -> Dataset:
         elif identifiable or not f.identifiable_only:
             fields.append(f)
     record = {f.label: f.label for f in declared if f is not PERSON and not f.label.startswith("p_")}
-    columns = [getattr(model, label) if hasattr(model, label) else getattr(model, label + "_") for label in record]
+    columns = [_setting_kind(model) if label == "setting_kind" else
+               getattr(model, label) if hasattr(model, label) else getattr(model, label + "_") for label in record]
     statement = (select(*(c.label(label) for c, label in zip(columns, record)), *_PERSON_COLUMNS)
                  .select_from(model).join(Person, Person.id == model.person_id)
                  .where(model.created_at >= filters.start, model.created_at < filters.end).order_by(model.id))

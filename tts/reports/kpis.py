@@ -13,6 +13,7 @@ from tts.clock import london_midnight, utcnow
 from tts.escalation.models import Escalation, Visit
 from tts.extensions import db
 from tts.jobs import LOCK_KPI, advisory_lock, job
+from tts.outbreaks.models import Outbreak, Setting, SettingLink
 from tts.people.models import Person
 from tts.reports.filters import Filters
 from tts.reports.reading import reading
@@ -265,6 +266,28 @@ def _compute(f: Filters, connection) -> dict:
         for created, reached, relationship, by_text in batch:
             add(household if relationship == "household" else other, created, reached, by_text)
 
+    # Split by the kind of setting the case or contact attended (one attending two kinds counts in both).
+    by_kind: dict[str, dict[str, Group]] = {}
+    for name, stmt, subject in (("cases", case_stmt, SettingLink.case_id == Case.id),
+                                ("contacts", contact_stmt, SettingLink.contact_id == Contact.id)):
+        linked = (stmt.add_columns(Setting.kind).join(SettingLink, subject)
+                  .join(Setting, Setting.id == SettingLink.setting_id))
+        for row in connection.execute(linked):
+            kind = row[-1]
+            group = by_kind.setdefault(kind, {"cases": Group(), "contacts": Group()})[name]
+            group.add(_aware(row[0]), _aware(row[1]), _aware(row[3]) if name == "contacts" else None)
+    opened = dict(connection.execute(select(Setting.kind, func.count()).join(Outbreak, Outbreak.setting_id == Setting.id)
+                                     .where(Outbreak.opened_at >= f.start, Outbreak.opened_at < f.end)
+                                     .group_by(Setting.kind)).all())
+    live = dict(connection.execute(select(Setting.kind, func.count()).join(Outbreak, Outbreak.setting_id == Setting.id)
+                                   .where(Outbreak.status != "closed").group_by(Setting.kind)).all())
+    by_setting_kind = {kind: {"cases": groups_["cases"].as_dict(), "contacts": groups_["contacts"].as_dict(),
+                              "outbreaks_opened": opened.get(kind, 0), "outbreaks_live": live.get(kind, 0)}
+                       for kind, groups_ in sorted(by_kind.items())}
+    for kind in sorted((set(opened) | set(live)) - set(by_kind)):
+        by_setting_kind[kind] = {"cases": Group().as_dict(), "contacts": Group().as_dict(),
+                                 "outbreaks_opened": opened.get(kind, 0), "outbreaks_live": live.get(kind, 0)}
+
     lifecycle = {}
     for name, model in (("cases", Case), ("contacts", Contact)):
         # The same records as the reach figures (same dates and filters): how many are in each status, and
@@ -302,6 +325,7 @@ def _compute(f: Filters, connection) -> dict:
     result = {name: group.as_dict() for name, group in groups.items()}
     result.update({
         "escalations": escalations,
+        "by_setting_kind": by_setting_kind,
         "lifecycle": lifecycle,
         "support_needs": support,
         "messages": {"sent": sum(messages.get(s, 0) for s in ("sending", "sent", "delivered", "undelivered")),

@@ -67,8 +67,10 @@ def kpis():
                                         empty=f"No {LABELS[name].lower()} were reached in these dates, so there "
                                               "is no chart.")
                         for name in ("cases", "household_contacts", "non_household_contacts")}}
+    from tts.outbreaks.models import SettingKind
+
     return render_template("reports/kpis.html", f=f, data=data, charts=charts, errors=errors.errors,
-                           labels=LABELS, reference=NATIONAL_REFERENCE, args=request.args,
+                           labels=LABELS, setting_kinds=SettingKind.labels(), reference=NATIONAL_REFERENCE, args=request.args,
                            case_statuses=CaseStatus, contact_statuses=ContactStatus, closure_reasons=ClosureReason)
 
 
