@@ -77,6 +77,16 @@ def test_the_team_around_the_queue_has_worked_too(demo):
         from tts.cases.models import Contact
 
         assert set(counts(Contact.reached_by)) >= {"call", "text", None}  # some confirmed their advice by text
+        # The settings register, and the care-home outbreak the cluster rule opened, with its chain.
+        from tts.outbreaks import services as outbreaks
+        from tts.outbreaks.models import Outbreak, Setting, SettingMention
+
+        assert db.session.scalar(select(func.count()).select_from(Setting)) == 4
+        outbreak = db.session.scalars(select(Outbreak)).one()
+        assert outbreak.found_by_rule and outbreak.setting.kind == "care_home"
+        assert len(outbreaks.chain(outbreaks.member_cases(outbreak))) == 1
+        assert {a.kind for a in outbreak.actions} == {"call_setting", "risk_assessment"}
+        assert db.session.scalar(select(func.count()).select_from(SettingMention)) == 1
 
 
 def test_loading_twice_changes_nothing_and_the_audit_chain_verifies(demo):

@@ -75,6 +75,7 @@ def load_command():
         tracers = [users["tracer@tts.example"]] + [users[e] for e, _n in fortnight.staff_tracers()]
         made = fortnight.load(tracers, users["supervisor@tts.example"], users["field@tts.example"])
         _demo_cases(users["tracer@tts.example"], users["supervisor@tts.example"])
+        _demo_settings(users["tracer@tts.example"], users["supervisor@tts.example"])
         # A capacity planner run at this council's peak, for the worker to simulate (`make run` runs it).
         create_run(users["supervisor@tts.example"], cases_per_day=max(fortnight.WAVE),
                    contacts_per_case=fortnight.CONTACTS_PER_CASE, tracers=len(tracers))
@@ -126,3 +127,48 @@ def _demo_cases(tracer: User, supervisor: User) -> None:
     create_case(tracer, PersonData("Avery", "Hallam", date(d.year - 52, 5, 17), "07700 900201", None,
                                    "7 Sample Street, Sheffield", "S11 8YA"),
                 test_date=d, symptom_onset_date=None)
+
+
+DEMO_SETTINGS = [  # name, kind, address, postcode, contact, phone, email, size (all fictional)
+    ("Ferncliffe Care Home", "care_home", "2 Ferncliffe Drive, Sheffield", "S11 8YA", "Morwenna Quillon",
+     "0114 496 0123", "manager@ferncliffe.example", 48),
+    ("Pretend Primary School", "school", "1 Pretend Road, Sheffield", "S10 2TN", "Hollis Thimble", "0114 496 0234",
+     "head@pretend-primary.example", 320),
+    ("Thimble Lane Works", "workplace", "4 Thimble Lane, Sheffield", "S2 4LW", "Gale Rookwood", "0114 496 0345",
+     None, 120),
+    ("The Quillon Arms", "hospitality", "9 Example Lane, Sheffield", "S1 2HH", None, None, None, None),
+]
+
+
+def _demo_settings(tracer: User, supervisor: User) -> None:
+    """The settings register, a care-home outbreak the cluster rule opened (a resident, and the carer who was
+    their contact), one school case (a second opens an outbreak: the tour), and a place named online."""
+    from tts.cases.services import convert_contact
+    from tts.outbreaks import services as outbreaks
+    from tts.outbreaks.settings import SettingData, create_setting
+
+    d = today()
+    settings = {name: create_setting(tracer, SettingData(name=name, kind=kind, address=address, postcode=postcode,
+                                                         contact_name=contact, contact_phone=phone,
+                                                         contact_email=email, size=size))
+                for name, kind, address, postcode, contact, phone, email, size in DEMO_SETTINGS}
+    home = settings["Ferncliffe Care Home"]
+    resident = create_case(tracer, PersonData("Ione", "Nettlefold", date(d.year - 87, 2, 3), "07700 900301", None,
+                                              "2 Ferncliffe Drive, Sheffield", "S11 8YA"),
+                           test_date=d - timedelta(days=4), symptom_onset_date=d - timedelta(days=5))
+    carer = add_contact(tracer, resident, PersonData("Bram", "Sallow", date(d.year - 29, 8, 9), "07700 900302", None,
+                                                     "5 Imaginary Road, Sheffield", "S6 2AA"),
+                        relationship="close", last_exposure_date=d - timedelta(days=4))
+    outbreaks.link(tracer, home, case=resident, last_attended=d - timedelta(days=4))
+    outbreaks.link(tracer, home, contact=carer, last_attended=d - timedelta(days=2))
+    convert_contact(tracer, carer, test_date=d - timedelta(days=1), symptom_onset_date=d - timedelta(days=2))
+    outbreak = outbreaks.live_outbreak(home.id)
+    if outbreak is not None:
+        outbreaks.add_action(supervisor, outbreak, kind="risk_assessment", due_date=None,
+                             notes="Spoke to the manager: one resident and one carer positive, two residents with "
+                                   "coughs. Visiting suspended; carers keep to one floor.")
+    school_case = create_case(tracer, PersonData("Finn", "Rookwood", date(d.year - 8, 6, 1), "07700 900303", None,
+                                                 "11 Pretend Road, Sheffield", "S10 2TN"),
+                              test_date=d - timedelta(days=1), symptom_onset_date=None)
+    outbreaks.link(tracer, settings["Pretend Primary School"], case=school_case, last_attended=d - timedelta(days=2))
+    outbreaks.add_mention(school_case, "St Jude's church hall, Beavers on Tuesday", source="self_service")
