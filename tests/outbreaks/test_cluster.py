@@ -87,7 +87,7 @@ def test_opening_sets_the_call_to_the_setting_band_1_for_care_homes(octx):
         link(None, setting, case=new_case(n + 1))
     calls = {a.outbreak.setting_id: a for a in services.waiting_actions()}
     assert calls[home.id].kind == ActionKind.CALL_SETTING and calls[home.id].band == 1
-    assert "Morwenna Quillon" in calls[home.id].notes and "+441144960123" in calls[home.id].notes
+    assert "Morwenna Quillon" in calls[home.id].notes and "0114 496 0123" in calls[home.id].notes
     assert calls[office.id].band == 2
     assert services.waiting_actions()[0].outbreak.setting_id == home.id  # care homes first
     opened = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "outbreak.open",

@@ -149,7 +149,10 @@ def setting_call(setting: Setting) -> tuple[int, str]:
     """The first piece of work an outbreak sets: call the setting's contact (care homes first)."""
     band = 1 if setting.kind == SettingKind.CARE_HOME else 2
     who = setting.contact_name or "the person in charge"
-    number = f" on {setting.contact_phone}" if setting.contact_phone else " (no number on record: find one)"
+    from tts.people.validation import format_phone
+
+    number = (f" on {format_phone(setting.contact_phone)}" if setting.contact_phone
+              else " (no number on record: find one)")
     return band, f"Call {who}{number}: tell them about the outbreak, ask who else is unwell, and give advice."
 
 
