@@ -36,7 +36,8 @@ LOGINS = {"tracer": "tracer@tts.example", "field": "field@tts.example", "supervi
 NOT_PAGES = {"static", "govuk_assets", "favicon", "auth.session_status", "simulation.progress", "reports.download", "reports.publication",
              "imports.template", "imports.progress", "supervision.panel", "api.openapi",
              "reports.export_job_progress", "reports.export_job_file",
-             "ops.healthz", "ops.readyz", "ops.metrics"}  # for load balancers and Prometheus, not people
+             "ops.healthz", "ops.readyz", "ops.metrics",  # for load balancers and Prometheus, not people
+             "letters.pdf"}
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +92,16 @@ def demo(fresh_database_url):
                    "field": {"item_id": field_claim.item.id, "person_id": field_claim.item.person_id,
                              "case_id": field_case_id,
                              "contact_id": field_claim.item.contact_id or contact_of(field_case_id)}}
+            # Settings and outbreaks (the demo has a register, a care-home outbreak, a place to match) and a letter.
+            from tts.letters.services import make_letter
+            from tts.outbreaks.models import Outbreak, Setting, SettingMention
+
+            ids["setting_id"] = db.session.scalar(select(Setting.id).order_by(Setting.id).limit(1))
+            ids["outbreak_id"] = db.session.scalar(select(Outbreak.id).limit(1))
+            ids["mention_id"] = db.session.scalar(select(SettingMention.id).limit(1))
+            ids["letter_id"] = make_letter(users["tracer"], case)[0].id
+            ids["kind"] = "outbreak_advice"
+            ids["field"]["letter_id"] = make_letter(users["field"], db.session.get(Case, field_case_id))[0].id
             from tts.selfservice.links import issue_link
 
             _, ids["token"] = issue_link(None, case.person, case=case)  # the public self-service pages
