@@ -2,7 +2,7 @@
 # Built by the council's own pipeline (docs/deploy.md, "In containers"): docker build -t tts .
 # Linted by hadolint in the test suite (tests/deployment/test_container.py).
 
-# 1. GOV.UK Frontend and htmx, from npm's lock file.
+# 1. GOV.UK Frontend, htmx and the letters' font, from npm's lock file.
 FROM node:20-bookworm-slim AS assets
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -22,10 +22,11 @@ RUN /venv/bin/python scripts/build_assets.py \
 
 # 3. What runs: no compilers, no npm, a user without privileges.
 FROM python:3.11-slim-bookworm
-# postgresql-client: `flask backup dump` and `restore-drill` run pg_dump and pg_restore.
+# postgresql-client: `flask backup dump` and `restore-drill` run pg_dump and pg_restore. Pango: the letters' PDFs
+# (WeasyPrint lays out their text with it; their font comes with the app's assets).
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends postgresql-client \
+    && apt-get install -y --no-install-recommends postgresql-client libpango-1.0-0 libpangoft2-1.0-0 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 tts \
     && useradd --system --uid 10001 --gid 10001 --home-dir /app --shell /usr/sbin/nologin tts

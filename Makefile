@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install install-test assets browser db demo check clean bench lock
+.PHONY: run test install install-test assets browser pango db demo check clean bench lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,9 @@ $(VENV)/.installed-test: requirements-test.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed assets
+install: $(VENV)/.installed assets pango
 
-install-test: $(VENV)/.installed-test assets browser
+install-test: $(VENV)/.installed-test assets browser pango
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -38,6 +38,9 @@ assets: $(BIN)/python tts/static/govuk/govuk-frontend.min.css
 browser:
 	@bash scripts/ensure_chromium.sh
 	@bash scripts/ensure_nginx.sh
+
+pango:
+	@bash scripts/ensure_pango.sh
 
 db: install
 	$(FLASK) db upgrade

@@ -52,7 +52,7 @@ def test_what_the_description_says_is_what_the_code_does(app, client, api_token)
     creating = sorted(op["operationId"] for ops in document["paths"].values() for op in ops.values()
                       if any(p["name"] == "Idempotency-Key" for p in op["parameters"]))
     assert creating == ["addCaseNote", "addOutbreakAction", "addPersonNote", "convertContact", "createCase",
-                        "createContact", "createSetting", "createSupportNeed", "importFile", "linkCaseSetting",
+                        "createContact", "createSetting", "createSupportNeed", "importFile", "linkCaseSetting", "linkContactSetting",
                         "openOutbreak", "recordAttempt", "recordCall"]
     for path, ops in document["paths"].items():
         for method, op in ops.items():

@@ -137,3 +137,24 @@ def test_who_may_use_it_and_the_record_rule(client, api_token):
     assert refused.status_code == 422
     assert {"settings.0.setting_id", "settings.0.last_attended"} <= set(refused.json["errors"])
     assert client.get("/api/v1/cases?q=Nettlefold", headers=boss).json["total"] == 0  # nothing half-written
+
+
+def test_a_contact_is_linked_and_brings_the_setting_when_they_become_a_case(client, api_token):
+    tracer, _ = api_token("tracer")
+    boss, _ = api_token("supervisor")
+    setting = client.post("/api/v1/settings", json=HOME | {"name": "Grindstone Gym", "kind": "other"},
+                          headers=tracer).json
+    index = new_case(client, tracer, 7, days_ago=4, settings=[{"setting_id": setting["id"]}])
+    contact = client.post(f"/api/v1/cases/{index['id']}/contacts", headers=tracer, json={
+        "person": {"first_name": "Jory", "last_name": "Thimble", "phone": "07700 900477", "date_of_birth": "1991-02-03",
+                   "address": "7 Pretend Place, Sheffield", "postcode": "S11 8YA"},
+        "relationship": "close", "last_exposure_date": (today() - 3 * D).isoformat()}).json
+    linked = client.post(f"/api/v1/contacts/{contact['id']}/settings", json={"setting_id": setting["id"]},
+                         headers=tracer)
+    assert linked.status_code == 201 and linked.json["contact_id"] == contact["id"] and linked.json["outbreak_id"] is None
+    assert client.get("/api/v1/outbreaks", headers=boss).json == []  # a contact is not a case
+    converted = client.post(f"/api/v1/contacts/{contact['id']}/convert", headers=tracer,
+                            json={"test_date": today().isoformat()})
+    assert converted.status_code == 201
+    outbreaks = client.get("/api/v1/outbreaks", headers=boss).json
+    assert len(outbreaks) == 1 and sorted(outbreaks[0]["case_ids"]) == sorted([index["id"], converted.json["id"]])

@@ -137,3 +137,21 @@ def test_a_supervisor_opens_one_by_hand_and_a_second_is_refused(app, ctx, superv
     assert again.status_code == 302 and again.location == opened.location
     page = supervisor_client.get(f"/settings/{setting_id}").get_data(as_text=True)
     assert "Open an outbreak" not in page and "Pretend Primary" in page
+
+
+def test_a_tracer_links_a_contact_from_the_person_page(app, ctx, tracer_client):
+    from tests.factories import person_data
+    from tts.cases.services import add_contact
+
+    with ctx():
+        gym = new_setting(4, kind="other", name="Grindstone Gym")
+        case = new_case(9)
+        case.created_by_id = tracer_client.user["id"]
+        contact = add_contact(None, case, person_data(70, last_name="Gymgoer", phone="07700 900670"),
+                              relationship="close", last_exposure_date=today())
+        contact_id, person_id, gym_id = contact.id, contact.person_id, gym.id
+    person = tracer_client.get(f"/people/{person_id}").get_data(as_text=True)
+    assert f"/contacts/{contact_id}/settings" in person
+    done = tracer_client.post(f"/contacts/{contact_id}/settings", data={"setting_id": str(gym_id)})
+    assert done.status_code == 302 and done.location.endswith(f"/people/{person_id}#settings")
+    assert "Grindstone Gym" in tracer_client.get(f"/people/{person_id}").get_data(as_text=True)

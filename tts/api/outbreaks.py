@@ -13,7 +13,7 @@ from tts.extensions import db
 from tts.outbreaks import services
 from tts.outbreaks.models import Outbreak, OutbreakAction, OutbreakStatus, Setting, SettingKind, SettingLink
 from tts.outbreaks.settings import SettingData, create_setting, search_settings
-from tts.people.access import case_or_403
+from tts.people.access import case_or_403, contact_or_403
 
 SETTING = {"type": "object", "properties": {
     "id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"type": "string"},
@@ -24,6 +24,7 @@ SETTING = {"type": "object", "properties": {
     "required": ["id", "name", "kind", "postcode"]}
 SETTING_LINK = {"type": "object", "properties": {
     "id": {"type": "integer"}, "setting_id": {"type": "integer"}, "case_id": {"type": ["integer", "null"]},
+    "contact_id": {"type": ["integer", "null"]},
     "last_attended": {"type": ["string", "null"], "format": "date"}, "outbreak_id": {"type": ["integer", "null"]}},
     "required": ["id", "setting_id", "case_id"]}
 ACTION = {"type": "object", "properties": {
@@ -145,18 +146,31 @@ def get_setting(setting_id: int):
 @api_require("case.create", record="own_case")
 @idempotent
 def link_case_setting(case_id: int):
-    case = case_or_403(g.api_user, case_id)
+    return _link(case=case_or_403(g.api_user, case_id))
+
+
+@bp.post("/contacts/<id:contact_id>/settings")
+@operation("linkContactSetting", "Record a setting the contact attends (theirs as a case too if they become one)",
+           ok="201", schema=SETTING_LINK, body="CaseSettingIn")
+@api_require("case.create", record="own_contact")
+@idempotent
+def link_contact_setting(contact_id: int):
+    return _link(contact=contact_or_403(g.api_user, contact_id))
+
+
+def _link(**subject):
     errors = ErrorCollector()
     body = _body("CaseSettingIn", errors)
     setting = db.session.get(Setting, body["setting_id"]) if isinstance(body.get("setting_id"), int) else None
     if setting is None and "setting_id" not in errors:
         errors.add("setting_id", "No setting in the register has this id")
     last = _date(errors, body, "last_attended")
-    found: SettingLink = _merged(errors, services.link, g.api_user, setting, case=case, last_attended=last,
-                                 source="api")
+    found: SettingLink = _merged(errors, services.link, g.api_user, setting, last_attended=last, source="api",
+                                 **subject)
+    case = subject.get("case")
     live = services.live_outbreak(setting.id)
-    in_it = live is not None and case.id in services.case_ids(live)
-    return answer({"id": found.id, "setting_id": setting.id, "case_id": case.id,
+    in_it = case is not None and live is not None and case.id in services.case_ids(live)
+    return answer({"id": found.id, "setting_id": setting.id, "case_id": found.case_id, "contact_id": found.contact_id,
                    "last_attended": _d(found.last_attended), "outbreak_id": live.id if in_it else None}, 201)
 
 

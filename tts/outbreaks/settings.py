@@ -191,3 +191,11 @@ def outbreaks_of_case(case) -> list:
 
     return list(db.session.scalars(select(Outbreak).join(OutbreakCase, OutbreakCase.outbreak_id == Outbreak.id)
                                    .where(OutbreakCase.case_id == case.id).order_by(Outbreak.opened_at)))
+
+
+def contact_links_of_person(person_id: int) -> list[SettingLink]:
+    """For the person page: the settings linked to any of their contact records."""
+    from tts.cases.models import Contact
+
+    return list(db.session.scalars(select(SettingLink).join(Contact, Contact.id == SettingLink.contact_id)
+                                   .where(Contact.person_id == person_id).order_by(SettingLink.id)))

@@ -15,7 +15,7 @@ from tts.outbreaks.forms import (ACTION_CHOICES, KIND_CHOICES, STATUS_CHOICES, A
 from tts.outbreaks.models import (Outbreak, OutbreakAction, OutbreakStatus, Setting, SettingKind, SettingLink,
                                   SettingMention)
 from tts.outbreaks.settings import DuplicateSetting, create_setting, links_of, search_settings, unlink, update_setting
-from tts.people.access import case_or_403
+from tts.people.access import case_or_403, contact_or_403
 from tts.permissions import can, require
 from tts.reports.charts import epicurve_chart
 from tts.transaction import undo
@@ -59,6 +59,9 @@ def setting_new():
     if setting is not None:
         flash(f"{setting.name} added to the register.", "success")
         back = request.args.get("case_id", type=bounded_int)
+        contact_back = request.args.get("contact_id", type=bounded_int)
+        if contact_back:
+            return redirect(url_for("outbreaks.contact_link", contact_id=contact_back, setting_id=setting.id))
         mention_id = request.args.get("mention_id", type=bounded_int)
         if mention_id:
             return redirect(url_for("outbreaks.mention", mention_id=mention_id, q=setting.name))
@@ -123,8 +126,19 @@ def outbreak_new(setting_id: int):
 @bp.route("/cases/<id:case_id>/settings", methods=["GET", "POST"])
 @require("case.create", record="own_case")
 def case_link(case_id: int):
+    return _link_page(case_or_403(current_user, case_id))
+
+
+@bp.route("/contacts/<id:contact_id>/settings", methods=["GET", "POST"])
+@require("case.create", record="own_contact")
+def contact_link(contact_id: int):
+    return _link_page(contact_or_403(current_user, contact_id))
+
+
+def _link_page(record):
     """Find the setting in the register (or add it), choose it, and say when they last attended."""
-    case = case_or_403(current_user, case_id)
+    is_case = isinstance(record, Case)
+    subject = {"case": record} if is_case else {"contact": record}
     q = (request.args.get("q") or "")[:100]
     chosen = request.args.get("setting_id", type=bounded_int)
     form = LinkForm()
@@ -134,19 +148,21 @@ def case_link(case_id: int):
 
     def save():
         setting_id = bounded_int(form.setting_id.data or "", 1)
-        return services.link(current_user, db.session.get(Setting, setting_id) if setting_id else None, case=case,
-                             last_attended=form.last_attended.data)
+        return services.link(current_user, db.session.get(Setting, setting_id) if setting_id else None,
+                             last_attended=form.last_attended.data, **subject)
 
     linked = submit(form, save, prefix="")
     if linked is not None:
         outbreak = services.live_outbreak(linked.setting_id)
-        message = f"{case.person.full_name} linked to {linked.setting.name}."
+        message = f"{record.person.full_name} linked to {linked.setting.name}."
         if outbreak is not None:
             message += f" The setting has an outbreak: {outbreak.reference}."
         flash(message, "success")
         if return_to:
             return redirect(url_for("callqueue.call", item_id=return_to))
-        return redirect(url_for("cases.show", case_id=case.id) + "#settings")
+        if is_case:
+            return redirect(url_for("cases.show", case_id=record.id) + "#settings")
+        return redirect(url_for("people.show", person_id=record.person_id) + "#settings")
     found = search_settings(q) if q else []
     if chosen and all(s.id != chosen for s in found):
         extra = db.session.get(Setting, chosen)
@@ -154,8 +170,11 @@ def case_link(case_id: int):
     if form.setting_id.data and not found:
         extra = db.session.get(Setting, bounded_int(form.setting_id.data, 1) or 0)
         found = [extra] if extra else []
-    return render_template("outbreaks/case_link.html", case=case, form=form, q=q, found=found,
-                           links=links_of(case=case), return_to=return_to), (400 if form.errors else 200)
+    action = (url_for("outbreaks.case_link", case_id=record.id, return_to=return_to) if is_case
+              else url_for("outbreaks.contact_link", contact_id=record.id, return_to=return_to))
+    return render_template("outbreaks/case_link.html", record=record, is_case=is_case, action=action, form=form,
+                           q=q, found=found, links=links_of(**subject), return_to=return_to), \
+        (400 if form.errors else 200)
 
 
 @bp.route("/cases/<id:case_id>/settings/<id:link_id>/remove", methods=["POST"])

@@ -50,8 +50,10 @@ def show(person_id: int):
     items = db.session.scalars(person_items(person.id)).all()
     messages = db.session.scalars(person_messages(person.id).limit(100)).all()
     from tts.letters.services import person_letters
+    from tts.outbreaks.settings import contact_links_of_person
 
-    return render_template("people/show.html", person=person, letters=person_letters(person.id), timeline=person_timeline(person), items=items,
+    return render_template("people/show.html", person=person, letters=person_letters(person.id),
+                           contact_setting_links=contact_links_of_person(person.id), timeline=person_timeline(person), items=items,
                            kind_labels=KIND_LABELS, messages=messages, simulated=gateway().is_simulated,
                            now=utcnow(),
                            support_needs=db.session.scalars(select(SupportNeed).where(
