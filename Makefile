@@ -70,6 +70,7 @@ $(VENV)/.installed-bench: requirements-test.txt pyproject.toml | $(BIN)/python
 
 bench: $(VENV)/.installed-bench assets
 	$(BIN)/python bench/generate.py --preset $(PRESET) --server $(BENCH_SERVER)
+	$(BIN)/python bench/outbreaks.py --database-url $(BENCH_DB)
 	$(BIN)/python bench/page_timings.py --database-url $(BENCH_DB)
 	$(BIN)/python bench/export_import.py export --database-url $(BENCH_DB)
 	$(BIN)/python bench/load_test.py --database-url $(BENCH_DB) --tracers 10,50,200 --seconds 30 --repeat 3 --with-export

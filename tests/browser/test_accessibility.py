@@ -355,6 +355,9 @@ def test_tour_of_the_app_for_the_readme(demo, demo_page):
     sign_in(page, LOGINS["supervisor"])
     page.get_by_role("link", name="Dashboard").click()
     shot("4-supervisor-dashboard")
+    page.get_by_test_id("outbreaks-banner").get_by_role("link", name="Ferncliffe Care Home", exact=True).click()
+    expect(page.get_by_test_id("chain-list")).to_contain_text("caught it from")
+    shot("9-care-home-outbreak")
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, LOGINS["field"])

@@ -117,6 +117,24 @@ def database_figures() -> list[GaugeMetricFamily]:
     for lane, at in last_runs().items():
         lanes.add_metric([lane], max(0.0, (now - at).total_seconds()))
     families.append(lanes)
+    from tts.letters.models import Letter
+    from tts.outbreaks.models import Outbreak
+
+    waiting_letters, oldest_letter = db.session.execute(
+        select(func.count(), func.min(Letter.email_requested_at))
+        .where(Letter.email_status.in_(("pending", "sending")))).one()
+    families.append(GaugeMetricFamily("tts_letters_email_waiting", "Letters asked to be emailed and not sent yet",
+                                      value=waiting_letters or 0))
+    families.append(GaugeMetricFamily("tts_letters_email_oldest_waiting_seconds",
+                                      "How long the longest-waiting letter has waited to be emailed (0: none)",
+                                      value=max(0.0, (now - oldest_letter).total_seconds()) if oldest_letter else 0.0))
+    families.append(GaugeMetricFamily(
+        "tts_letters_email_failed", "Letters whose email failed, asked for in the last 24 hours",
+        value=db.session.scalar(select(func.count()).select_from(Letter).where(
+            Letter.email_status == "failed", Letter.email_requested_at >= now - timedelta(hours=24))) or 0))
+    families.append(GaugeMetricFamily("tts_outbreaks_live", "Outbreaks open or being monitored",
+                                      value=db.session.scalar(select(func.count()).select_from(Outbreak).where(
+                                          Outbreak.status != "closed")) or 0))
     unsealed, first_unsealed = db.session.execute(
         select(func.count(), func.min(AuditEvent.at)).where(AuditEvent.hash.is_(None))).one()
     families.append(GaugeMetricFamily("tts_audit_unsealed", "Audit events written but not yet sealed into the chain",
