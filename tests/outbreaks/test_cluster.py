@@ -200,3 +200,13 @@ def test_linking_twice_keeps_one_link_with_the_later_date(octx):
         link(None, None, case=case)
     assert "setting_id" in none.value.errors
     assert db.session.scalar(select(OutbreakAction.id).limit(1)) is None
+
+
+def test_an_outbreak_opened_by_hand_with_no_case_is_proposed_for_closure_from_when_it_opened(octx):
+    from tts.clock import utcnow
+
+    outbreak = services.open_outbreak(None, new_setting(), reason="The manager reports residents unwell")
+    assert services.propose_closures.__wrapped__() == 0
+    outbreak.opened_at = utcnow() - timedelta(days=28)
+    assert services.propose_closures.__wrapped__() == 1
+    assert "it opened" in [a for a in outbreak.actions if a.kind == "closure_advised"][0].notes

@@ -295,22 +295,26 @@ def last_case_date(outbreak_id: int) -> date | None:
 
 @job("outbreak_closures", lane="slow", lock=LOCK_CLOSURES)
 def propose_closures(on: date | None = None) -> int:
-    """Live outbreaks with no new case (by test date) for TTS_OUTBREAK_QUIET_DAYS days: the worker proposes
-    closing them, as an action for a supervisor (who decides). Each is proposed once until a new case."""
+    """Live outbreaks with no new case (by test date; one opened by hand with no case yet, since it opened) for
+    TTS_OUTBREAK_QUIET_DAYS days: the worker proposes closing them, as an action for a supervisor (who
+    decides). Each is proposed once until a new case."""
     on = on or today()
     quiet = current_app.config["TTS_OUTBREAK_QUIET_DAYS"]
-    latest = (select(OutbreakCase.outbreak_id, func.max(Case.test_date).label("last"))
-              .join(Case, Case.id == OutbreakCase.case_id).group_by(OutbreakCase.outbreak_id).subquery())
-    due = db.session.scalars(
-        select(Outbreak).join(latest, latest.c.outbreak_id == Outbreak.id)
-        .where(Outbreak.status != OutbreakStatus.CLOSED, Outbreak.closure_proposed_at.is_(None),
-               latest.c.last <= on - timedelta(days=quiet))).all()
+    candidates = db.session.scalars(select(Outbreak).where(Outbreak.status != OutbreakStatus.CLOSED,
+                                                           Outbreak.closure_proposed_at.is_(None))).all()
+    if not candidates:
+        return 0
+    last = dict(db.session.execute(
+        select(OutbreakCase.outbreak_id, func.max(Case.test_date)).join(Case, Case.id == OutbreakCase.case_id)
+        .where(OutbreakCase.outbreak_id.in_([o.id for o in candidates])).group_by(OutbreakCase.outbreak_id)).all())
+    due = [o for o in candidates if (last.get(o.id) or o.opened_at.date()) <= on - timedelta(days=quiet)]
     for outbreak in due:
         outbreak.closure_proposed_at = utcnow()
+        since = last.get(outbreak.id)
+        why = (f"the last tested {since:%-d %B %Y}" if since else f"it opened {outbreak.opened_at:%-d %B %Y} with none")
         db.session.add(OutbreakAction(
             outbreak=outbreak, kind=ActionKind.CLOSURE_ADVISED, band=3, due_date=on,
-            notes=f"No new case for {quiet} days (the last tested {last_case_date(outbreak.id):%-d %B %Y}): "
-                  f"close the outbreak if the setting agrees"))
+            notes=f"No new case for {quiet} days ({why}): close the outbreak if the setting agrees"))
         record_event(None, "outbreak.closure_proposed", outbreak, {"quiet_days": quiet})
     db.session.flush()
     return len(due)
