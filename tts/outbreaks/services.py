@@ -288,11 +288,6 @@ def change_status(actor, outbreak: Outbreak, *, status: str | None, reason: str 
     return outbreak
 
 
-def last_case_date(outbreak_id: int) -> date | None:
-    return db.session.scalar(select(func.max(Case.test_date)).join(OutbreakCase, OutbreakCase.case_id == Case.id)
-                             .where(OutbreakCase.outbreak_id == outbreak_id))
-
-
 @job("outbreak_closures", lane="slow", lock=LOCK_CLOSURES)
 def propose_closures(on: date | None = None) -> int:
     """Live outbreaks with no new case (by test date; one opened by hand with no case yet, since it opened) for
