@@ -65,6 +65,7 @@ def test_second_care_home_case_opens_an_outbreak_with_chain_actions_and_status(c
 
     detail = client.get(f"/api/v1/outbreaks/{outbreak['id']}", headers=boss)
     assert detail.status_code == 200 and detail.json["chain"] == []
+    assert {c["id"]: c["status"] for c in detail.json["cases"]} == {first["id"]: "open", second["id"]: "open"}
     assert [a["kind"] for a in detail.json["actions"]] == ["call_setting"] and detail.json["actions"][0]["band"] == 1
 
     added = client.post(f"/api/v1/outbreaks/{outbreak['id']}/actions",

@@ -68,7 +68,13 @@ def outbreak_json(outbreak: Outbreak, *, full: bool = False) -> dict:
         data["setting"] = setting_json(outbreak.setting, outbreak if outbreak.status != "closed" else None)
         data["chain"] = [{"from_case_id": a.id, "to_case_id": b.id} for a, b in services.chain(cases)]
         data["actions"] = [action_json(a) for a in outbreak.actions]
-        data["contact_ids"] = [c.id for c in services.contacts_of(outbreak, cases)]
+        contacts = services.contacts_of(outbreak, cases)
+        data["contact_ids"] = [c.id for c in contacts]
+        data["cases"] = [{"id": c.id, "reference": c.reference, "status": c.status, "test_date": _d(c.test_date),
+                          "symptom_onset_date": _d(c.symptom_onset_date), "exposed_by_case_id": c.exposed_by_case_id}
+                         for c in cases]
+        data["contacts"] = [{"id": c.id, "case_id": c.case_id, "status": c.status, "relationship": c.relationship_,
+                             "last_exposure_date": _d(c.last_exposure_date)} for c in contacts]
         data["epicurve"] = [{"day": _d(d["day"]), "onset": d["onset"], "test": d["test"]}
                             for d in services.epicurve(cases)]
     return data
