@@ -67,6 +67,8 @@ def test_second_care_home_case_opens_an_outbreak_with_chain_actions_and_status(c
     assert detail.status_code == 200 and detail.json["chain"] == []
     assert {c["id"]: c["status"] for c in detail.json["cases"]} == {first["id"]: "open", second["id"]: "open"}
     assert [a["kind"] for a in detail.json["actions"]] == ["call_setting"] and detail.json["actions"][0]["band"] == 1
+    work = client.get("/api/v1/outbreaks/work", headers=boss).json
+    assert [(w["kind"], w["band"], w["outbreak_id"]) for w in work] == [("call_setting", 1, outbreak["id"])]
 
     added = client.post(f"/api/v1/outbreaks/{outbreak['id']}/actions",
                         json={"kind": "risk_assessment", "notes": "Two residents unwell", "due_date": None},

@@ -123,6 +123,7 @@ def test_the_outbreak_page_records_actions_and_changes_status(app, ctx, supervis
         assert viewed and len(viewed[0].details["case_ids"]) == 2
     listing = supervisor_client.get("/outbreaks/?status=monitoring").get_data(as_text=True)
     assert "Ferncliffe House 2" in listing
+    assert 'data-testid="outbreak-work-list"' in listing and "Testing arranged" in listing and "Band 1" in listing
 
 
 def test_a_supervisor_opens_one_by_hand_and_a_second_is_refused(app, ctx, supervisor_client):

@@ -199,6 +199,16 @@ def list_outbreaks():
     return jsonify([outbreak_json(o) for o in db.session.scalars(query.limit(1000))])
 
 
+@bp.get("/outbreaks/work")
+@operation("outbreakWork", "Supervisors' outbreak work: steps not done yet in live outbreaks, care homes' calls to "
+           "the setting first (band 1), then by due date", schema={"type": "array", "items": ACTION})
+@api_require("outbreak.manage")
+def outbreak_work():
+    return jsonify([action_json(a) | {"outbreak_id": a.outbreak_id, "setting_id": a.outbreak.setting_id,
+                                      "setting_kind": a.outbreak.setting.kind}
+                    for a in services.waiting_actions(200)])
+
+
 @bp.post("/outbreaks")
 @operation("openOutbreak", "Open an outbreak at a setting by hand (409 with existing_outbreak_id if it has a live "
            "one)", ok="201", schema=OUTBREAK, body="OutbreakIn", answers=("409",))

@@ -210,7 +210,7 @@ def index():
             services.OutbreakCase.outbreak_id.in_([o.id for o in outbreaks]))
         .group_by(services.OutbreakCase.outbreak_id)).all())
     return render_template("outbreaks/index.html", outbreaks=outbreaks, counts=counts, status=status,
-                           statuses=STATUS_CHOICES)
+                           statuses=STATUS_CHOICES, work=services.waiting_actions(100))
 
 
 def _page(outbreak: Outbreak, action_form=None, status_form=None):
