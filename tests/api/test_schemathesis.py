@@ -58,7 +58,12 @@ def test_stateful_sequences_follow_the_links_and_conform(app, ctx, make_user, da
         for n in range(3):  # something for the claims to hand out
             create_case(None, person_data(90 + n, address=f"{n} Link Lane"), test_date=today(),
                         symptom_onset_date=None)
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    # Settings, outbreaks and letters are left out of the random sequences: a random body rarely makes a valid
+    # setting, so they would only dilute the sequences this test is for. Each of their operations is checked
+    # above (test_every_operation_conforms), and tests/outbreaks/test_api.py and tests/letters walk their
+    # sequences (a setting, a case linked, the outbreak it opens, its actions and status, its letters).
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app).exclude(
+        path_regex=r"^/(settings|outbreaks)|/settings$|/letters/")
     Machine = schema.as_state_machine()
 
     hits: set[tuple[str, int]] = set()
@@ -91,7 +96,7 @@ def test_stateful_sequences_follow_the_links_and_conform(app, ctx, make_user, da
             case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs or None)
 
     run_state_machine_as_test(WithToken, settings=settings(
-        max_examples=90, stateful_step_count=10, deadline=None, database=None, derandomize=True,
+        max_examples=60, stateful_step_count=10, deadline=None, database=None, derandomize=True,
         suppress_health_check=list(HealthCheck)))
     # The links were followed: records made or handed out in a sequence were then read and acted on.
     # Records made in a sequence were then read through the link to them (an import, an export job).

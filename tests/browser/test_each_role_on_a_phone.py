@@ -135,8 +135,9 @@ def _the_tracer_page(page, width: int) -> None:
 
 
 def test_the_supervisors_navigation_is_grouped_and_wide_tables_stack_on_a_phone(page, live_app):
-    """Item 6: seven links, grouped pages behind Follow-up, Reports and Administration; on a phone the queue's
-    rows become labelled blocks whose words never break letter by letter."""
+    """Item 6: eight links (Outbreaks is a supervisor's own), grouped pages behind Follow-up, Reports and
+    Administration; on a phone the queue's rows become labelled blocks whose words never break letter by
+    letter."""
     import time_machine
 
     from tests.browser.test_supervision_flow import DAY, fresh_queue
@@ -145,7 +146,7 @@ def test_the_supervisors_navigation_is_grouped_and_wide_tables_stack_on_a_phone(
         fresh_queue(live_app, [(781, "Wilhelmina", "Staniforth-Rowbotham", "07700 900781", "S10 2AA")])
         sign_in(page, "supervisor")
         expect(page.locator("#navigation a")).to_have_text(
-            ["Dashboard", "My work", "Cases", "Imports", "Follow-up", "Reports", "Audit log"])
+            ["Dashboard", "My work", "Cases", "Imports", "Outbreaks", "Follow-up", "Reports", "Audit log"])
         open_from_menu(page, "Follow-up", "Doorstep visits")
         expect(page.get_by_role("heading", level=1)).to_have_text("Doorstep visits")
         page.goto("/more/follow-up")
