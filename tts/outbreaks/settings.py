@@ -168,6 +168,16 @@ def search_settings(q: str | None = None, kind: str | None = None, limit: int = 
     return list(db.session.scalars(query.order_by(Setting.name_key, Setting.id).limit(limit)))
 
 
+def suggest_settings(words: str, limit: int = 30) -> list[Setting]:
+    """Settings for a place named in someone's own words ("Tinsley Pallets, Attercliffe"): the search as typed,
+    else each of its three longest words alone (people's words rarely match a register entry exactly)."""
+    found = search_settings(words) if words else []
+    if not found:
+        for word in sorted({w for w in words.replace(",", " ").split() if len(w) > 3}, key=len, reverse=True)[:3]:
+            found += [s for s in search_settings(word, limit=10) if s not in found]
+    return found[:limit]
+
+
 def check_attended(errors: ErrorCollector, last_attended: date | None, field: str = "last_attended") -> None:
     if last_attended is not None and last_attended > today():
         errors.add(field, "The date they last attended cannot be in the future")

@@ -14,7 +14,8 @@ from tts.outbreaks.forms import (ACTION_CHOICES, KIND_CHOICES, STATUS_CHOICES, A
                                  OpenForm, SettingForm, StatusForm)
 from tts.outbreaks.models import (Outbreak, OutbreakAction, OutbreakStatus, Setting, SettingKind, SettingLink,
                                   SettingMention)
-from tts.outbreaks.settings import DuplicateSetting, create_setting, links_of, search_settings, unlink, update_setting
+from tts.outbreaks.settings import (DuplicateSetting, create_setting, links_of, search_settings, suggest_settings,
+                                    unlink, update_setting)
 from tts.people.access import case_or_403, contact_or_403
 from tts.permissions import can, require
 from tts.reports.charts import epicurve_chart
@@ -367,12 +368,9 @@ def mention(mention_id: int):
     if linked is not None:
         flash(f"Matched to {linked.setting.name}: {found_mention.subject.person.full_name} is linked to it.", "success")
         return redirect(url_for("outbreaks.mentions"))
-    found = search_settings(q) if q else []
-    if not found:  # the person's words rarely match exactly: try each longer word alone
-        for word in sorted({w for w in q.replace(",", " ").split() if len(w) > 3}, key=len, reverse=True)[:3]:
-            found += [s for s in search_settings(word, limit=10) if s not in found]
+    found = suggest_settings(q)
     record_event(current_user, "setting.mention_view", found_mention, {"person_id": found_mention.subject.person_id})
-    return render_template("outbreaks/mention.html", mention=found_mention, form=form, q=q, found=found[:30]), \
+    return render_template("outbreaks/mention.html", mention=found_mention, form=form, q=q, found=found), \
         (400 if form.errors else 200)
 
 
