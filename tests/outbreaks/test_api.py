@@ -40,8 +40,8 @@ def test_settings_register_create_duplicate_search_and_field_errors(client, api_
     by_name = client.get("/api/v1/settings?q=fernc", headers=headers)
     by_district = client.get("/api/v1/settings?q=S11", headers=headers)
     none = client.get("/api/v1/settings?q=Nowhere+School", headers=headers)
-    assert [s["id"] for s in by_name.json["items"]] == [made.json["id"]] == [s["id"] for s in by_district.json["items"]]
-    assert none.json["items"] == []
+    assert [s["id"] for s in by_name.json] == [made.json["id"]] == [s["id"] for s in by_district.json]
+    assert none.json == []
 
 
 def test_second_care_home_case_opens_an_outbreak_with_chain_actions_and_status(client, api_token):

@@ -125,7 +125,7 @@ def create_setting_endpoint():
 
 @bp.get("/settings")
 @operation("listSettings", "Find settings: q is part of the name, a postcode or a postcode district",
-           schema={"type": "object", "properties": {"items": {"type": "array", "items": SETTING}}},
+           schema={"type": "array", "items": SETTING},
            query={"q": {"type": "string", "maxLength": 100},
                   "kind": {"type": "string", "enum": list(SettingKind.labels())}})
 @api_require("setting.view")
@@ -135,7 +135,7 @@ def list_settings():
         raise ValidationFailed({"kind": ["Must be one of: " + ", ".join(SettingKind.labels())]})
     found = search_settings((request.args.get("q") or "")[:100] or None, kind)
     live = services.live_outbreaks_at([s.id for s in found])
-    return jsonify({"items": [setting_json(s, live.get(s.id)) for s in found]})
+    return jsonify([setting_json(s, live.get(s.id)) for s in found])
 
 
 @bp.get("/settings/<id:setting_id>")
